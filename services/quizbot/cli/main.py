@@ -1,0 +1,25 @@
+"""The ``quizbot`` command: one entry point for operators, hosts and developers."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from quizbot.cli import db, quiz
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="quizbot")
+def cli() -> None:
+    """quizbot: a Telegram quiz bot that stays fast when thousands play at once.
+
+    Settings come from the environment and an optional env file
+    (QUIZBOT_ENV_FILE, default ./.env); see config/quizbot.env.example.
+    With DATABASE_URL unset, an embedded PostgreSQL under .var/ is used.
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+cli.add_command(db.db)
+cli.add_command(quiz.quiz)

@@ -1,0 +1,73 @@
+"""``quizbot quiz``: import and list quizzes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from quizbot.domain.quizfile import QuizFileError
+from quizbot.settings import load_settings
+from quizbot.store.database import engine_for
+from quizbot.store.quizzes import QuizConflict, import_quiz, list_quizzes, load_quiz_file, sample_files
+
+
+@click.group()
+def quiz() -> None:
+    """Quiz content: import files, list what is there."""
+
+
+@quiz.command(name="import")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--samples", is_flag=True, help="Also import the sample quizzes shipped with quizbot.")
+@click.option("--replace", is_flag=True, help="Overwrite a quiz with the same slug if never played.")
+def import_(files: tuple[Path, ...], samples: bool, replace: bool) -> None:
+    """Validate and import quiz FILES (YAML or JSON; see docs/quiz-format.md).
+
+    Every file is validated first; if any has a problem, every problem is listed
+    and nothing is imported. A file already imported with the same content is
+    left unchanged.
+    """
+    paths = list(files) + (sample_files() if samples else [])
+    if not paths:
+        raise click.UsageError("give at least one FILE, or --samples")
+    quizzes, failed = [], False
+    for path in paths:
+        try:
+            quizzes.append(load_quiz_file(path))
+        except QuizFileError as exc:
+            failed = True
+            click.echo(str(exc), err=True)
+    if failed:
+        click.echo("nothing imported", err=True)
+        sys.exit(1)
+    engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
+    try:
+        # One transaction for every file: all of them are imported, or none.
+        with engine.begin() as conn:
+            results = [import_quiz(conn, q, replace=replace) for q in quizzes]
+    except QuizConflict as exc:
+        click.echo(f"{exc}\nnothing imported", err=True)
+        sys.exit(1)
+    finally:
+        engine.dispose()
+    for q, result in zip(quizzes, results, strict=True):
+        click.echo(f"{result.slug}: {result.outcome} ({len(q.questions)} questions)")
+
+
+@quiz.command(name="list")
+def list_() -> None:
+    """List the imported quizzes."""
+    engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        rows = list_quizzes(conn)
+    engine.dispose()
+    if not rows:
+        click.echo("no quizzes yet: quizbot quiz import FILE (or --samples)")
+        return
+    width = max(len(r.slug) for r in rows)
+    click.echo(f"{'SLUG'.ljust(width)}  QUESTIONS  PLAYED  TITLE")
+    for r in rows:
+        click.echo(f"{r.slug.ljust(width)}  {r.question_count:>9}  {r.sessions:>6}  {r.title}")

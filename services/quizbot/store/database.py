@@ -1,0 +1,156 @@
+"""Where the database is, and the per-process engine that talks to it.
+
+With ``DATABASE_URL`` unset, every command uses an embedded PostgreSQL from the
+``pgserver`` package, its data under ``$QUIZBOT_VAR_DIR/pgdata``, so a fresh
+machine needs no database install. The embedded server listens on a Unix socket
+only and stays up between commands; ``quizbot db stop`` stops it.
+
+The engine is built per process (never at import time: gunicorn forks after
+import) and sized for pgbouncer's transaction pooling: a small pool, no
+session state that would leak between transactions, no server-side prepared
+statements (psycopg2 uses none).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+from quizbot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_DB_NAME = "quizbot"
+
+
+@dataclass(frozen=True)
+class DatabaseUrls:
+    """The pooled URL every program uses, and the direct one LISTEN needs.
+
+    LISTEN/NOTIFY cannot pass pgbouncer in transaction mode (the listening
+    session would be handed to other clients), so listeners connect straight
+    to PostgreSQL through ``direct``.
+    """
+
+    pooled: str
+    direct: str
+    embedded: bool
+
+
+def _quiet_pgserver() -> None:
+    # pgserver asks platformdirs for a runtime dir and warns when XDG_RUNTIME_DIR is unset.
+    warnings.filterwarnings("ignore", module="platformdirs")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def embedded_server(data_dir: Path, *, stop_at_exit: bool = False) -> Any:
+    """Start (or reuse) the embedded PostgreSQL whose data lives in ``data_dir``.
+
+    With ``stop_at_exit`` the server stops when the last process that asked for it
+    exits; otherwise it keeps running for later commands.
+    """
+    _quiet_pgserver()
+    import pgserver  # imported lazily: it reads platform dirs at import
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    return pgserver.get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
+
+
+def server_url(server: Any, database: str = "postgres") -> str:
+    """A SQLAlchemy URL (psycopg2) for a database of an embedded server."""
+    info = server.get_postmaster_info()
+    return str(
+        URL.create(
+            "postgresql+psycopg2",
+            username="postgres",
+            database=database,
+            query={"host": str(info.socket_dir), "port": str(info.port)},
+        )
+    )
+
+
+def ensure_database(admin_url: str, name: str) -> None:
+    """Create database ``name`` on the server behind ``admin_url`` unless it exists."""
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+
+
+def resolve_urls(settings: Settings) -> DatabaseUrls:
+    """The database URLs for this process: configured, or the embedded server's."""
+    if settings.database_url:
+        pooled = normalize_url(settings.database_url)
+        direct = normalize_url(settings.database_direct_url or settings.database_url)
+        return DatabaseUrls(pooled=pooled, direct=direct, embedded=False)
+    server = embedded_server(Path(settings.quizbot_var_dir) / "pgdata")
+    ensure_database(server_url(server), EMBEDDED_DB_NAME)
+    url = server_url(server, EMBEDDED_DB_NAME)
+    return DatabaseUrls(pooled=url, direct=url, embedded=True)
+
+
+def normalize_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs and use the psycopg2 driver."""
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg2")
+    return parsed.render_as_string(hide_password=False)
+
+
+def libpq_dsn(url: str) -> str:
+    """A libpq connection string for raw psycopg2 connections (LISTEN, COPY)."""
+    parsed = make_url(url)
+    parts = {
+        "host": parsed.host or parsed.query.get("host"),
+        "port": parsed.port or parsed.query.get("port"),
+        "dbname": parsed.database,
+        "user": parsed.username,
+        "password": parsed.password,
+    }
+    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
+
+
+def create_engine(url: str, settings: Settings, *, application_name: str, **kw: Any) -> Engine:
+    """The engine for one process.
+
+    Sized for pgbouncer transaction pooling: pgbouncer multiplexes many client
+    connections onto a few server connections, so each process keeps a small
+    pool. ``pool_pre_ping`` lets a process survive a PostgreSQL restart: a dead
+    pooled connection is replaced instead of failing the next request.
+    """
+    options = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+        "connect_args": {
+            "application_name": application_name[:63],
+            "connect_timeout": 5,
+        },
+    }
+    options.update(kw)
+    return sa.create_engine(url, **options)
+
+
+def process_tag(role: str) -> str:
+    """An application_name for pg_stat_activity: role and pid."""
+    return f"quizbot-{role}-{os.getpid()}"
+
+
+def engine_for(settings: Settings, role: str, **kw: Any) -> tuple[Engine, DatabaseUrls]:
+    """Resolve this process's database and build its engine, tagged with ``role``."""
+    urls = resolve_urls(settings)
+    return create_engine(urls.pooled, settings, application_name=process_tag(role), **kw), urls

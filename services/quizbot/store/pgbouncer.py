@@ -1,0 +1,151 @@
+"""Run pgbouncer in front of PostgreSQL from ``config/pgbouncer.ini``.
+
+The same file serves the VM (rendered by Ansible), ``make demo``, the benches
+and the tests; only the ``${...}`` placeholders differ. :class:`PgBouncer` starts
+a private instance for local runs.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import string
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from quizbot.paths import config_dir
+
+BINARY_CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
+
+
+def find_binary() -> str | None:
+    """The pgbouncer executable, if installed."""
+    for name in BINARY_CANDIDATES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def render(values: dict[str, str]) -> str:
+    """``config/pgbouncer.ini`` with its placeholders filled in."""
+    template = string.Template((config_dir() / "pgbouncer.ini").read_text())
+    return template.substitute(values)
+
+
+@dataclass
+class PgBouncer:
+    """A private pgbouncer, in transaction mode, for one PostgreSQL server.
+
+    ``server_url`` is a SQLAlchemy URL of the server (Unix socket or TCP).
+    Clients authenticate with ``user``/``password`` (scram-sha-256); pgbouncer
+    logs in to PostgreSQL with the same credentials.
+    """
+
+    server_url: str
+    run_dir: Path
+    database: str = "*"
+    user: str = "postgres"
+    password: str = "quizbot-local"
+    pool_size: int = 12
+    max_db_connections: int = 16
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def url(self, database: str) -> str:
+        """A SQLAlchemy URL for ``database`` through this pgbouncer."""
+        return (
+            f"postgresql+psycopg2://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
+        )
+
+    def _databases_line(self) -> str:
+        server = make_url(self.server_url)
+        host = server.host or server.query.get("host") or "127.0.0.1"
+        port = server.port or server.query.get("port") or 5432
+        target = f"host={host} port={port}"
+        if self.database == "*":
+            return f"* = {target}"
+        return f"{self.database} = {target} dbname={self.database}"
+
+    def start(self, binary: str | None = None) -> PgBouncer:
+        """Render the config into ``run_dir`` and start pgbouncer; wait until it listens."""
+        exe = binary or find_binary()
+        if exe is None:
+            raise FileNotFoundError("pgbouncer is not installed (apt-get install pgbouncer)")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        auth = self.run_dir / "userlist.txt"
+        auth.write_text(f'"{self.user}" "{self.password}"\n')
+        auth.chmod(0o600)
+        ini = self.run_dir / "pgbouncer.ini"
+        ini.write_text(
+            render(
+                {
+                    "databases": self._databases_line(),
+                    "listen_addr": "127.0.0.1",
+                    "listen_port": str(self.port),
+                    "unix_socket_dir": "",
+                    "auth_file": str(auth),
+                    "pidfile": str(self.run_dir / "pgbouncer.pid"),
+                    "logfile": str(self.run_dir / "pgbouncer.log"),
+                    "default_pool_size": str(self.pool_size),
+                    "max_db_connections": str(self.max_db_connections),
+                    "admin_users": self.user,
+                }
+            )
+        )
+        cmd = [exe, str(ini)]
+        # pgbouncer refuses to run as root; run it as the embedded server's user then.
+        import os
+
+        if os.geteuid() == 0:
+            owner = _unprivileged_user()
+            for path in (self.run_dir, auth, ini):
+                shutil.chown(path, owner, owner)
+            cmd = [exe, "-u", owner, str(ini)]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"pgbouncer exited at start: {err.strip()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise TimeoutError("pgbouncer did not start listening within 10 s")
+
+    def stop(self) -> None:
+        """Stop pgbouncer (SIGTERM, then SIGKILL after 5 s)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _unprivileged_user() -> str:
+    import pwd
+
+    for name in ("pgserver", "postgres", "nobody"):
+        try:
+            pwd.getpwnam(name)
+            return name
+        except KeyError:
+            continue
+    raise RuntimeError("no unprivileged user to run pgbouncer as")

@@ -1,0 +1,203 @@
+"""Quiz files in, quizzes in the database, and back out for play.
+
+Re-importing is idempotent: the same content under the same slug changes
+nothing. Different content under a slug that exists is refused with a clear
+message, unless ``replace`` is asked for and the quiz has never been played
+(answers refer to questions by position, so a played quiz is history).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.engine import Connection
+
+from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.quizfile import Problem, QuizFileError, validate_quiz
+from quizbot.store import models as m
+
+
+class QuizConflict(RuntimeError):
+    """A different quiz already uses this slug."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    slug: str
+    quiz_id: int
+    outcome: str  # "created", "unchanged" or "replaced"
+
+
+@dataclass(frozen=True)
+class QuizRow:
+    id: int
+    slug: str
+    title: str
+    question_count: int
+    sessions: int
+
+
+def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
+    reason = getattr(exc, "problem", None) or str(exc)
+    return Problem(location=where, message=f"not valid YAML: {reason}")
+
+
+def load_quiz_file(path: Path) -> Quiz:
+    """Read and validate a YAML or JSON quiz file; every problem is in the raised error."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QuizFileError([Problem(location="file", message=f"cannot read: {exc}")], source=source) from exc
+    data: Any
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise QuizFileError([Problem(location=where, message=f"not valid JSON: {exc.msg}")], source=source) from exc
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise QuizFileError([_yaml_problem(source, exc)], source=source) from exc
+    return validate_quiz(data, source=source)
+
+
+def _insert_questions(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
+    conn.execute(
+        sa.insert(m.Question),
+        [
+            {
+                "quiz_id": quiz_id,
+                "position": pos,
+                "text": q.text,
+                "options": list(q.options),
+                "correct": sorted(q.correct),
+                "explanation": q.explanation,
+                "time_limit_s": q.time_limit_s,
+            }
+            for pos, q in enumerate(quiz.questions)
+        ],
+    )
+
+
+def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> ImportResult:
+    """Store ``quiz`` in the caller's transaction: created, unchanged, or replaced when allowed."""
+    digest = quiz.content_hash()
+    # Serialize imports of one slug so two concurrent imports cannot both create it.
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(quiz.slug))))
+    row = conn.execute(
+        sa.select(m.Quiz.id, m.Quiz.content_hash).where(m.Quiz.slug == quiz.slug)
+    ).first()
+    if row is None:
+        quiz_id = conn.scalar(
+            sa.insert(m.Quiz)
+            .values(
+                slug=quiz.slug,
+                title=quiz.title,
+                description=quiz.description,
+                content_hash=digest,
+                question_count=len(quiz.questions),
+            )
+            .returning(m.Quiz.id)
+        )
+        assert quiz_id is not None
+        _insert_questions(conn, quiz_id, quiz)
+        return ImportResult(quiz.slug, quiz_id, "created")
+    quiz_id, existing = row
+    if existing == digest:
+        return ImportResult(quiz.slug, quiz_id, "unchanged")
+    if not replace:
+        raise QuizConflict(
+            f"a different quiz with slug {quiz.slug!r} is already imported; "
+            "use --replace to overwrite it (only if it was never played), "
+            "or give the new one another slug"
+        )
+    played = conn.scalar(sa.select(sa.func.count()).where(m.Session.quiz_id == quiz_id))
+    if played:
+        raise QuizConflict(
+            f"quiz {quiz.slug!r} has been played {played} time(s); its questions are "
+            "history and cannot be replaced. Import the new version under another slug."
+        )
+    conn.execute(sa.delete(m.Question).where(m.Question.quiz_id == quiz_id))
+    conn.execute(
+        sa.update(m.Quiz)
+        .where(m.Quiz.id == quiz_id)
+        .values(
+            title=quiz.title,
+            description=quiz.description,
+            content_hash=digest,
+            question_count=len(quiz.questions),
+            updated_at=sa.func.now(),
+        )
+    )
+    _insert_questions(conn, quiz_id, quiz)
+    return ImportResult(quiz.slug, quiz_id, "replaced")
+
+
+def list_quizzes(conn: Connection) -> list[QuizRow]:
+    """Every quiz with its question count and how many sessions played it."""
+    played = (
+        sa.select(sa.func.count())
+        .where(m.Session.quiz_id == m.Quiz.id)
+        .correlate(m.Quiz)
+        .scalar_subquery()
+    )
+    rows = conn.execute(
+        sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played).order_by(
+            m.Quiz.slug
+        )
+    )
+    return [QuizRow(*row) for row in rows]
+
+
+def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
+    """A stored quiz as the domain's value object."""
+    head = conn.execute(
+        sa.select(m.Quiz.slug, m.Quiz.title, m.Quiz.description).where(m.Quiz.id == quiz_id)
+    ).one()
+    questions = conn.execute(
+        sa.select(
+            m.Question.text,
+            m.Question.options,
+            m.Question.correct,
+            m.Question.explanation,
+            m.Question.time_limit_s,
+        )
+        .where(m.Question.quiz_id == quiz_id)
+        .order_by(m.Question.position)
+    )
+    return Quiz(
+        slug=head.slug,
+        title=head.title,
+        description=head.description,
+        questions=tuple(
+            Question(
+                text=q.text,
+                options=tuple(q.options),
+                correct=frozenset(q.correct),
+                explanation=q.explanation,
+                time_limit_s=q.time_limit_s,
+            )
+            for q in questions
+        ),
+    )
+
+
+def find_quiz_id(conn: Connection, slug: str) -> int | None:
+    """The id of the quiz with this slug, if any."""
+    return conn.scalar(sa.select(m.Quiz.id).where(m.Quiz.slug == slug))
+
+
+def sample_files() -> list[Path]:
+    """The sample quizzes shipped with the package."""
+    folder = Path(__file__).resolve().parent.parent / "samples"
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
