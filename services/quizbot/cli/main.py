@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import db, quiz
+from quizbot.cli import bench, db, quiz
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +23,4 @@ def cli() -> None:
 
 cli.add_command(db.db)
 cli.add_command(quiz.quiz)
+cli.add_command(bench.bench)

@@ -113,6 +113,10 @@ class Session(Base):
     participant_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     answered_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     poll_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # A host's request the writer has yet to apply ("start" or "stop"); the web
+    # tier sets it together with deadline = now(), so the clock picks it up.
+    pending_command: Mapped[str | None] = mapped_column(sa.String(16))
+    pending_by: Mapped[int | None] = mapped_column(sa.BigInteger)
     finish_reason: Mapped[str | None] = mapped_column(sa.String(32))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     started_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

@@ -276,6 +276,8 @@ def upgrade() -> None:
         sa.Column("participant_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("answered_count", sa.Integer(), server_default="0", nullable=False),
         sa.Column("poll_id", sa.String(length=64), nullable=True),
+        sa.Column("pending_command", sa.String(length=16), nullable=True),
+        sa.Column("pending_by", sa.BigInteger(), nullable=True),
         sa.Column("finish_reason", sa.String(length=32), nullable=True),
         sa.Column(
             "created_at",

@@ -1,0 +1,10 @@
+"""``quizbot bench``: self-contained benchmarks that print JSON for comparison."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def bench() -> None:
+    """Measure the hot paths; each command starts what it measures and prints JSON."""

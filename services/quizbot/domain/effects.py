@@ -1,0 +1,54 @@
+"""Effects: what a transition asks the outside world to do.
+
+An `Effect` is one Bot API call that goes to the outbox in the same
+transaction as the transition. A `Finish` asks the writer to compute and
+store the results and send the leaderboard (see `game.results_effects`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from quizbot.domain.session import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """Send to one chat; its id goes into the params as `chat_id`."""
+
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Participants:
+    """Send to every participant's chat; the writer expands it per participant."""
+
+
+Audience = Chat | Participants
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """One Bot API call.
+
+    `params` never holds `chat_id` (it comes from the audience) nor, for an
+    edit, `message_id`: an edit names the `ref` of the message it edits in
+    `edit_ref`, and the sender looks up the message id Telegram returned for
+    that ref in the same chat. Per-chat ordering sends the original first.
+    """
+
+    method: str
+    params: dict[str, object] = field(hash=False)
+    audience: Audience
+    ref: str | None = None
+    edit_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The session ended with `reason` (a terminal status); the writer writes results."""
+
+    reason: Status
+
+
+AnyEffect = Effect | Finish

@@ -1,0 +1,64 @@
+"""A play of a quiz: its mode, status and the state the game clock needs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    """Where a session is played."""
+
+    SOLO = "solo"  # one player, in their private chat with the bot
+    GROUP = "group"  # live, one message per question in a group chat
+    PRIVATE = "private"  # live, each question broadcast to every participant's chat
+
+
+class Status(StrEnum):
+    """Where a session is in its life; the values are stored in `sessions.status`."""
+
+    LOBBY = "lobby"
+    QUESTION = "question"
+    REVEAL = "reveal"
+    FINISHED = "finished"
+    STOPPED = "stopped"
+    ABANDONED = "abandoned"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({Status.FINISHED, Status.STOPPED, Status.ABANDONED})
+
+
+@dataclass(frozen=True, slots=True)
+class SessionState:
+    """Everything the rules need to know about a session, as stored in its row.
+
+    `deadline` is the game clock: when the lobby expires, the open question
+    closes or the reveal pause ends. `chat_id` is the group chat (GROUP) or
+    the private chat of the solo player or the host.
+    """
+
+    session_id: int
+    mode: Mode
+    status: Status
+    quiz_title: str
+    question_count: int
+    position: int  # 0-based; -1 in the lobby
+    deadline: datetime | None
+    chat_id: int
+    host_id: int
+    participant_count: int
+    answered_count: int  # answers to the current question
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionStats:
+    """How a question went, counted by the store when it closes."""
+
+    answered: int
+    correct: int

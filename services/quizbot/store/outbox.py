@@ -1,0 +1,107 @@
+"""Putting Bot API calls into the outbox, in the caller's transaction.
+
+Every reply, question and reveal is a row here, written in the same transaction
+as the fact that caused it, so a message exists exactly when its cause does.
+``notify`` wakes the sender; PostgreSQL delivers it at commit (and drops it on
+rollback), and NOTIFY works through pgbouncer because it is transaction-scoped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+OUTBOX_CHANNEL = "quizbot_outbox"
+CLOCK_CHANNEL = "quizbot_clock"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One Bot API call for one chat. ``params`` leaves out ``message_id`` for edits."""
+
+    chat_id: int
+    method: str
+    params: Mapping[str, Any]
+    ref: str | None = None
+    edit_ref: str | None = None
+    session_id: int | None = None
+
+
+# Insert many rows in one statement; chat_id is also written into params so the
+# sender sends exactly what is stored.
+_INSERT = sa.text(
+    """
+    INSERT INTO outbox (chat_id, method, params, ref, edit_ref, session_id)
+    SELECT m.chat_id, m.method,
+           jsonb_set(m.params, '{chat_id}', to_jsonb(m.chat_id)),
+           m.ref, m.edit_ref, m.session_id
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS m(chat_id bigint, method text, params jsonb, ref text, edit_ref text, session_id bigint)
+    """
+)
+
+# A broadcast to every participant of a session, expanded in the database in
+# participant order, so 10,000 players cost one statement, not 10,000.
+_INSERT_PARTICIPANTS = sa.text(
+    """
+    INSERT INTO outbox (chat_id, method, params, ref, edit_ref, session_id)
+    SELECT p.chat_id, :method,
+           jsonb_set(CAST(:params AS jsonb), '{chat_id}', to_jsonb(p.chat_id)),
+           :ref, :edit_ref, :session_id
+    FROM participants p
+    WHERE p.session_id = :session_id
+    ORDER BY p.joined_at, p.player_id
+    """
+)
+
+
+def enqueue(conn: Connection, messages: Iterable[Message]) -> int:
+    """Insert ``messages`` (in order) into the outbox; returns how many."""
+    rows = [
+        {
+            "chat_id": msg.chat_id,
+            "method": msg.method,
+            "params": dict(msg.params),
+            "ref": msg.ref,
+            "edit_ref": msg.edit_ref,
+            "session_id": msg.session_id,
+        }
+        for msg in messages
+    ]
+    if not rows:
+        return 0
+    conn.execute(_INSERT, {"rows": orjson.dumps(rows).decode()})
+    return len(rows)
+
+
+def enqueue_to_participants(
+    conn: Connection,
+    session_id: int,
+    method: str,
+    params: Mapping[str, Any],
+    *,
+    ref: str | None = None,
+    edit_ref: str | None = None,
+) -> int:
+    """One row per participant of ``session_id``, each to the participant's own chat."""
+    result = conn.execute(
+        _INSERT_PARTICIPANTS,
+        {
+            "method": method,
+            "params": orjson.dumps(dict(params)).decode(),
+            "ref": ref,
+            "edit_ref": edit_ref,
+            "session_id": session_id,
+        },
+    )
+    return int(result.rowcount or 0)
+
+
+def notify(conn: Connection, channel: str = OUTBOX_CHANNEL, payload: str = "") -> None:
+    """Wake the listeners of ``channel`` when this transaction commits."""
+    conn.execute(sa.select(sa.func.pg_notify(channel, payload)))
