@@ -59,7 +59,9 @@ def validate_quiz(data: object, *, source: str) -> Quiz:
     """
     problems: list[Problem] = []
     if not isinstance(data, Mapping):
-        problems.append(Problem(TOP, f"expected a mapping with title and questions, got {_kind(data)}"))
+        problems.append(
+            Problem(TOP, f"expected a mapping with title and questions, got {_kind(data)}")
+        )
         raise QuizFileError(problems, source=source)
     _unknown_fields(data, QUIZ_FIELDS, TOP, problems)
 
@@ -98,17 +100,25 @@ def _question(
     raw: object, where: str, default_limit: int, problems: list[Problem]
 ) -> Question | None:
     if not isinstance(raw, Mapping):
-        problems.append(Problem(where, f"expected a mapping with question and options, got {_kind(raw)}"))
+        problems.append(
+            Problem(where, f"expected a mapping with question and options, got {_kind(raw)}")
+        )
         return None
     before = len(problems)
     _unknown_fields(raw, QUESTION_FIELDS, where, problems)
-    text = _text(raw, "question", f"{where}{SEP}question", limits.QUESTION_MAX, problems, required=True)
+    text = _text(
+        raw, "question", f"{where}{SEP}question", limits.QUESTION_MAX, problems, required=True
+    )
     options = _options(raw.get("options"), f"{where}{SEP}options", problems)
     correct = _correct(raw, options, f"{where}{SEP}correct", problems)
-    explanation = _text(raw, "explanation", f"{where}{SEP}explanation", limits.EXPLANATION_MAX, problems)
+    explanation = _text(
+        raw, "explanation", f"{where}{SEP}explanation", limits.EXPLANATION_MAX, problems
+    )
     time_limit = default_limit
     if "time_limit" in raw:
-        time_limit = _time_limit(raw["time_limit"], f"{where}{SEP}time_limit", problems) or time_limit
+        time_limit = (
+            _time_limit(raw["time_limit"], f"{where}{SEP}time_limit", problems) or time_limit
+        )
     if len(problems) > before or text is None or options is None or correct is None:
         return None
     return Question(
@@ -172,7 +182,9 @@ def _correct(
         if not isinstance(item, int) or isinstance(item, bool):
             hint = ""
             if isinstance(item, str) and options and item.strip() in options:
-                hint = f" (use the option's number, {options.index(item.strip()) + 1}, not its text)"
+                hint = (
+                    f" (use the option's number, {options.index(item.strip()) + 1}, not its text)"
+                )
             problems.append(Problem(where, f"expected an option number, got {_kind(item)}{hint}"))
         elif item == 0:
             problems.append(Problem(where, "options are counted from 1, so 0 is not an option"))
@@ -232,11 +244,16 @@ def _slug(data: Mapping[object, object], title: str | None, problems: list[Probl
         problems.append(Problem("slug", f"expected text, got {_kind(value)}"))
         return None
     if len(value) > limits.SLUG_MAX:
-        problems.append(Problem("slug", f"{len(value)} characters, at most {limits.SLUG_MAX} allowed"))
+        problems.append(
+            Problem("slug", f"{len(value)} characters, at most {limits.SLUG_MAX} allowed")
+        )
         return None
     if not SLUG_PATTERN.fullmatch(value):
         problems.append(
-            Problem("slug", f'"{value}" must be lowercase a-z, 0-9 and single dashes, like "world-capitals"')
+            Problem(
+                "slug",
+                f'"{value}" must be lowercase a-z, 0-9 and single dashes, like "world-capitals"',
+            )
         )
         return None
     return value

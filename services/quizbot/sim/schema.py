@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 from quizbot.sim import content
-from quizbot.sim.protocol import METHOD_NOT_FOUND, ApiError, bad_request
+from quizbot.sim.protocol import METHOD_NOT_FOUND, ApiError
 
 Checker = Callable[[Any, str], Any]
 
@@ -40,6 +40,17 @@ class _Mismatch(ApiError):
 
 
 @dataclass(frozen=True, slots=True)
+class Range:
+    """A length limit the spec states in prose, checked after coercion."""
+
+    field: str
+    low: int
+    high: int
+    unit: str  # "characters", "bytes" or "items"
+    parsed: bool  # counted "after entities parsing"
+
+
+@dataclass(frozen=True, slots=True)
 class Method:
     """One Bot API method as the simulator knows it."""
 
@@ -47,6 +58,7 @@ class Method:
     returns: tuple[str, ...]
     fields: Mapping[str, Checker]
     required: tuple[str, ...]
+    ranges: tuple[Range, ...]
 
 
 class Schema:
@@ -62,8 +74,9 @@ class Schema:
             self.methods[name.lower()] = Method(
                 name=name,
                 returns=tuple(method.get("returns", [])),
-                fields={f["name"]: self._field(name, f) for f in fields},
+                fields={f["name"]: self._union(f["types"]) for f in fields},
                 required=tuple(f["name"] for f in fields if f["required"]),
+                ranges=_ranges(fields),
             )
 
     def method(self, name: str) -> Method:
@@ -83,21 +96,12 @@ class Schema:
                 out[key] = _plain(check, value, key)
         for name in method.required:
             if name not in out:
-                raise bad_request(content.missing_description(method.name, name))
+                raise ApiError(400, content.missing_description(method.name, name))
+        _check_ranges(method.name, method.ranges, out, "")
         content.check_method(method.name, out)
         return out
 
     # -- compiling -----------------------------------------------------------
-
-    def _field(self, owner: str, field: Mapping[str, Any]) -> Checker:
-        types: list[str] = field["types"]
-        check = self._union(types)
-        desc: str = field.get("description", "")
-        if types == ["String"] and (m := _RANGE.search(desc)):
-            check = _string_range(owner, field["name"], check, m, "after entit" in desc)
-        elif types[0].startswith("Array of ") and (m := _LIST_RANGE.search(desc)):
-            check = _list_range(owner, field["name"], check, int(m[1]), int(m[2]))
-        return check
 
     def _union(self, types: list[str]) -> Checker:
         if len(types) == 1:
@@ -124,8 +128,9 @@ class Schema:
                 fields = spec.get("fields", [])
                 check = _object(
                     name,
-                    {f["name"]: self._field(name, f) for f in fields},
+                    {f["name"]: self._union(f["types"]) for f in fields},
                     tuple(f["name"] for f in fields if f["required"]),
+                    _ranges(fields),
                 )
             self._checkers[name] = check
         return check
@@ -219,7 +224,9 @@ def _array(item: Checker) -> Checker:
     return check
 
 
-def _object(name: str, fields: Mapping[str, Checker], required: tuple[str, ...]) -> Checker:
+def _object(
+    name: str, fields: Mapping[str, Checker], required: tuple[str, ...], ranges: tuple[Range, ...]
+) -> Checker:
     def check(value: Any, path: str) -> dict[str, Any]:
         value = _decoded(value)
         if not isinstance(value, dict):
@@ -230,6 +237,7 @@ def _object(name: str, fields: Mapping[str, Checker], required: tuple[str, ...])
         out = {
             k: _plain(fields[k], v, f"{path}.{k}") for k, v in value.items() if k in fields
         }
+        _check_ranges(name, ranges, out, path)
         content.check_object(name, out, path)
         return out
 
@@ -252,26 +260,33 @@ def _first_fit(options: list[Checker]) -> Checker:
     return check
 
 
-def _string_range(
-    owner: str, field: str, check: Checker, m: re.Match[str], parsed: bool
-) -> Checker:
-    low, high, unit = int(m[1]), int(m[2]), m[3]
-
-    def ranged(value: Any, path: str) -> Any:
-        value = check(value, path)
-        size = len(value.encode()) if unit == "bytes" else content.visible_length(value, parsed)
-        if not low <= size <= high or (low and not value.strip()):
-            raise bad_request(content.length_description(owner, field, path, low, high, unit, size))
-        return value
-
-    return ranged
+def _ranges(fields: list[Mapping[str, Any]]) -> tuple[Range, ...]:
+    found = []
+    for f in fields:
+        desc: str = f.get("description", "")
+        if f["types"] == ["String"] and (m := _RANGE.search(desc)):
+            found.append(Range(f["name"], int(m[1]), int(m[2]), m[3], "after entit" in desc))
+        elif f["types"][0].startswith("Array of ") and (m := _LIST_RANGE.search(desc)):
+            found.append(Range(f["name"], int(m[1]), int(m[2]), "items", False))
+    return tuple(found)
 
 
-def _list_range(owner: str, field: str, check: Checker, low: int, high: int) -> Checker:
-    def ranged(value: Any, path: str) -> Any:
-        value = check(value, path)
-        if not low <= len(value) <= high:
-            raise bad_request(content.count_description(owner, field, low, high, len(value)))
-        return value
-
-    return ranged
+def _check_ranges(owner: str, ranges: tuple[Range, ...], values: dict[str, Any], path: str) -> None:
+    for r in ranges:
+        value = values.get(r.field)
+        if value is None:
+            continue
+        if r.unit == "items":
+            size = len(value)
+        elif r.unit == "bytes":
+            size = len(value.encode())
+        else:
+            mode = values.get(f"{r.field}_parse_mode", values.get("parse_mode"))
+            size = content.visible_length(value, mode if r.parsed else None)
+        # Telegram trims text, so whitespace alone counts as empty.
+        empty = r.unit == "characters" and r.low > 0 and not value.strip()
+        if empty or not r.low <= size <= r.high:
+            where = f"{path}.{r.field}" if path else r.field
+            raise ApiError(
+                400, content.range_description(owner, r.field, where, r.low, r.high, r.unit, size)
+            )

@@ -1,0 +1,335 @@
+"""The session state machine: state + event -> new state + effects.
+
+Pure: the caller passes `now` (timezone-aware) and the quiz, and turns the
+effects into outbox rows in the same transaction that stores the new state.
+
+    SOLO:          QUESTION ⇄ REVEAL → FINISHED
+    GROUP/PRIVATE: LOBBY → QUESTION ⇄ REVEAL → FINISHED
+    any non-terminal state → STOPPED (host) | ABANDONED (inactivity)
+
+A question closes at its deadline, or early once everyone has answered; the
+reveal pause then opens the next question or finishes. Refused events leave
+the state as it was and carry a reason fit for a toast or reply.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from quizbot.domain import render
+from quizbot.domain.effects import AnyEffect, Audience, Chat, Effect, Finish, Participants
+from quizbot.domain.events import (
+    Abandon,
+    AnswerRecorded,
+    Deadline,
+    Event,
+    EveryoneAnswered,
+    Join,
+    Start,
+    Stop,
+)
+from quizbot.domain.quiz import Quiz
+from quizbot.domain.scoring import ScoringRules
+from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
+
+__all__ = [
+    "Abandon",
+    "AnswerRecorded",
+    "Deadline",
+    "Event",
+    "EveryoneAnswered",
+    "GameRules",
+    "Join",
+    "Start",
+    "Stop",
+    "Transition",
+    "lobby_ref",
+    "new_live",
+    "new_solo",
+    "question_ref",
+    "results_effects",
+    "step",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class GameRules:
+    """Timings and thresholds of a session, from settings."""
+
+    reveal_pause_s: int = 3
+    solo_reveal_pause_s: int = 1
+    lobby_timeout_s: int = 600  # a lobby nobody starts is abandoned
+    abandon_after_s: int = 900  # no join, start or answer for this long
+    min_players: int = 1
+    scoring: ScoringRules = field(default_factory=ScoringRules)
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The outcome of an event: the new state and the effects to carry out."""
+
+    state: SessionState
+    effects: tuple[AnyEffect, ...] = ()
+    accepted: bool = True
+    reason: str | None = None  # why an event was refused
+
+
+def question_ref(session_id: int, position: int) -> str:
+    """The ref of a question's message, edited when the question closes."""
+    return f"q:{session_id}:{position}"
+
+
+def lobby_ref(session_id: int) -> str:
+    """The ref of a live session's lobby message."""
+    return f"lobby:{session_id}"
+
+
+def new_solo(
+    session_id: int, player_id: int, chat_id: int, quiz: Quiz, now: datetime, rules: GameRules
+) -> Transition:
+    """A solo session, created straight into its first question."""
+    _check_now(now)
+    state = SessionState(
+        session_id=session_id,
+        mode=Mode.SOLO,
+        status=Status.LOBBY,
+        quiz_title=quiz.title,
+        question_count=len(quiz.questions),
+        position=-1,
+        deadline=None,
+        chat_id=chat_id,
+        host_id=player_id,
+        participant_count=1,
+        answered_count=0,
+        last_activity_at=now,
+    )
+    return _open(state, 0, quiz, now)
+
+
+def new_live(
+    session_id: int,
+    mode: Mode,
+    host_id: int,
+    chat_id: int,
+    quiz: Quiz,
+    now: datetime,
+    rules: GameRules,
+    bot_username: str,
+) -> Transition:
+    """A live session's lobby, posted to `chat_id` (the group, or the host's private chat)."""
+    _check_now(now)
+    if mode is Mode.SOLO:
+        raise ValueError("use new_solo for a solo session")
+    state = SessionState(
+        session_id=session_id,
+        mode=mode,
+        status=Status.LOBBY,
+        quiz_title=quiz.title,
+        question_count=len(quiz.questions),
+        position=-1,
+        deadline=now + timedelta(seconds=rules.lobby_timeout_s),
+        chat_id=chat_id,
+        host_id=host_id,
+        participant_count=0,
+        answered_count=0,
+        last_activity_at=now,
+    )
+    lobby = render.lobby_message(session_id, mode, quiz, bot_username)
+    return Transition(
+        state, (Effect("sendMessage", lobby, Chat(chat_id), ref=lobby_ref(session_id)),)
+    )
+
+
+def step(
+    state: SessionState, event: Event, now: datetime, rules: GameRules, quiz: Quiz
+) -> Transition:
+    """Apply one event to a session."""
+    _check_now(now)
+    if len(quiz.questions) != state.question_count:
+        raise ValueError("the quiz does not match the session")
+    if state.status.terminal:
+        return _refuse(state, "This quiz is over")
+    match event:
+        case Join():
+            return _join(state, event, now, quiz)
+        case Start():
+            return _start(state, event, now, rules, quiz)
+        case AnswerRecorded():
+            if state.status is not Status.QUESTION:
+                return _refuse(state, "This question is no longer open")
+            if event.count <= state.answered_count:
+                return Transition(state)
+            return Transition(replace(state, answered_count=event.count, last_activity_at=now))
+        case Deadline():
+            if state.deadline is None or state.deadline > now:
+                return _refuse(state, "Not time yet")
+            return _deadline(state, event.stats, now, rules, quiz)
+        case EveryoneAnswered():
+            answered = max(state.answered_count, event.stats.answered if event.stats else 0)
+            if state.status is not Status.QUESTION:
+                return _refuse(state, "No question is open")
+            if state.participant_count == 0 or answered < state.participant_count:
+                return _refuse(state, "Not everyone has answered yet")
+            return _close(state, event.stats, now, rules, quiz)
+        case Stop():
+            if event.by_player_id != state.host_id:
+                return _refuse(state, "Only the host can stop this quiz")
+            return _end(state, Status.STOPPED, event.stats, quiz)
+        case Abandon():
+            if now - state.last_activity_at < timedelta(seconds=rules.abandon_after_s):
+                return _refuse(state, "This quiz is still active")
+            return _end(state, Status.ABANDONED, event.stats, quiz)
+
+
+def results_effects(
+    state: SessionState, text: str, *, host_is_participant: bool
+) -> tuple[Effect, ...]:
+    """Where the leaderboard (`render.leaderboard_text`) of a finished session goes.
+
+    SOLO and GROUP: the session's chat. PRIVATE: every participant, and the
+    host's chat too unless the host played.
+    """
+    params: dict[str, object] = {"text": text, "parse_mode": render.HTML}
+    if state.mode is not Mode.PRIVATE:
+        return (Effect("sendMessage", params, Chat(state.chat_id)),)
+    effects = [Effect("sendMessage", params, Participants())]
+    if not host_is_participant:
+        effects.append(Effect("sendMessage", params, Chat(state.chat_id)))
+    return tuple(effects)
+
+
+def _join(state: SessionState, event: Join, now: datetime, quiz: Quiz) -> Transition:
+    # Late joining is allowed in both live modes: in a group anyone can press
+    # an answer button anyway, and a friend who opens an invite link after
+    # the start expects to play the remaining questions, not a refusal.
+    if state.mode is Mode.SOLO:
+        return _refuse(state, "This is a solo game")
+    joined = replace(state, participant_count=state.participant_count + 1, last_activity_at=now)
+    if state.mode is Mode.GROUP:
+        return Transition(joined)
+    chat = Chat(event.chat_id)
+    welcome = render.welcome_message(state.quiz_title, state.status)
+    effects = [Effect("sendMessage", welcome, chat)]
+    if state.status is Status.QUESTION and state.deadline is not None and state.deadline > now:
+        seconds_left = math.ceil((state.deadline - now).total_seconds())
+        params = render.question_message(
+            state.session_id,
+            state.position,
+            quiz.questions[state.position],
+            state.question_count,
+            state.quiz_title,
+            seconds_left=seconds_left,
+        )
+        # The same ref as the broadcast, so the reveal edit reaches this chat too.
+        effects.append(
+            Effect("sendMessage", params, chat, ref=question_ref(state.session_id, state.position))
+        )
+    return Transition(joined, tuple(effects))
+
+
+def _start(
+    state: SessionState, event: Start, now: datetime, rules: GameRules, quiz: Quiz
+) -> Transition:
+    if state.status is not Status.LOBBY:
+        return _refuse(state, "This quiz has already started")
+    if event.by_player_id != state.host_id:
+        return _refuse(state, "Only the host can start this quiz")
+    if state.participant_count < rules.min_players:
+        if state.participant_count == 0:
+            return _refuse(state, "Nobody has joined yet — press 🙋 Join first")
+        return _refuse(
+            state, f"Waiting for {rules.min_players} players ({state.participant_count} joined)"
+        )
+    started = render.lobby_started_message(state.mode, state.quiz_title, state.participant_count)
+    edit = Effect(
+        "editMessageText", started, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
+    )
+    opened = _open(replace(state, last_activity_at=now), 0, quiz, now)
+    return replace(opened, effects=(edit, *opened.effects))
+
+
+def _deadline(
+    state: SessionState, stats: QuestionStats | None, now: datetime, rules: GameRules, quiz: Quiz
+) -> Transition:
+    if state.status is Status.LOBBY:
+        return _end(state, Status.ABANDONED, None, quiz)
+    if state.status is Status.QUESTION:
+        return _close(state, stats, now, rules, quiz)
+    # REVEAL: the pause is over. A session nobody has touched for a long time
+    # ends here, so the clock does not play the rest of the quiz to nobody.
+    if now - state.last_activity_at >= timedelta(seconds=rules.abandon_after_s):
+        return _end(state, Status.ABANDONED, None, quiz)
+    if state.position + 1 < state.question_count:
+        return _open(state, state.position + 1, quiz, now)
+    return _end(state, Status.FINISHED, None, quiz)
+
+
+def _open(state: SessionState, position: int, quiz: Quiz, now: datetime) -> Transition:
+    question = quiz.questions[position]
+    params = render.question_message(
+        state.session_id, position, question, state.question_count, state.quiz_title
+    )
+    effect = Effect(
+        "sendMessage", params, _audience(state), ref=question_ref(state.session_id, position)
+    )
+    opened = replace(
+        state,
+        status=Status.QUESTION,
+        position=position,
+        deadline=now + timedelta(seconds=question.time_limit_s),
+        answered_count=0,
+    )
+    return Transition(opened, (effect,))
+
+
+def _close(
+    state: SessionState, stats: QuestionStats | None, now: datetime, rules: GameRules, quiz: Quiz
+) -> Transition:
+    pause = rules.solo_reveal_pause_s if state.mode is Mode.SOLO else rules.reveal_pause_s
+    closed = replace(state, status=Status.REVEAL, deadline=now + timedelta(seconds=pause))
+    return Transition(closed, (_reveal(state, stats, quiz),))
+
+
+def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Effect:
+    params = render.reveal_message(
+        quiz.questions[state.position],
+        state.position,
+        state.question_count,
+        state.quiz_title,
+        stats,
+        solo=state.mode is Mode.SOLO,
+    )
+    ref = question_ref(state.session_id, state.position)
+    return Effect("editMessageText", params, _audience(state), edit_ref=ref)
+
+
+def _end(
+    state: SessionState, reason: Status, stats: QuestionStats | None, quiz: Quiz
+) -> Transition:
+    effects: list[AnyEffect] = []
+    if state.status is Status.LOBBY:
+        closed = render.lobby_closed_message(state.quiz_title, reason)
+        effects.append(
+            Effect(
+                "editMessageText", closed, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
+            )
+        )
+    elif state.status is Status.QUESTION:
+        effects.append(_reveal(state, stats, quiz))
+    effects.append(Finish(reason))
+    return Transition(replace(state, status=reason, deadline=None), tuple(effects))
+
+
+def _audience(state: SessionState) -> Audience:
+    return Participants() if state.mode is Mode.PRIVATE else Chat(state.chat_id)
+
+
+def _refuse(state: SessionState, reason: str) -> Transition:
+    return Transition(state, (), accepted=False, reason=reason)
+
+
+def _check_now(now: datetime) -> None:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
