@@ -43,9 +43,7 @@ class PgServer:
     embedded: bool
 
     def url(self, database: str) -> str:
-        return make_url(self.admin_url).set(database=database).render_as_string(
-            hide_password=False
-        )
+        return make_url(self.admin_url).set(database=database).render_as_string(hide_password=False)
 
 
 def _schema_fingerprint() -> str:
@@ -121,9 +119,13 @@ def pgbouncer(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> 
     """A real pgbouncer in transaction mode in front of the test server."""
     if find_binary() is None:
         if pgbouncer_required():
-            pytest.fail("pgbouncer is not installed; .ci/run installs it (apt-get install pgbouncer)")
+            pytest.fail(
+                "pgbouncer is not installed; .ci/run installs it (apt-get install pgbouncer)"
+            )
         pytest.skip("pgbouncer is not installed (not required outside CI and root)")
-    bouncer = PgBouncer(server_url=pg_server.admin_url, run_dir=tmp_path_factory.mktemp("pgbouncer"))
+    bouncer = PgBouncer(
+        server_url=pg_server.admin_url, run_dir=tmp_path_factory.mktemp("pgbouncer")
+    )
     bouncer.start()
     yield bouncer
     bouncer.stop()

@@ -36,6 +36,9 @@ def test_downgrade_to_empty_then_upgrade_again(db_url: str, engine: sa.Engine) -
 def test_hot_query_indexes_exist(engine: sa.Engine) -> None:
     with engine.connect() as conn:
         names = {
-            row[0] for row in conn.execute(sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'"))
+            row[0]
+            for row in conn.execute(
+                sa.text("SELECT indexname FROM pg_indexes WHERE schemaname = 'public'")
+            )
         }
     assert {"ix_outbox_pending", "ix_sessions_due", "ix_sessions_open", "pk_answers"} <= names

@@ -20,7 +20,9 @@ def test_defaults_need_no_environment() -> None:
 
 
 def test_values_come_from_the_environment_with_types() -> None:
-    settings = load_settings({"FASTAPI_WORKERS": "4", "PAID_BROADCAST": "true", "SEND_RATE_PER_S": "1000"})
+    settings = load_settings(
+        {"FASTAPI_WORKERS": "4", "PAID_BROADCAST": "true", "SEND_RATE_PER_S": "1000"}
+    )
     assert settings.fastapi_workers == 4
     assert settings.paid_broadcast is True
     assert settings.send_rate_per_s == 1000.0

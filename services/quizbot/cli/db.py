@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from quizbot.settings import load_settings
 from quizbot.store import migrate
-from quizbot.store.database import create_engine, embedded_server, resolve_urls
+from quizbot.store.database import create_engine, resolve_urls, stop_embedded
 
 
 @click.group()
@@ -23,7 +23,9 @@ def upgrade(revision: str) -> None:
     """Migrate the database to the newest schema (idempotent)."""
     urls = resolve_urls(load_settings())
     migrate.upgrade(urls.direct, revision)
-    click.echo(f"database at revision {revision if revision != 'head' else migrate.head_revision()}")
+    click.echo(
+        f"database at revision {revision if revision != 'head' else migrate.head_revision()}"
+    )
 
 
 @db.command()
@@ -31,13 +33,17 @@ def status() -> None:
     """Show where the database is and which schema revision it has."""
     settings = load_settings()
     urls = resolve_urls(settings)
-    engine = create_engine(urls.pooled, settings, application_name="quizbot-cli", poolclass=sa.NullPool)
+    engine = create_engine(
+        urls.pooled, settings, application_name="quizbot-cli", poolclass=sa.NullPool
+    )
     with engine.connect() as conn:
         current = migrate.current_revision(conn)
         version = conn.scalar(sa.text("SHOW server_version"))
     engine.dispose()
     click.echo(f"database: {'embedded' if urls.embedded else 'configured'} PostgreSQL {version}")
-    click.echo(f"revision: {current or 'none (run: quizbot db upgrade)'}; code head: {migrate.head_revision()}")
+    click.echo(
+        f"revision: {current or 'none (run: quizbot db upgrade)'}; code head: {migrate.head_revision()}"
+    )
 
 
 @db.command()
@@ -53,12 +59,7 @@ def stop() -> None:
     if settings.database_url:
         click.echo("DATABASE_URL is set: no embedded server to stop")
         return
-    data = Path(settings.quizbot_var_dir) / "pgdata"
-    if not (data / "postmaster.pid").exists():
+    if stop_embedded(Path(settings.quizbot_var_dir) / "pgdata"):
+        click.echo("embedded PostgreSQL stopped")
+    else:
         click.echo("embedded PostgreSQL is not running")
-        return
-    server = embedded_server(data)
-    server.cleanup_mode = "stop"
-    server.global_process_id_list.remove(__import__("os").getpid())
-    server._cleanup()
-    click.echo("embedded PostgreSQL stopped")

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, quiz
+from quizbot.cli import bench, db, quiz, sender, writer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,3 +24,5 @@ def cli() -> None:
 cli.add_command(db.db)
 cli.add_command(quiz.quiz)
 cli.add_command(bench.bench)
+cli.add_command(writer.writer)
+cli.add_command(sender.sender)

@@ -11,7 +11,13 @@ import sqlalchemy as sa
 from quizbot.domain.quizfile import QuizFileError
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
-from quizbot.store.quizzes import QuizConflict, import_quiz, list_quizzes, load_quiz_file, sample_files
+from quizbot.store.quizzes import (
+    QuizConflict,
+    import_quiz,
+    list_quizzes,
+    load_quiz_file,
+    sample_files,
+)
 
 
 @click.group()
@@ -21,8 +27,12 @@ def quiz() -> None:
 
 @quiz.command(name="import")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--samples", is_flag=True, help="Also import the sample quizzes shipped with quizbot.")
-@click.option("--replace", is_flag=True, help="Overwrite a quiz with the same slug if never played.")
+@click.option(
+    "--samples", is_flag=True, help="Also import the sample quizzes shipped with quizbot."
+)
+@click.option(
+    "--replace", is_flag=True, help="Overwrite a quiz with the same slug if never played."
+)
 def import_(files: tuple[Path, ...], samples: bool, replace: bool) -> None:
     """Validate and import quiz FILES (YAML or JSON; see docs/quiz-format.md).
 

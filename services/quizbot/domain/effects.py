@@ -52,3 +52,13 @@ class Finish:
 
 
 AnyEffect = Effect | Finish
+
+
+def question_ref(session_id: int, position: int) -> str:
+    """The ref of a question's message, edited when the question closes."""
+    return f"q:{session_id}:{position}"
+
+
+def lobby_ref(session_id: int) -> str:
+    """The ref of a live session's lobby message."""
+    return f"lobby:{session_id}"

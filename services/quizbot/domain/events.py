@@ -68,5 +68,3 @@ class Abandon:
 
 
 Event = Join | Start | AnswerRecorded | Deadline | EveryoneAnswered | Stop | Abandon
-
-

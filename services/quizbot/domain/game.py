@@ -10,6 +10,14 @@ effects into outbox rows in the same transaction that stores the new state.
 A question closes at its deadline, or early once everyone has answered; the
 reveal pause then opens the next question or finishes. Refused events leave
 the state as it was and carry a reason fit for a toast or reply.
+
+Decisions worth knowing:
+- Joining late is allowed in both live modes until the session ends. A late
+  PRIVATE joiner gets the open question at once, with the seconds left.
+- An unstarted lobby is abandoned at its deadline (`lobby_timeout_s`).
+- At the end of a reveal, a session without a join, start or answer for
+  `abandon_after_s` is abandoned rather than played on to nobody.
+- Only the host starts or stops; a solo player is their own host.
 """
 
 from __future__ import annotations
@@ -19,7 +27,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from quizbot.domain import render
-from quizbot.domain.effects import AnyEffect, Audience, Chat, Effect, Finish, Participants
+from quizbot.domain.effects import (
+    AnyEffect,
+    Audience,
+    Chat,
+    Effect,
+    Finish,
+    Participants,
+    lobby_ref,
+    question_ref,
+)
 from quizbot.domain.events import (
     Abandon,
     AnswerRecorded,
@@ -30,28 +47,10 @@ from quizbot.domain.events import (
     Start,
     Stop,
 )
+from quizbot.domain.formatting import HTML
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
-
-__all__ = [
-    "Abandon",
-    "AnswerRecorded",
-    "Deadline",
-    "Event",
-    "EveryoneAnswered",
-    "GameRules",
-    "Join",
-    "Start",
-    "Stop",
-    "Transition",
-    "lobby_ref",
-    "new_live",
-    "new_solo",
-    "question_ref",
-    "results_effects",
-    "step",
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,35 +75,13 @@ class Transition:
     reason: str | None = None  # why an event was refused
 
 
-def question_ref(session_id: int, position: int) -> str:
-    """The ref of a question's message, edited when the question closes."""
-    return f"q:{session_id}:{position}"
-
-
-def lobby_ref(session_id: int) -> str:
-    """The ref of a live session's lobby message."""
-    return f"lobby:{session_id}"
-
-
 def new_solo(
     session_id: int, player_id: int, chat_id: int, quiz: Quiz, now: datetime, rules: GameRules
 ) -> Transition:
     """A solo session, created straight into its first question."""
     _check_now(now)
-    state = SessionState(
-        session_id=session_id,
-        mode=Mode.SOLO,
-        status=Status.LOBBY,
-        quiz_title=quiz.title,
-        question_count=len(quiz.questions),
-        position=-1,
-        deadline=None,
-        chat_id=chat_id,
-        host_id=player_id,
-        participant_count=1,
-        answered_count=0,
-        last_activity_at=now,
-    )
+    state = _new_state(session_id, Mode.SOLO, quiz, chat_id, player_id, now)
+    state = replace(state, participant_count=1)
     return _open(state, 0, quiz, now)
 
 
@@ -122,20 +99,8 @@ def new_live(
     _check_now(now)
     if mode is Mode.SOLO:
         raise ValueError("use new_solo for a solo session")
-    state = SessionState(
-        session_id=session_id,
-        mode=mode,
-        status=Status.LOBBY,
-        quiz_title=quiz.title,
-        question_count=len(quiz.questions),
-        position=-1,
-        deadline=now + timedelta(seconds=rules.lobby_timeout_s),
-        chat_id=chat_id,
-        host_id=host_id,
-        participant_count=0,
-        answered_count=0,
-        last_activity_at=now,
-    )
+    state = _new_state(session_id, mode, quiz, chat_id, host_id, now)
+    state = replace(state, deadline=now + timedelta(seconds=rules.lobby_timeout_s))
     lobby = render.lobby_message(session_id, mode, quiz, bot_username)
     return Transition(
         state, (Effect("sendMessage", lobby, Chat(chat_id), ref=lobby_ref(session_id)),)
@@ -191,7 +156,7 @@ def results_effects(
     SOLO and GROUP: the session's chat. PRIVATE: every participant, and the
     host's chat too unless the host played.
     """
-    params: dict[str, object] = {"text": text, "parse_mode": render.HTML}
+    params: dict[str, object] = {"text": text, "parse_mode": HTML}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)
     effects = [Effect("sendMessage", params, Participants())]
@@ -320,6 +285,25 @@ def _end(
         effects.append(_reveal(state, stats, quiz))
     effects.append(Finish(reason))
     return Transition(replace(state, status=reason, deadline=None), tuple(effects))
+
+
+def _new_state(
+    session_id: int, mode: Mode, quiz: Quiz, chat_id: int, host_id: int, now: datetime
+) -> SessionState:
+    return SessionState(
+        session_id=session_id,
+        mode=mode,
+        status=Status.LOBBY,
+        quiz_title=quiz.title,
+        question_count=len(quiz.questions),
+        position=-1,
+        deadline=None,
+        chat_id=chat_id,
+        host_id=host_id,
+        participant_count=0,
+        answered_count=0,
+        last_activity_at=now,
+    )
 
 
 def _audience(state: SessionState) -> Audience:

@@ -31,6 +31,7 @@ class Question:
 
     @property
     def time_limit_ms(self) -> int:
+        """The time limit in milliseconds, the unit answers are timed in."""
         return self.time_limit_s * 1000
 
     def is_correct(self, option: int) -> bool:

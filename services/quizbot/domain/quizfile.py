@@ -137,12 +137,11 @@ def _options(raw: object, where: str, problems: list[Problem]) -> list[str] | No
     if not isinstance(raw, list):
         problems.append(Problem(where, f"expected a list, got {_kind(raw)}"))
         return None
-    if not limits.OPTIONS_MIN <= len(raw) <= limits.OPTIONS_MAX:
+    if len(raw) < limits.OPTIONS_MIN:
+        problems.append(Problem(where, f"{len(raw)} given, at least {limits.OPTIONS_MIN} needed"))
+    elif len(raw) > limits.OPTIONS_MAX:
         problems.append(
-            Problem(
-                where,
-                f"{len(raw)} options given, {limits.OPTIONS_MIN} to {limits.OPTIONS_MAX} allowed",
-            )
+            Problem(where, f"{len(raw)} options given, at most {limits.OPTIONS_MAX} allowed")
         )
     options: list[str] = []
     seen: dict[str, int] = {}
@@ -152,7 +151,7 @@ def _options(raw: object, where: str, problems: list[Problem]) -> list[str] | No
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # `options: [1969, 1972]` is natural YAML for years
         if not isinstance(value, str):
-            hint = ' (write it in quotes, e.g. "yes" or "3.14")' if _is_scalar(value) else ""
+            hint = '; put it in quotes, like "yes" or "3.14"' if _is_scalar(value) else ""
             problems.append(Problem(here, f"expected text, got {_kind(value)}{hint}"))
             options.append("")
             continue

@@ -1,29 +1,26 @@
-"""Player-facing texts and Bot API parameters, always within Telegram's limits.
+"""In-game messages as Bot API parameters, always within Telegram's limits.
 
-Messages use parse_mode HTML, so every piece of user content (titles,
-questions, names) goes through `html.escape`. Lengths are measured in
-UTF-16 code units, which is never less than what Telegram counts.
+Params never carry `chat_id` or `message_id`: the effect's audience and
+`edit_ref` supply them (see `effects`). Texts use parse_mode HTML with all
+user content escaped.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import quote
 
 from quizbot.domain import limits
 from quizbot.domain.callbacks import AnswerData, JoinData, StartData
+from quizbot.domain.formatting import HTML, badge, clip, display_name, escape, fit, plural
 from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.replies import deep_link
 from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, Status
 
-HTML = "HTML"
 LETTERS = "ABCDEFGHIJKL"
 BUTTON_TEXT_COMFORT = 32  # longer options are listed in the text, buttons show letters
-NAME_MAX = 32
-MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
 NO_KEYBOARD: dict[str, object] = {"inline_keyboard": []}
 assert len(LETTERS) == limits.OPTIONS_MAX
 
@@ -53,13 +50,8 @@ def answer_toast(outcome: AnswerOutcome) -> str:
 
 
 def join_toast(quiz_title: str) -> str:
-    """The answerCallbackQuery text for an accepted Join press."""
-    return _clip(f"🙌 You're in: {quiz_title}", limits.CALLBACK_ANSWER_TEXT_MAX)
-
-
-def deep_link(bot_username: str, payload: str) -> str:
-    """`https://t.me/<bot>?start=<payload>`: opens the bot and sends /start <payload>."""
-    return f"https://t.me/{bot_username}?start={payload}"
+    """The answerCallbackQuery text for an accepted Join press (plain text)."""
+    return clip(f"🙌 You're in: {quiz_title}", limits.CALLBACK_ANSWER_TEXT_MAX)
 
 
 def question_message(
@@ -71,31 +63,30 @@ def question_message(
     *,
     seconds_left: int | None = None,
 ) -> dict[str, object]:
-    """sendMessage params (no chat_id) for an open question with its answer buttons."""
+    """sendMessage params for an open question with one button per option.
+
+    Short options go on the buttons, one per row; if any option is long,
+    the text lists them as A, B, C… and the buttons show the letters.
+    """
     short = all(len(option) <= BUTTON_TEXT_COMFORT for option in question.options)
-    lines = [_header(quiz_title, position, question_count), f"<b>{_e(question.text)}</b>"]
+    lines = [_header(quiz_title, position, question_count), f"<b>{escape(question.text)}</b>"]
     if not short:
         lines.append("")
-        lines += [f"{LETTERS[i]}. {_e(option)}" for i, option in enumerate(question.options)]
-    timer = question.time_limit_s if seconds_left is None else seconds_left
-    lines += ["", f"⏱ {timer} s to answer" if seconds_left is None else f"⏱ {timer} s left"]
-    buttons = [
+        lines += [f"{LETTERS[i]}. {escape(option)}" for i, option in enumerate(question.options)]
+    timer = f"⏱ {question.time_limit_s} s to answer"
+    if seconds_left is not None:
+        timer = f"⏱ {seconds_left} s left"
+    lines += ["", timer]
+    buttons: list[dict[str, object]] = [
         {
             "text": option if short else LETTERS[i],
             "callback_data": AnswerData(session_id, position, i).encode(),
         }
         for i, option in enumerate(question.options)
     ]
-    if short:
-        keyboard = [[button] for button in buttons]
-    else:
-        per_row = 4 if len(buttons) > 4 else len(buttons)
-        keyboard = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
-    return {
-        "text": "\n".join(lines),
-        "parse_mode": HTML,
-        "reply_markup": {"inline_keyboard": keyboard},
-    }
+    per_row = 1 if short else 4
+    keyboard = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
+    return _message("\n".join(lines), {"inline_keyboard": keyboard})
 
 
 def reveal_text(
@@ -109,16 +100,17 @@ def reveal_text(
 ) -> str:
     """The closed question: every option, the correct ones marked ✅, the explanation.
 
-    `stats` comes from the store when the question closes; without it the
-    text simply has no statistics line.
+    `stats` is counted by the store when the question closes (see `events`);
+    without it the text has no statistics line. A solo player sees their
+    own result instead of a percentage.
     """
-    lines = [_header(quiz_title, position, question_count), f"<b>{_e(question.text)}</b>", ""]
+    lines = [_header(quiz_title, position, question_count), f"<b>{escape(question.text)}</b>", ""]
     lines += [
-        f"{'✅' if question.is_correct(i) else '▫️'} {LETTERS[i]}. {_e(option)}"
+        f"{'✅' if question.is_correct(i) else '▫️'} {LETTERS[i]}. {escape(option)}"
         for i, option in enumerate(question.options)
     ]
     if question.explanation:
-        lines += ["", f"💡 {_e(question.explanation)}"]
+        lines += ["", f"💡 {escape(question.explanation)}"]
     summary = _stats_line(stats, solo)
     if summary:
         lines += ["", summary]
@@ -134,19 +126,22 @@ def reveal_message(
     *,
     solo: bool = False,
 ) -> dict[str, object]:
-    """editMessageText params (no chat_id/message_id) that close a question message."""
+    """editMessageText params that close a question message and remove its buttons."""
     text = reveal_text(question, position, question_count, quiz_title, stats, solo=solo)
-    return {"text": text, "parse_mode": HTML, "reply_markup": NO_KEYBOARD}
+    return _message(text, NO_KEYBOARD)
 
 
 def lobby_message(session_id: int, mode: Mode, quiz: Quiz, bot_username: str) -> dict[str, object]:
-    """sendMessage params for a live quiz's lobby: Join and (host-only) Start buttons."""
-    limits_s = sorted({q.time_limit_s for q in quiz.questions})
-    timing = f"{limits_s[0]} s" if len(limits_s) == 1 else f"{limits_s[0]}–{limits_s[-1]} s"
-    lines = [f"🎲 <b>{_e(quiz.title)}</b> — live quiz"]
+    """sendMessage params for a live quiz's lobby: Join and (host-only) Start buttons.
+
+    In PRIVATE mode it also carries the `join-<session>` deep link to share.
+    """
+    seconds = sorted({q.time_limit_s for q in quiz.questions})
+    timing = f"{seconds[0]} s" if len(seconds) == 1 else f"{seconds[0]}–{seconds[-1]} s"
+    lines = [f"🎲 <b>{escape(quiz.title)}</b> — live quiz"]
     if quiz.description:
-        lines.append(_e(quiz.description))
-    lines += ["", f"{_plural(len(quiz.questions), 'question')} · {timing} each", ""]
+        lines.append(escape(quiz.description))
+    lines += ["", f"{plural(len(quiz.questions), 'question')} · {timing} each", ""]
     keyboard: list[list[dict[str, object]]] = [
         [{"text": "🙋 Join", "callback_data": JoinData(session_id).encode()}],
     ]
@@ -158,44 +153,38 @@ def lobby_message(session_id: int, mode: Mode, quiz: Quiz, bot_username: str) ->
         lines += ["Press 🙋 Join to play.", ""]
     lines.append("The host starts the game with ▶️ Start.")
     keyboard.append([{"text": "▶️ Start", "callback_data": StartData(session_id).encode()}])
-    return {
-        "text": "\n".join(lines),
-        "parse_mode": HTML,
-        "reply_markup": {"inline_keyboard": keyboard},
-    }
+    return _message("\n".join(lines), {"inline_keyboard": keyboard})
 
 
 def lobby_started_message(mode: Mode, quiz_title: str, players: int) -> dict[str, object]:
     """editMessageText params for the lobby once the host started the game."""
     lines = [
-        f"🎲 <b>{_e(quiz_title)}</b> — live quiz",
+        f"🎲 <b>{escape(quiz_title)}</b> — live quiz",
         "",
-        f"▶️ Started with {_plural(players, 'player')}. Good luck!",
+        f"▶️ Started with {plural(players, 'player')}. Good luck!",
     ]
     if mode is Mode.PRIVATE:
         lines.append("Latecomers can still join with the invite link.")
-    return {"text": "\n".join(lines), "parse_mode": HTML, "reply_markup": NO_KEYBOARD}
+    return _message("\n".join(lines), NO_KEYBOARD)
 
 
 def lobby_closed_message(quiz_title: str, reason: Status) -> dict[str, object]:
     """editMessageText params for a lobby that ended before the game started."""
-    why = (
-        "🛑 Cancelled by the host."
-        if reason is Status.STOPPED
-        else "⌛ Nobody started it, so this lobby closed."
-    )
-    text = f"🎲 <b>{_e(quiz_title)}</b>\n\n{why}"
-    return {"text": text, "parse_mode": HTML, "reply_markup": NO_KEYBOARD}
+    why = "⌛ Nobody started it, so this lobby closed."
+    if reason is Status.STOPPED:
+        why = "🛑 Cancelled by the host."
+    return _message(f"🎲 <b>{escape(quiz_title)}</b>\n\n{why}", NO_KEYBOARD)
 
 
-def welcome_text(quiz_title: str, status: Status) -> str:
-    """The message a player gets in their own chat after joining a PRIVATE-mode quiz."""
+def welcome_message(quiz_title: str, status: Status) -> dict[str, object]:
+    """sendMessage params for a player who joined a PRIVATE-mode quiz, in their own chat."""
+    text = f"🙌 You're in: <b>{escape(quiz_title)}</b> is already running — jump right in!"
     if status is Status.LOBBY:
-        return (
-            f"🙌 You're in: <b>{_e(quiz_title)}</b>!\n"
+        text = (
+            f"🙌 You're in: <b>{escape(quiz_title)}</b>!\n"
             "The first question arrives here when the host starts."
         )
-    return f"🙌 You're in: <b>{_e(quiz_title)}</b> is already running — jump right in!"
+    return {"text": text, "parse_mode": HTML}
 
 
 def leaderboard_text(
@@ -210,114 +199,26 @@ def leaderboard_text(
 ) -> str:
     """The results: the top `top` players, then "… and K more" for the rest."""
     headings = {
-        Status.STOPPED: f"🛑 <b>{_e(title)}</b> — stopped by the host. Results so far:",
-        Status.ABANDONED: f"⌛ <b>{_e(title)}</b> — ended for lack of activity. Results so far:",
+        Status.STOPPED: f"🛑 <b>{escape(title)}</b> — stopped by the host. Results so far:",
+        Status.ABANDONED: f"⌛ <b>{escape(title)}</b> — ended for lack of activity. Results so far:",
     }
-    head = [
-        headings.get(reason, f"🏁 <b>{_e(title)}</b> — final results"),
-        f"👥 {_plural(total_players, 'player')}",
-        "",
-    ]
+    heading = headings.get(reason, f"🏁 <b>{escape(title)}</b> — final results")
+    head = "\n".join([heading, f"👥 {plural(total_players, 'player')}", ""])
     if not ranked:
-        return "\n".join([*head, "Nobody scored this time. Play again?"])
+        return f"{head}\nNobody scored this time. Play again?"
     items = []
     for row in ranked[:top]:
-        name = _e(_name(names.get(row.player_id), row.player_id))
-        badge = MEDALS.get(row.rank, f"{row.rank}.")
+        name = escape(display_name(names.get(row.player_id), row.player_id))
         correct = f"{row.correct}/{question_count}" if question_count else f"{row.correct}"
         seconds = row.total_time_ms / 1000
-        items.append(f"{badge} {name} — <b>{row.score:,}</b> pts · {correct} ✓ · {seconds:.1f} s")
-    return _fit("\n".join(head), items, max(total_players, len(ranked)))
-
-
-@dataclass(frozen=True, slots=True)
-class QuizListing:
-    """A row of /quizzes."""
-
-    slug: str
-    title: str
-    question_count: int
-
-
-@dataclass(frozen=True, slots=True)
-class PlayerStats:
-    """A player's lifetime numbers for /me."""
-
-    games: int
-    wins: int
-    total_score: int
-    correct: int
-    answered: int
-
-
-@dataclass(frozen=True, slots=True)
-class TopRow:
-    """A row of /top."""
-
-    rank: int
-    name: str
-    score: int
-
-
-def help_text(bot_username: str) -> str:
-    """The /help and first /start message."""
-    return "\n".join(
-        [
-            "👋 <b>Quiz time!</b>",
-            "",
-            "/quizzes — pick a quiz; tap Play to play it here, alone",
-            "/play <code>slug</code> — play a quiz alone",
-            "/live <code>slug</code> — host a live quiz (in a group: everyone plays there; "
-            "here: friends join through a link)",
-            "/stop — stop the quiz you are playing or hosting",
-            "/me — your stats",
-            "/top — the best players",
-            "",
-            f"Add @{_e(bot_username)} to a group to quiz your friends live.",
-        ]
-    )
-
-
-def quizzes_text(quizzes: Sequence[QuizListing], bot_username: str) -> str:
-    """The /quizzes list, each with a Play deep link."""
-    if not quizzes:
-        return "No quizzes yet. Ask a host to import one!"
-    items = [
-        f"• <b>{_e(q.title)}</b> — {_plural(q.question_count, 'question')} · "
-        f'<a href="{_e(deep_link(bot_username, limits.PLAY_PAYLOAD_PREFIX + q.slug))}">Play</a>'
-        for q in quizzes
-    ]
-    return _fit("📚 <b>Quizzes</b>\n", items, len(items))
-
-
-def me_text(name: str, stats: PlayerStats | None) -> str:
-    """The /me stats."""
-    if stats is None or stats.games == 0:
-        return "You haven't finished a quiz yet. Try /quizzes!"
-    accuracy = 100 * stats.correct // stats.answered if stats.answered else 0
-    return "\n".join(
-        [
-            f"📈 <b>{_e(_name(name, 0))}</b>",
-            f"Games: {stats.games:,} · Wins: {stats.wins:,}",
-            f"Points: {stats.total_score:,}",
-            f"Correct: {stats.correct:,} of {stats.answered:,} ({accuracy}%)",
-        ]
-    )
-
-
-def top_text(heading: str, rows: Sequence[TopRow], total: int | None = None) -> str:
-    """A /top leaderboard from plain rows."""
-    if not rows:
-        return f"🏆 <b>{_e(heading)}</b>\n\nNo scores yet."
-    items = [
-        f"{MEDALS.get(row.rank, f'{row.rank}.')} {_e(_name(row.name, 0))} — {row.score:,} pts"
-        for row in rows
-    ]
-    return _fit(f"🏆 <b>{_e(heading)}</b>\n", items, max(total or 0, len(items)))
+        items.append(
+            f"{badge(row.rank)} {name} — <b>{row.score:,}</b> pts · {correct} ✓ · {seconds:.1f} s"
+        )
+    return fit(head, items, max(total_players, len(ranked)))
 
 
 def _header(quiz_title: str, position: int, question_count: int) -> str:
-    return f"<i>{_e(quiz_title)}</i> · Question {position + 1} of {question_count}"
+    return f"<i>{escape(quiz_title)}</i> · Question {position + 1} of {question_count}"
 
 
 def _stats_line(stats: QuestionStats | None, solo: bool) -> str | None:
@@ -335,45 +236,11 @@ def _stats_line(stats: QuestionStats | None, solo: bool) -> str | None:
 
 def _invite_button(link: str, quiz_title: str) -> dict[str, object]:
     text = quote(f"Join my quiz: {quiz_title}", safe="")
-    share = f"https://t.me/share/url?url={quote(link, safe='')}&text={text}"
-    return {"text": "📨 Invite friends", "url": share}
+    return {
+        "text": "📨 Invite friends",
+        "url": f"https://t.me/share/url?url={quote(link, safe='')}&text={text}",
+    }
 
 
-def _fit(head: str, items: Sequence[str], total: int, limit: int = limits.TEXT_MAX) -> str:
-    """`head` and as many `items` as fit in `limit`, then "… and K more"."""
-    reserve = _units(_more(total))
-    lines, size = [head], _units(head)
-    for item in items:
-        if size + 1 + _units(item) + 1 + reserve > limit:
-            break
-        lines.append(item)
-        size += 1 + _units(item)
-    hidden = total - (len(lines) - 1)
-    if hidden > 0:
-        lines.append(_more(hidden))
-    return "\n".join(lines)
-
-
-def _more(count: int) -> str:
-    return f"… and {count:,} more"
-
-
-def _name(name: str | None, player_id: int) -> str:
-    cleaned = " ".join((name or "").split()) or f"Player {player_id}"
-    return _clip(cleaned, NAME_MAX)
-
-
-def _clip(text: str, max_len: int) -> str:
-    return text if len(text) <= max_len else text[: max_len - 1] + "…"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _e(text: str) -> str:
-    return html.escape(text)
+def _message(text: str, keyboard: dict[str, object]) -> dict[str, object]:
+    return {"text": text, "parse_mode": HTML, "reply_markup": keyboard}

@@ -27,6 +27,7 @@ class Status(StrEnum):
 
     @property
     def terminal(self) -> bool:
+        """Finished, stopped or abandoned: no event changes the session any more."""
         return self in TERMINAL
 
 

@@ -85,7 +85,9 @@ class Faults:
             )
         if chat_id in c.blocked:
             if isinstance(chat_id, int) and chat_id < 0:
-                kicked = protocol.KICKED_SUPERGROUP if chat_id < -10**12 else protocol.KICKED_GROUP
+                kicked = (
+                    protocol.KICKED_SUPERGROUP if chat_id < -(10**12) else protocol.KICKED_GROUP
+                )
                 return protocol.ApiError(403, kicked)
             return protocol.ApiError(403, protocol.BLOCKED)
         if chat_id in c.missing:

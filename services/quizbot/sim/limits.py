@@ -95,9 +95,7 @@ class RateLimiter:
             buckets.append(_bucket(self._chats, chat_id, c.chat_rate, c.chat_burst, now))
             if isinstance(chat_id, int) and chat_id < 0:
                 per_second = c.group_per_minute / 60.0
-                buckets.append(
-                    _bucket(self._groups, chat_id, per_second, c.group_per_minute, now)
-                )
+                buckets.append(_bucket(self._groups, chat_id, per_second, c.group_per_minute, now))
         wait = max(b.wait(now) for b in buckets)
         if wait > 0.0:
             return max(1, math.ceil(wait - 1e-9))

@@ -68,9 +68,7 @@ def bad_request(detail: str) -> ApiError:
 
 def retry_after(seconds: int) -> ApiError:
     """Telegram's flood-control answer: 429 with ``parameters.retry_after``."""
-    return ApiError(
-        429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds}
-    )
+    return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
 
 def ok_body(result: Any) -> bytes:

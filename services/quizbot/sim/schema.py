@@ -234,9 +234,7 @@ def _object(
         missing = [r for r in required if r not in value]
         if missing:
             raise _Mismatch(400, f'Bad Request: field "{path}.{missing[0]}" is required')
-        out = {
-            k: _plain(fields[k], v, f"{path}.{k}") for k, v in value.items() if k in fields
-        }
+        out = {k: _plain(fields[k], v, f"{path}.{k}") for k, v in value.items() if k in fields}
         _check_ranges(name, ranges, out, path)
         content.check_object(name, out, path)
         return out

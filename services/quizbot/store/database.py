@@ -63,6 +63,20 @@ def embedded_server(data_dir: Path, *, stop_at_exit: bool = False) -> Any:
     return pgserver.get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
 
 
+def stop_embedded(data_dir: Path, *, mode: str = "fast") -> bool:
+    """Stop the embedded PostgreSQL in ``data_dir``; False when it was not running."""
+    if not (data_dir / "postmaster.pid").exists():
+        return False
+    _quiet_pgserver()
+    from pgserver import _commands
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    _commands.pg_ctl(  # type: ignore[attr-defined]
+        ["-w", "-m", mode, "stop"], pgdata=data_dir, user=user, timeout=60
+    )
+    return True
+
+
 def server_url(server: Any, database: str = "postgres") -> str:
     """A SQLAlchemy URL (psycopg2) for a database of an embedded server."""
     info = server.get_postmaster_info()
@@ -142,6 +156,10 @@ def create_engine(url: str, settings: Settings, *, application_name: str, **kw: 
         },
     }
     options.update(kw)
+    if options.get("poolclass") is sa.NullPool:
+        # One-shot commands (the CLI) keep no pool at all.
+        for key in ("pool_size", "max_overflow", "pool_recycle"):
+            options.pop(key)
     return sa.create_engine(url, **options)
 
 

@@ -273,6 +273,14 @@ class Outbox(Base):
         ),
         # Per-chat order and edit resolution (ref -> message id in the same chat).
         sa.Index("ix_outbox_chat", "chat_id", "id"),
+        # The claim's per-chat order check ("no earlier unsent row of this chat
+        # waits"): only unsent rows, so a chat's sent history is never scanned.
+        sa.Index(
+            "ix_outbox_chat_unsent",
+            "chat_id",
+            "id",
+            postgresql_where=sa.text("status IN ('pending', 'claimed')"),
+        ),
         sa.Index(
             "ix_outbox_ref",
             "chat_id",

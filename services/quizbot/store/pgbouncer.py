@@ -65,9 +65,7 @@ class PgBouncer:
 
     def url(self, database: str) -> str:
         """A SQLAlchemy URL for ``database`` through this pgbouncer."""
-        return (
-            f"postgresql+psycopg2://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
-        )
+        return f"postgresql+psycopg2://{self.user}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def _databases_line(self) -> str:
         server = make_url(self.server_url)

@@ -55,14 +55,18 @@ def load_quiz_file(path: Path) -> Quiz:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise QuizFileError([Problem(location="file", message=f"cannot read: {exc}")], source=source) from exc
+        raise QuizFileError(
+            [Problem(location="file", message=f"cannot read: {exc}")], source=source
+        ) from exc
     data: Any
     if path.suffix.lower() == ".json":
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             where = f"line {exc.lineno}, column {exc.colno}"
-            raise QuizFileError([Problem(location=where, message=f"not valid JSON: {exc.msg}")], source=source) from exc
+            raise QuizFileError(
+                [Problem(location=where, message=f"not valid JSON: {exc.msg}")], source=source
+            ) from exc
     else:
         try:
             data = yaml.safe_load(text)

@@ -124,6 +124,13 @@ def upgrade() -> None:
     )
     op.create_index("ix_outbox_chat", "outbox", ["chat_id", "id"], unique=False)
     op.create_index(
+        "ix_outbox_chat_unsent",
+        "outbox",
+        ["chat_id", "id"],
+        unique=False,
+        postgresql_where=sa.text("status IN ('pending', 'claimed')"),
+    )
+    op.create_index(
         "ix_outbox_claimed",
         "outbox",
         ["lease_until"],
@@ -372,6 +379,11 @@ def downgrade() -> None:
     )
     op.drop_index(
         "ix_outbox_claimed", table_name="outbox", postgresql_where=sa.text("status = 'claimed'")
+    )
+    op.drop_index(
+        "ix_outbox_chat_unsent",
+        table_name="outbox",
+        postgresql_where=sa.text("status IN ('pending', 'claimed')"),
     )
     op.drop_index("ix_outbox_chat", table_name="outbox")
     op.drop_table("outbox")

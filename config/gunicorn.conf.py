@@ -1,0 +1,56 @@
+"""gunicorn for the quizbot web tier: ``gunicorn -c config/gunicorn.conf.py quizbot.web.app:app``.
+
+The same file serves the VM (supervisor), ``make demo``, the benches and the
+tests; only the environment differs (see config/quizbot.env.example). It reads
+the settings and nothing else: it never imports the app, so the master holds no
+engine, socket or thread that a fork could duplicate.
+"""
+
+from quizbot.settings import load_settings
+
+_settings = load_settings()
+
+wsgi_app = "quizbot.web.app:app"
+bind = [_settings.web_bind]
+# One uvicorn event loop per worker. On 2 CPUs two workers keep both cores busy
+# while PostgreSQL works between flushes; each has its own group committer.
+workers = _settings.fastapi_workers
+worker_class = "uvicorn_worker.UvicornWorker"
+# Never load the app in the master: engines, threads and statsd sockets must be
+# created after fork (the app builds them in its lifespan).
+preload_app = False
+
+# Telegram opens up to WEBHOOK_MAX_CONNECTIONS (<= 100) connections and reuses
+# them; keep idle ones open longer than its pauses between updates so bursts
+# do not pay for new TCP/TLS handshakes.
+keepalive = 75
+# A burst of new connections (Telegram reconnecting, a load test) must queue in
+# the kernel instead of being refused: 2048 accepts pending per listening socket.
+backlog = 2048
+# A worker silent for this long is killed and replaced. Handlers never block
+# the loop (DB work is on threads), so only a real hang trips it.
+timeout = 30
+# On SIGTERM/HUP a worker stops accepting, finishes its requests and flushes
+# its queued answers (lifespan shutdown) within this time; then it is killed.
+graceful_timeout = 20
+# Recycle workers now and then to cap any slow leak; the jitter keeps both
+# workers from restarting at the same moment. High, because a restart costs a
+# second of imports and an empty pool.
+max_requests = 1_000_000
+max_requests_jitter = 100_000
+# The heartbeat file lives in memory: on a busy disk, fsync stalls of the
+# default temp dir could get a healthy worker killed.
+worker_tmp_dir = "/dev/shm"
+
+# Telegram accepts webhooks over HTTPS on 443, 80, 88 or 8443 only; gunicorn
+# terminates TLS itself with the operator's (or Ansible's self-signed) pair.
+if _settings.tls_cert_file and _settings.tls_key_file:
+    certfile = _settings.tls_cert_file
+    keyfile = _settings.tls_key_file
+
+# No access log: at thousands of answers a second it would cost more CPU than
+# the answers themselves. statsd has the counts and timings per route.
+accesslog = None
+errorlog = "-"
+loglevel = _settings.log_level.lower()
+proc_name = "quizbot-web"

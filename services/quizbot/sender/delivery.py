@@ -1,0 +1,201 @@
+"""Delivering one claimed row: resolve its edit target, wait for its rate slot,
+call the Bot API, and act on the one decision its outcome maps to.
+
+The decisions (``quizbot.telegram.errors.decide``):
+
+- sent, or "message is not modified": the row is sent, with Telegram's message id;
+- 429 (Wait): pause the scope ``retry_after`` covers and send the same row after
+  the pause; it is not a failed attempt;
+- 403 (Block): the chat blocked the bot: drop this row and every queued row of
+  the chat with the reason, mark the chat blocked and drop its pending rows;
+- ChatMigrated: move the chat's rows to the new id and send this row again there;
+- 5xx, timeouts (Retry): back to the database with a backoff, up to
+  SEND_MAX_ATTEMPTS attempts, then dead with the error kept; the chat's later
+  rows wait behind it;
+- other 400s (Drop): dropped with the error;
+- a rejected token (Halt): stop the sender; the operator has to fix it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from quizbot.sender.lanes import Lane, Lanes
+from quizbot.sender.meters import Meters
+from quizbot.sender.ratelimit import RateLimiter
+from quizbot.sender.results import Blocked, Migrated, ResultBuffer
+from quizbot.store.outbox_queries import ClaimedRow, Outcome
+from quizbot.telegram import errors
+
+Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+# Methods that take allow_paid_broadcast (every send* that posts a message).
+_NOT_PAID = frozenset({"sendchataction"})
+# A ref whose message will never exist (it was dropped or dead-lettered).
+FAILED = 0
+REFS_KEPT = 100_000
+
+
+class SenderHalted(RuntimeError):
+    """Telegram rejected the bot token: no call can succeed until an operator acts."""
+
+
+def paid_broadcast_method(method: str) -> bool:
+    """Whether ``method`` accepts ``allow_paid_broadcast``."""
+    name = method.lower()
+    return name == "copymessage" or (name.startswith("send") and name not in _NOT_PAID)
+
+
+class Delivery:
+    """The worker side of the sender: takes rows from the lanes and delivers them."""
+
+    def __init__(
+        self,
+        *,
+        call: Call,
+        lanes: Lanes,
+        limiter: RateLimiter,
+        results: ResultBuffer,
+        meters: Meters,
+        max_attempts: int,
+        paid_broadcast: bool = False,
+        stop: asyncio.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self.call = call
+        self.lanes = lanes
+        self.limiter = limiter
+        self.results = results
+        self.meters = meters
+        self.max_attempts = max_attempts
+        self.paid_broadcast = paid_broadcast
+        self.stop = stop or asyncio.Event()
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.jitter = jitter
+        # (chat_id, ref) -> Telegram's message id, or FAILED: edits resolve here
+        # first, since the original's result may not be in the database yet.
+        self.refs: OrderedDict[tuple[int, str], int] = OrderedDict()
+
+    async def work(self) -> None:
+        """One worker: deliver rows until the lanes close."""
+        while (item := await self.lanes.next()) is not None:
+            lane, row = item
+            try:
+                await self.deliver(lane, row)
+            finally:
+                self.lanes.done(lane)
+
+    async def deliver(self, lane: Lane, row: ClaimedRow) -> None:
+        """Send ``row`` (the head of ``lane``) once and record what became of it."""
+        params = self._params(row)
+        if params is None:
+            return
+        wait = self.limiter.reserve(row.chat_id, row.method)
+        while wait > 0:
+            if await self._stopped_within(wait):
+                self.lanes.put_back(lane, row)
+                return
+            # A global pause may have begun while this row waited for its slot.
+            wait = self.limiter.global_wait()
+        started = self.clock()
+        try:
+            result = await self.call(row.method, params)
+        except Exception as exc:
+            self._failed(lane, row, params, errors.decide(exc))
+            return
+        finally:
+            self.meters.timing("send_ms", (self.clock() - started) * 1000.0)
+        message_id = result.get("message_id") if isinstance(result, dict) else None
+        self._sent(row, message_id if message_id is not None else params.get("message_id"))
+
+    def _params(self, row: ClaimedRow) -> dict[str, Any] | None:
+        params = row.params
+        if self.paid_broadcast and paid_broadcast_method(row.method):
+            params = {**params, "allow_paid_broadcast": True}
+        if row.edit_ref is None:
+            return params
+        message_id = self.refs.get((row.chat_id, row.edit_ref))
+        reason = None
+        if message_id == FAILED:
+            reason = f"the message {row.edit_ref!r} was not delivered"
+        elif message_id is None:
+            status = row.original_status
+            if status == "sent" and row.original_message_id is not None:
+                message_id = row.original_message_id
+            elif status is None:
+                reason = f"no message {row.edit_ref!r} in this chat"
+            elif status in ("dropped", "dead"):
+                reason = f"the message {row.edit_ref!r} was not delivered"
+            else:
+                reason = f"the message id of {row.edit_ref!r} is unknown"
+        if reason is not None:
+            self._finish(row, Outcome(row.id, "dropped", error=reason), "dropped")
+            return None
+        return {**params, "message_id": message_id}
+
+    def _sent(self, row: ClaimedRow, message_id: int | None) -> None:
+        now = self.wall_clock()
+        outcome = Outcome(row.id, "sent", attempted=True, message_id=message_id, sent_at=now)
+        self._finish(row, outcome, "sent", message_id or FAILED)
+        self.meters.timing("lag_ms", max(0.0, now - row.created_at) * 1000.0)
+
+    def _failed(
+        self, lane: Lane, row: ClaimedRow, params: dict[str, Any], decision: errors.Decision
+    ) -> None:
+        match decision:
+            case errors.Success():
+                self._sent(row, params.get("message_id"))
+            case errors.Wait(seconds=seconds):
+                scope = self.limiter.on_429(row.chat_id, seconds)
+                self.meters.incr(f"429.{scope}")
+                self.meters.incr(f"send.{row.method}.429")
+                self.lanes.put_back(lane, row)
+            case errors.Block(reason=reason):
+                self._finish(row, Outcome(row.id, "dropped", True, error=reason), "dropped")
+                for queued in self.lanes.drop_queued(lane):
+                    self._finish(queued, Outcome(queued.id, "dropped", error=reason), "dropped")
+                self.results.add(Blocked(row.chat_id, reason))
+            case errors.Migrate(new_chat_id=new_chat_id):
+                self.meters.incr(f"send.{row.method}.migrated")
+                self.results.add(Migrated(row.chat_id, new_chat_id))
+                self.lanes.migrate(lane, row, new_chat_id)
+            case errors.Drop(reason=reason):
+                self._finish(row, Outcome(row.id, "dropped", True, error=reason), "dropped")
+            case errors.Retry(reason=reason):
+                attempts = row.attempts + 1
+                if attempts >= self.max_attempts:
+                    self._finish(row, Outcome(row.id, "dead", True, error=reason), "dead")
+                    return
+                delay = errors.backoff(attempts, jitter=self.jitter())
+                outcome = Outcome(row.id, "pending", True, retry_in=delay, error=reason)
+                self.results.add(outcome)
+                self.meters.incr(f"send.{row.method}.retry")
+                self.lanes.hold(lane, row.id)
+            case errors.Halt(reason=reason):
+                self.lanes.put_back(lane, row)
+                raise SenderHalted(reason)
+
+    def _finish(self, row: ClaimedRow, outcome: Outcome, label: str, ref_id: int = FAILED) -> None:
+        self.results.add(outcome)
+        self.meters.incr(f"send.{row.method}.{label}")
+        if row.ref is not None:
+            key = (row.chat_id, row.ref)
+            self.refs[key] = ref_id
+            self.refs.move_to_end(key)
+            if len(self.refs) > REFS_KEPT:
+                self.refs.popitem(last=False)
+
+    async def _stopped_within(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self.stop.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

@@ -1,0 +1,60 @@
+"""``quizbot-sender``: the process that drains the outbox to Telegram.
+
+Only wiring: settings, logging, metrics, the engine (built here, after any
+fork), the Bot transport and the daemon. SIGTERM and SIGINT set the daemon's
+stop event; the exit status is the daemon's (non-zero when a task died, so
+supervisor restarts it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import uvloop
+
+from quizbot import metrics
+from quizbot.sender.daemon import Sender, SenderConfig
+from quizbot.sender.meters import Meters
+from quizbot.sender.transport import BotTransport
+from quizbot.settings import Settings, load_settings
+from quizbot.store.database import engine_for
+
+
+async def run_sender(settings: Settings, config: SenderConfig | None = None) -> int:
+    """Run one sender until SIGTERM/SIGINT; returns its exit status."""
+    token = settings.require("TELEGRAM_BOT_TOKEN")
+    config = config or SenderConfig.from_settings(settings)
+    engine, urls = engine_for(settings, "sender")
+    transport = BotTransport(token, settings.telegram_api_url, pool_size=2 * config.workers)
+    sender = Sender(
+        config,
+        engine,
+        urls.direct,
+        token,
+        transport.call,
+        Meters(metrics.configure(settings, "sender")),
+    )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, sender.stop.set)
+    try:
+        await transport.start()
+        return await sender.run()
+    finally:
+        await transport.close()
+        engine.dispose()
+
+
+def main() -> None:
+    """Entry point of ``quizbot-sender``."""
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    # uvloop: the sender's event loop does all the HTTP; it is noticeably cheaper per call.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        sys.exit(runner.run(run_sender(settings)))

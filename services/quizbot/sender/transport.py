@@ -1,0 +1,54 @@
+"""The Bot API as the sender calls it: python-telegram-bot's ``Bot`` on aiohttp.
+
+The outbox stores each call as a method name and its JSON parameters, so the
+sender calls ``Bot.do_api_request`` generically rather than one typed method
+per call: PTB still builds the request and turns Telegram's error answers into
+its exception classes (which ``quizbot.telegram.errors.decide`` maps), and the
+result comes back as plain JSON, not parsed into objects nobody reads.
+
+``do_api_request`` warns when a typed method of the same name exists; the
+sender calls it that way on purpose, so that warning is silenced here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from telegram import Bot
+from telegram.warnings import PTBUserWarning
+
+from quizbot.telegram.request import AiohttpRequest
+
+
+class BotTransport:
+    """A ``telegram.Bot`` for ``token`` against ``api_url`` (``https://api.telegram.org``)."""
+
+    def __init__(self, token: str, api_url: str, pool_size: int = 32, timeout_s: float = 10.0):
+        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+        self.request = AiohttpRequest(
+            connection_pool_size=pool_size,
+            read_timeout=timeout_s,
+            write_timeout=timeout_s,
+            connect_timeout=timeout_s,
+            pool_timeout=timeout_s,
+        )
+        self.bot = Bot(
+            token,
+            base_url=api_url.rstrip("/") + "/bot",
+            request=self.request,
+            # The sender never polls; this keeps PTB from opening an httpx client for it.
+            get_updates_request=AiohttpRequest(connection_pool_size=1),
+        )
+
+    async def start(self) -> None:
+        """Open the HTTP session and check the token (``getMe``)."""
+        await self.bot.initialize()
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self.bot.shutdown()
+
+    async def call(self, method: str, params: dict[str, Any]) -> Any:
+        """Make one Bot API call; returns Telegram's ``result`` as JSON data."""
+        return await self.bot.do_api_request(method, api_kwargs=params)

@@ -1,0 +1,125 @@
+"""The simulated Telegram without HTTP: one Bot API call in, one answer out.
+
+The order of checks follows what a client of the real API observes:
+transport faults first (a 5xx, a stall or a lost connection happen before
+Telegram looks at the call), then the token, the method and its parameters,
+then the chat (blocked, migrated, unknown), then flood control, and only
+then the effect. A refused call changes nothing and takes no flood token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from quizbot.sim import limits, methods, protocol
+from quizbot.sim.config import SimConfig
+from quizbot.sim.faults import Faults
+from quizbot.sim.schema import load_schema
+from quizbot.sim.state import SimState
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What to send back: HTTP status and JSON body, or drop the connection."""
+
+    status: int
+    body: bytes
+    drop: bool = False
+
+
+class FakeTelegram:
+    """One simulated Bot API endpoint with its state, limits and faults."""
+
+    def __init__(self, config: SimConfig) -> None:
+        self.config = config
+        self.schema = load_schema()
+        self.state = SimState(
+            bot=config.bot_user(),
+            wall_clock=config.wall_clock,
+            clock=config.clock,
+            max_calls=config.max_calls,
+            max_updates=config.max_updates,
+            max_messages_per_chat=config.max_messages_per_chat,
+        )
+        self.limits_on = config.limits
+        self.limiter = limits.RateLimiter(config.rates, config.clock)
+        self.faults = Faults(copy.deepcopy(config.faults))
+
+    async def call(self, token: str, method: str, params: dict[str, Any]) -> Answer:
+        """Handle one Bot API call as api.telegram.org would."""
+        transport = self.faults.transport(method.lower())
+        if transport.delay:
+            await asyncio.sleep(transport.delay)
+        if transport.drop and not self.faults.config.drop_after:
+            self.state.stats[method, "dropped"] += 1
+            return Answer(0, b"", drop=True)
+        if transport.error:
+            error = self.faults.error()
+            self.state.stats[method, str(error.code)] += 1
+            return Answer(error.code, error.body())
+        try:
+            name, result = self.apply(token, method, params)
+        except protocol.ApiError as exc:
+            self.state.stats[method, str(exc.code)] += 1
+            return Answer(exc.code, exc.body())
+        if transport.drop:
+            self.state.stats[name, "dropped"] += 1
+            return Answer(0, b"", drop=True)
+        self.state.stats[name, "200"] += 1
+        return Answer(200, protocol.ok_body(result))
+
+    def apply(self, token: str, method_name: str, params: dict[str, Any]) -> tuple[str, Any]:
+        """Validate, police and perform a call; return (method, result) or raise ApiError."""
+        if self.config.token is not None and token != self.config.token:
+            raise protocol.ApiError(401, protocol.UNAUTHORIZED)
+        method = self.schema.method(method_name)
+        p = self.schema.validate(method, params)
+        chat_id = p.get("chat_id")
+        if chat_id is not None:
+            refusal = self.faults.chat(chat_id)
+            if refusal is not None:
+                raise refusal
+        if self.limits_on and limits.counts(method.name):
+            paid = bool(p.get("allow_paid_broadcast", False))
+            wait = self.limiter.acquire(token, chat_id, paid)
+            if wait:
+                raise protocol.retry_after(wait)
+        handler = methods.HANDLERS.get(method.name) or methods.generic(method.returns)
+        result = handler(self.state, p)
+        self.state.record(method.name, chat_id, p, result)
+        return method.name, result
+
+    def reset(self) -> None:
+        """Back to the start-up state: nothing recorded, start-up limits and faults."""
+        self.state.reset()
+        self.limits_on = self.config.limits
+        self.limiter = limits.RateLimiter(self.config.rates, self.config.clock)
+        self.faults = Faults(copy.deepcopy(self.config.faults))
+
+    def set_limits(self, patch: dict[str, Any]) -> None:
+        """Switch limits on/off (``enabled``) and/or change their numbers; buckets refill."""
+        enabled = patch.pop("enabled", self.limits_on)
+        rates = dataclasses.replace(self.limiter.config, **patch)
+        self.limits_on = bool(enabled)
+        self.limiter = limits.RateLimiter(rates, self.config.clock)
+
+    def stats(self) -> dict[str, Any]:
+        """Counts by method and outcome ("200", "429", "dropped", ...)."""
+        by_method: dict[str, dict[str, int]] = {}
+        by_outcome: dict[str, int] = {}
+        for (method, outcome), n in self.state.stats.items():
+            by_method.setdefault(method, {})[outcome] = n
+            by_outcome[outcome] = by_outcome.get(outcome, 0) + n
+        return {
+            "by_method": by_method,
+            "by_outcome": by_outcome,
+            "rate_limited": by_outcome.get("429", 0),
+            "accepted": by_outcome.get("200", 0),
+            "recorded": self.state.calls.last,
+            "chats": len(self.state.chats),
+            "limits": self.limits_on,
+        }

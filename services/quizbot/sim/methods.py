@@ -1,0 +1,206 @@
+"""What each Bot API method does to the simulated Telegram, and what it returns.
+
+Handlers receive parameters already validated and coerced by the schema.
+Methods without a handler of their own get a plausible answer from their
+spec'd return type: a stored Message, a MessageId, or ``true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from quizbot.sim import protocol
+from quizbot.sim.content import plain_text
+from quizbot.sim.state import SimState
+
+Handler = Callable[[SimState, dict[str, Any]], Any]
+
+
+def _inline_markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    # Only inline keyboards are attached to a Message; reply keyboards are
+    # client-side state and never echoed back.
+    markup = params.get("reply_markup")
+    if isinstance(markup, dict) and "inline_keyboard" in markup:
+        return {"inline_keyboard": markup["inline_keyboard"]}
+    return None
+
+
+def _with_markup(body: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    markup = _inline_markup(params)
+    if markup is not None:
+        body["reply_markup"] = markup
+    return body
+
+
+def send_message(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """sendMessage: store the parsed text (and inline keyboard) in the chat."""
+    text = plain_text(p["text"], p.get("parse_mode"))
+    return state.post(p["chat_id"], _with_markup({"text": text}, p))
+
+
+def send_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """sendPoll: a Message carrying a Poll whose id maps poll_answer to the chat."""
+    kind = p.get("type", "regular")
+    poll: dict[str, Any] = {
+        "id": state.new_poll_id(),
+        "question": p["question"],
+        "options": [
+            {"persistent_id": str(i), "text": o["text"], "voter_count": 0}
+            for i, o in enumerate(p["options"])
+        ],
+        "total_voter_count": 0,
+        "is_closed": p.get("is_closed", False),
+        "is_anonymous": p.get("is_anonymous", True),
+        "type": kind,
+        "allows_multiple_answers": p.get("allows_multiple_answers", False),
+        "allows_revoting": p.get("allows_revoting", kind != "quiz"),
+        "members_only": p.get("members_only", False),
+    }
+    for key in ("correct_option_ids", "explanation", "open_period", "close_date"):
+        if key in p:
+            poll[key] = p[key]
+    message = state.post(p["chat_id"], _with_markup({"poll": poll}, p))
+    state.polls[poll["id"]] = (message["chat"]["id"], message["message_id"])
+    return message
+
+
+def _target(state: SimState, p: dict[str, Any], missing: str) -> dict[str, Any]:
+    if "chat_id" not in p or "message_id" not in p:
+        raise protocol.bad_request("message identifier is not specified")
+    message = state.message(p["chat_id"], p["message_id"])
+    if message is None:
+        raise protocol.ApiError(400, missing)
+    return message
+
+
+def _edit(state: SimState, old: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    # Telegram refuses an edit that changes nothing, with this exact text.
+    if all(old.get(k) == v for k, v in changes.items()):
+        raise protocol.ApiError(400, protocol.NOT_MODIFIED)
+    return state.replace(old["chat"]["id"], old["message_id"], changes)
+
+
+def edit_message_text(state: SimState, p: dict[str, Any]) -> Any:
+    """editMessageText: an edit without reply_markup removes the keyboard, as in Telegram."""
+    if "inline_message_id" in p:
+        return True
+    old = _target(state, p, protocol.EDIT_NOT_FOUND)
+    if "text" not in old:
+        raise protocol.bad_request("there is no text in the message to edit")
+    text = plain_text(p.get("text", ""), p.get("parse_mode"))
+    return _edit(state, old, {"text": text, "reply_markup": _inline_markup(p)})
+
+
+def edit_message_caption(state: SimState, p: dict[str, Any]) -> Any:
+    """editMessageCaption: replace the caption (and keyboard) of a media message."""
+    if "inline_message_id" in p:
+        return True
+    old = _target(state, p, protocol.EDIT_NOT_FOUND)
+    caption = plain_text(p["caption"], p.get("parse_mode")) if "caption" in p else None
+    return _edit(state, old, {"caption": caption, "reply_markup": _inline_markup(p)})
+
+
+def edit_message_reply_markup(state: SimState, p: dict[str, Any]) -> Any:
+    """editMessageReplyMarkup: replace or (without reply_markup) remove the keyboard."""
+    if "inline_message_id" in p:
+        return True
+    old = _target(state, p, protocol.EDIT_NOT_FOUND)
+    return _edit(state, old, {"reply_markup": _inline_markup(p)})
+
+
+def stop_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """stopPoll: close the poll of a stored message and return the Poll."""
+    old = _target(state, p, protocol.POLL_NOT_FOUND)
+    poll = old.get("poll")
+    if poll is None:
+        raise protocol.ApiError(400, protocol.POLL_NOT_FOUND)
+    if poll["is_closed"]:
+        raise protocol.ApiError(400, protocol.POLL_ALREADY_CLOSED)
+    closed = {**poll, "is_closed": True}
+    changes: dict[str, Any] = {"poll": closed}
+    if "reply_markup" in p:
+        changes["reply_markup"] = _inline_markup(p)
+    state.replace(old["chat"]["id"], old["message_id"], changes)
+    return closed
+
+
+def delete_message(state: SimState, p: dict[str, Any]) -> bool:
+    """deleteMessage: remove a stored message."""
+    old = _target(state, p, protocol.DELETE_NOT_FOUND)
+    state.delete(old["chat"]["id"], old["message_id"])
+    return True
+
+
+def get_me(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """getMe: the simulated bot's User."""
+    return state.bot
+
+
+def set_webhook(state: SimState, p: dict[str, Any]) -> bool:
+    """setWebhook: remember the URL and its options (an empty URL removes it)."""
+    connections = p.get("max_connections", 40)
+    if not 1 <= connections <= 100:
+        raise protocol.bad_request("bad webhook: max_connections must be between 1 and 100")
+    state.webhook = {k: v for k, v in p.items() if k != "certificate"}
+    state.webhook["max_connections"] = connections
+    return True
+
+
+def delete_webhook(state: SimState, p: dict[str, Any]) -> bool:
+    """deleteWebhook: forget the webhook."""
+    state.webhook = {"url": ""}
+    return True
+
+
+def get_webhook_info(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """getWebhookInfo: the remembered webhook, with nothing pending."""
+    info: dict[str, Any] = {
+        "url": state.webhook.get("url", ""),
+        "has_custom_certificate": False,
+        "pending_update_count": 0,
+    }
+    if info["url"]:
+        for key in ("max_connections", "allowed_updates", "ip_address"):
+            if key in state.webhook:
+                info[key] = state.webhook[key]
+    return info
+
+
+def get_updates(state: SimState, p: dict[str, Any]) -> list[Any]:
+    """getUpdates: nothing to deliver; refused while a webhook is set, like Telegram."""
+    if state.webhook.get("url"):
+        raise protocol.ApiError(409, protocol.WEBHOOK_ACTIVE)
+    return []
+
+
+HANDLERS: dict[str, Handler] = {
+    "sendMessage": send_message,
+    "sendPoll": send_poll,
+    "editMessageText": edit_message_text,
+    "editMessageCaption": edit_message_caption,
+    "editMessageReplyMarkup": edit_message_reply_markup,
+    "stopPoll": stop_poll,
+    "deleteMessage": delete_message,
+    "getMe": get_me,
+    "setWebhook": set_webhook,
+    "deleteWebhook": delete_webhook,
+    "getWebhookInfo": get_webhook_info,
+    "getUpdates": get_updates,
+}
+
+
+def generic(returns: tuple[str, ...]) -> Handler:
+    """A handler for a method without its own, shaped by its spec'd return type."""
+
+    def handle(state: SimState, p: dict[str, Any]) -> Any:
+        if "Message" in returns and "chat_id" in p:
+            body = {k: p[k] for k in ("caption",) if k in p}
+            return state.post(p["chat_id"], _with_markup(body, p))
+        if returns == ("MessageId",) and "chat_id" in p:
+            return {"message_id": state.post(p["chat_id"], _with_markup({}, p))["message_id"]}
+        if returns and returns[0].startswith("Array of"):
+            return []
+        return True
+
+    return handle

@@ -1,0 +1,224 @@
+"""The answer hot path: the group insert and the outcome lookup for rejected rows.
+
+Thousands of button presses a second land here, so a whole batch is written by
+ONE statement in one transaction (the web tier's group commit). Rows travel as
+parallel arrays (``unnest``), which psycopg2 adapts in C and PostgreSQL reads
+without parsing JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from quizbot.store.outbox import CLOCK_CHANNEL, notify
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerIn:
+    """One button press (or poll vote) as the webhook received it."""
+
+    update_id: int
+    session_id: int
+    position: int
+    option: int
+    player_id: int
+    received_at: float  # epoch seconds at the webhook: the answer time, not the flush time
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What a group insert did: the accepted batch indexes and who auto-joined."""
+
+    accepted: frozenset[int]  # 0-based indexes into the batch
+    new_members: frozenset[int]  # accepted indexes that also joined a group session
+    everyone_answered: tuple[int, ...]  # sessions whose every participant has now answered
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFacts:
+    """Why a row was not accepted: the facts the web tier classifies into a toast."""
+
+    index: int
+    processed: bool  # this update_id was applied before (a Telegram retry)
+    session_known: bool
+    status: str | None
+    mode: str | None
+    session_position: int | None
+    before_deadline: bool
+    option_count: int | None  # None: the session's quiz has no such question
+    answered: bool
+    member: bool
+
+
+# GROUP_INSERT: the whole batch in one statement.
+#
+# Why it is safe under concurrency:
+# - `live` locks the targeted sessions FOR NO KEY UPDATE, in id order, so two
+#   committers (one per gunicorn worker) lock in the same order and cannot
+#   deadlock. The writer takes the same row lock to close a question, so an
+#   answer is either committed before the close (and counted by it) or sees the
+#   closed status: in READ COMMITTED a row lock re-checks `status`/`deadline`
+#   against the newest committed version (EvalPlanQual), never a stale one.
+# - The answers primary key makes the first answer win: ON CONFLICT DO NOTHING
+#   drops a second press (from this batch or any other transaction), and
+#   `DISTINCT ON ... ORDER BY i` keeps the earliest of a batch's duplicates.
+# - processed_updates gets the update_id of each accepted answer in the same
+#   transaction, so a Telegram retry is recognised as already accepted.
+# - The counters move by exactly what was inserted (`ins` RETURNING), under the
+#   row lock, so `answered_count` never drifts from the answers table.
+GROUP_INSERT = sa.text(
+    """
+    WITH batch AS (
+        SELECT * FROM unnest(
+            CAST(:update_ids AS bigint[]), CAST(:session_ids AS bigint[]),
+            CAST(:positions AS smallint[]), CAST(:options AS smallint[]),
+            CAST(:player_ids AS bigint[]), CAST(:received_at AS double precision[])
+        ) WITH ORDINALITY AS b(update_id, session_id, position, option, player_id, received_at, i)
+    ),
+    live AS (
+        SELECT s.id, s.quiz_id, s.position, s.mode, s.chat_id, s.opened_at
+        FROM sessions s
+        WHERE s.id = ANY(CAST(:session_ids AS bigint[]))
+          AND s.status = 'question' AND s.deadline > now()
+        ORDER BY s.id
+        FOR NO KEY UPDATE
+    ),
+    cand AS (
+        SELECT DISTINCT ON (b.session_id, b.position, b.player_id)
+               b.i, b.session_id, b.position, b.player_id, b.option, l.chat_id,
+               b.option = ANY(q.correct) AS correct,
+               GREATEST(0, LEAST(2000000000, round(1000 * (
+                   LEAST(b.received_at, EXTRACT(EPOCH FROM now())) - EXTRACT(EPOCH FROM l.opened_at)
+               ))))::int AS elapsed_ms,
+               p.player_id IS NULL AS new_member
+        FROM batch b
+        JOIN live l ON l.id = b.session_id AND l.position = b.position
+        JOIN questions q ON q.quiz_id = l.quiz_id AND q.position = b.position
+        LEFT JOIN participants p ON p.session_id = b.session_id AND p.player_id = b.player_id
+        WHERE b.option < jsonb_array_length(q.options)
+          AND (p.player_id IS NOT NULL OR l.mode = 'group')
+        ORDER BY b.session_id, b.position, b.player_id, b.i
+    ),
+    ins AS (
+        INSERT INTO answers (session_id, position, player_id, option, correct, elapsed_ms)
+        SELECT session_id, position, player_id, option, correct, elapsed_ms FROM cand
+        ON CONFLICT DO NOTHING
+        RETURNING session_id, position, player_id
+    ),
+    accepted AS (
+        SELECT c.* FROM cand c JOIN ins USING (session_id, position, player_id)
+    ),
+    joined AS (
+        INSERT INTO participants (session_id, player_id, chat_id)
+        SELECT session_id, player_id, chat_id FROM accepted WHERE new_member
+        ON CONFLICT DO NOTHING
+        RETURNING session_id
+    ),
+    done AS (
+        INSERT INTO processed_updates (update_id)
+        SELECT b.update_id FROM batch b JOIN accepted a ON a.i = b.i
+        ON CONFLICT DO NOTHING
+    ),
+    bumped AS (
+        UPDATE sessions s
+        SET answered_count = s.answered_count + n.answers,
+            participant_count = s.participant_count
+                + (SELECT count(*) FROM joined j WHERE j.session_id = s.id),
+            last_activity_at = now()
+        FROM (SELECT session_id, count(*) AS answers FROM accepted GROUP BY session_id) n
+        WHERE s.id = n.session_id
+        RETURNING s.id, s.answered_count >= s.participant_count AS everyone
+    )
+    SELECT 'a' AS kind, i - 1 AS ref, new_member FROM accepted
+    UNION ALL
+    SELECT 'n', id, false FROM bumped WHERE everyone
+    """
+)
+
+# OUTCOME_LOOKUP: why the rows the insert did not accept were refused.
+#
+# Read-only and run in the same transaction right after GROUP_INSERT, so it sees
+# that statement's rows (a press that lost to its own batch twin reads as
+# "answered"). Nothing is locked: a verdict that races with the writer is at
+# worst "late" instead of "stale", and either toast is true a moment later.
+OUTCOME_LOOKUP = sa.text(
+    """
+    SELECT b.i - 1 AS index,
+           pu.update_id IS NOT NULL AS processed,
+           s.id IS NOT NULL AS session_known,
+           CAST(s.status AS text) AS status,
+           CAST(s.mode AS text) AS mode,
+           s.position AS session_position,
+           coalesce(s.deadline > now(), false) AS before_deadline,
+           jsonb_array_length(q.options) AS option_count,
+           a.player_id IS NOT NULL AS answered,
+           p.player_id IS NOT NULL AS member
+    FROM unnest(
+        CAST(:update_ids AS bigint[]), CAST(:session_ids AS bigint[]),
+        CAST(:positions AS smallint[]), CAST(:player_ids AS bigint[])
+    ) WITH ORDINALITY AS b(update_id, session_id, position, player_id, i)
+    LEFT JOIN processed_updates pu ON pu.update_id = b.update_id
+    LEFT JOIN sessions s ON s.id = b.session_id
+    LEFT JOIN questions q ON q.quiz_id = s.quiz_id AND q.position = b.position
+    LEFT JOIN answers a
+           ON a.session_id = b.session_id AND a.position = b.position AND a.player_id = b.player_id
+    LEFT JOIN participants p ON p.session_id = b.session_id AND p.player_id = b.player_id
+    ORDER BY b.i
+    """
+)
+
+# POLL_SESSIONS: a poll_answer carries no chat, only the poll id; the writer
+# stores the open question's poll id on its session (unique), so this is one
+# index probe per poll. A vote for an older poll finds nothing and is ignored.
+POLL_SESSIONS = sa.text(
+    """
+    SELECT poll_id, id, position FROM sessions
+    WHERE poll_id = ANY(CAST(:poll_ids AS text[])) AND status = 'question'
+    """
+)
+
+
+def record_answers(conn: Connection, answers: Sequence[AnswerIn]) -> Recorded:
+    """Insert a batch in the caller's transaction; wake the writer for finished questions."""
+    rows = conn.execute(
+        GROUP_INSERT,
+        {
+            "update_ids": [a.update_id for a in answers],
+            "session_ids": [a.session_id for a in answers],
+            "positions": [a.position for a in answers],
+            "options": [a.option for a in answers],
+            "player_ids": [a.player_id for a in answers],
+            "received_at": [a.received_at for a in answers],
+        },
+    ).all()
+    accepted = frozenset(int(ref) for kind, ref, _ in rows if kind == "a")
+    new_members = frozenset(int(ref) for kind, ref, new in rows if kind == "a" and new)
+    everyone = tuple(int(ref) for kind, ref, _ in rows if kind == "n")
+    for session_id in everyone:
+        # Delivered at commit: the writer advances the question early.
+        notify(conn, CLOCK_CHANNEL, str(session_id))
+    return Recorded(accepted=accepted, new_members=new_members, everyone_answered=everyone)
+
+
+def lookup_outcomes(conn: Connection, answers: Sequence[AnswerIn]) -> list[AnswerFacts]:
+    """The facts behind each of ``answers`` (normally the rejected part of a batch)."""
+    rows = conn.execute(
+        OUTCOME_LOOKUP,
+        {
+            "update_ids": [a.update_id for a in answers],
+            "session_ids": [a.session_id for a in answers],
+            "positions": [a.position for a in answers],
+            "player_ids": [a.player_id for a in answers],
+        },
+    )
+    return [AnswerFacts(**row._mapping) for row in rows]
+
+
+def poll_sessions(conn: Connection, poll_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """poll_id -> (session id, position) for polls of questions that are open."""
+    rows = conn.execute(POLL_SESSIONS, {"poll_ids": list(poll_ids)})
+    return {str(poll_id): (int(sid), int(pos)) for poll_id, sid, pos in rows}

@@ -1,0 +1,311 @@
+"""The sender's SQL: claim, lease, record results, block, migrate.
+
+One sender runs per bot token (it holds :func:`sender_lock_key` as a session
+advisory lock on a direct connection), but other programs insert into the
+outbox all the time, so every statement here says why it is safe while they do.
+
+Per-chat order is the invariant everything bends to: a chat's rows are sent in
+``id`` order, one at a time. The claim only takes a row when no earlier unsent
+row of its chat is waiting for a retry or held by another sender, so the rows
+one sender holds for a chat are always a prefix of that chat's unsent rows; its
+lanes then send that prefix in order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRow:
+    """One claimed outbox row, with what the claim found about the message it edits.
+
+    ``original_status``/``original_message_id`` describe the latest earlier row
+    of the same chat whose ``ref`` is this row's ``edit_ref`` (None when there
+    is no such row, or this row edits nothing).
+    """
+
+    id: int
+    chat_id: int
+    method: str
+    params: dict[str, Any]
+    ref: str | None
+    edit_ref: str | None
+    attempts: int
+    created_at: float
+    original_status: str | None = None
+    original_message_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed row, to be written by :func:`record_outcomes`.
+
+    ``status`` is the row's new status: ``sent``, ``pending`` (a retry when
+    ``retry_in`` is set, a release otherwise), ``dead`` or ``dropped``.
+    ``attempted`` says whether this counts as a delivery attempt.
+    """
+
+    id: int
+    status: str
+    attempted: bool = False
+    message_id: int | None = None
+    sent_at: float | None = None
+    retry_in: float | None = None
+    error: str | None = None
+
+
+def sender_lock_key(token: str) -> int:
+    """The advisory-lock key of the one sender allowed for ``token`` (a signed 64-bit int)."""
+    digest = hashlib.sha256(b"quizbot-sender:" + token.encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# The claim. Safe under concurrency because:
+# - FOR UPDATE OF o SKIP LOCKED in the subquery: a row another transaction holds
+#   is skipped, never waited on, and a claimed row changes status in this same
+#   statement, so no two claims ever return the same row.
+# - Per-chat order: a row is taken only if no earlier row of its chat is pending
+#   but not yet due (waiting for a retry) or claimed by someone else. Earlier
+#   rows that are pending and due satisfy the same filter, and ORDER BY id LIMIT
+#   takes them first, so each chat's claimed rows are a prefix of its unsent
+#   rows. Rows claimed by this sender may precede: its lane sends them first.
+#   (SKIP LOCKED could skip an earlier pending row only if another transaction
+#   locked it; the sender itself never runs this claim concurrently with its own
+#   block/migrate updates, and nothing else updates pending rows.)
+# - Rows inserted by transactions not yet committed are invisible until they
+#   commit; their ids order them after every row visible now only if they were
+#   allocated later, which holds for one writer per chat at a time.
+# The LATERAL lookup resolves edits: the message id recorded for the latest
+# earlier row of the same chat whose ref is this row's edit_ref.
+CLAIM = sa.text(
+    """
+    WITH claimed AS (
+        UPDATE outbox
+        SET status = 'claimed', leased_by = :me,
+            lease_until = now() + make_interval(secs => :lease_s)
+        WHERE id IN (
+            SELECT o.id FROM outbox o
+            WHERE o.status = 'pending' AND o.available_at <= now()
+              AND NOT EXISTS (
+                  SELECT 1 FROM outbox e
+                  WHERE e.chat_id = o.chat_id AND e.id < o.id
+                    AND e.status IN ('pending', 'claimed')
+                    AND ((e.status = 'pending' AND e.available_at > now())
+                         OR (e.status = 'claimed' AND e.leased_by IS DISTINCT FROM :me))
+              )
+            ORDER BY o.id
+            LIMIT :n
+            FOR UPDATE OF o SKIP LOCKED
+        )
+        RETURNING id, chat_id, method, params, ref, edit_ref, attempts, created_at
+    )
+    SELECT c.id, c.chat_id, c.method, c.params, c.ref, c.edit_ref, c.attempts,
+           extract(epoch FROM c.created_at) AS created_at,
+           orig.status::text AS original_status,
+           orig.telegram_message_id AS original_message_id
+    FROM claimed c
+    LEFT JOIN LATERAL (
+        SELECT x.status, x.telegram_message_id FROM outbox x
+        WHERE c.edit_ref IS NOT NULL AND x.chat_id = c.chat_id
+          AND x.ref = c.edit_ref AND x.id < c.id
+        ORDER BY x.id DESC
+        LIMIT 1
+    ) orig ON true
+    ORDER BY c.id
+    """
+)
+
+# Keep this sender's claims alive. Only rows it holds (leased_by = me) are
+# touched; a row finished concurrently is no longer 'claimed' and is skipped.
+EXTEND_LEASES = sa.text(
+    """
+    UPDATE outbox SET lease_until = now() + make_interval(secs => :lease_s)
+    WHERE status = 'claimed' AND leased_by = :me
+    """
+)
+
+# Lease expiry: a sender that died leaves 'claimed' rows behind; once their
+# lease has run out they are pending again. If a live sender finishes such a row
+# concurrently, PostgreSQL re-checks this WHERE on the new row version and
+# skips it, because it is no longer 'claimed'.
+RECOVER_EXPIRED = sa.text(
+    """
+    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
+    WHERE status = 'claimed' AND lease_until < now()
+    """
+)
+
+# Take-over: run only while holding the sender lock, which no other live sender
+# of this token can hold, so every claim not made by this process is orphaned.
+RECOVER_ORPHANED = sa.text(
+    """
+    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
+    WHERE status = 'claimed' AND leased_by IS DISTINCT FROM :me
+    """
+)
+
+# Shutdown: whatever this sender still holds was not sent; give it back as is
+# (attempts unchanged). Run after the last results are written.
+RELEASE_MINE = sa.text(
+    """
+    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
+    WHERE status = 'claimed' AND leased_by = :me
+    """
+)
+
+# A batch of outcomes in one statement. The guard (still 'claimed' by me) makes
+# a late write from a sender that lost its claim a no-op instead of an overwrite.
+RECORD_OUTCOMES = sa.text(
+    """
+    UPDATE outbox o
+    SET status = CAST(v.status AS outbox_status),
+        attempts = o.attempts + CASE WHEN v.attempted THEN 1 ELSE 0 END,
+        available_at = CASE WHEN v.retry_in IS NULL THEN o.available_at
+                            ELSE now() + make_interval(secs => v.retry_in) END,
+        sent_at = CASE WHEN v.sent_at IS NULL THEN o.sent_at ELSE to_timestamp(v.sent_at) END,
+        telegram_message_id = COALESCE(v.message_id, o.telegram_message_id),
+        error = COALESCE(v.error, o.error),
+        lease_until = NULL, leased_by = NULL
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS v(id bigint, status text, attempted boolean, message_id bigint,
+              sent_at double precision, retry_in double precision, error text)
+    WHERE o.id = v.id AND o.status = 'claimed' AND o.leased_by = :me
+    """
+)
+
+# A 403: remember the chat is blocked and drop its pending rows with the reason.
+# Only 'pending' rows: the ones this sender holds are dropped by its lane; rows
+# inserted after this commits are sent and meet the same 403.
+BLOCK_CHAT = sa.text(
+    """
+    WITH chat AS (
+        INSERT INTO chats (id, type, blocked_at, blocked_reason)
+        VALUES (:chat_id, :chat_type, now(), :reason)
+        ON CONFLICT (id) DO UPDATE
+        SET blocked_at = now(), blocked_reason = EXCLUDED.blocked_reason
+    )
+    UPDATE outbox SET status = 'dropped', error = :reason
+    WHERE chat_id = :chat_id AND status = 'pending'
+    """
+)
+
+# A group became a supergroup: record it, and move every unsent row (pending,
+# or held by this sender, whose lane moves them in memory too) to the new id.
+MIGRATE_CHAT = sa.text(
+    """
+    WITH old AS (
+        INSERT INTO chats (id, type, migrated_to) VALUES (:old_id, 'group', :new_id)
+        ON CONFLICT (id) DO UPDATE SET migrated_to = EXCLUDED.migrated_to
+        RETURNING title
+    ), new AS (
+        INSERT INTO chats (id, type, title)
+        SELECT :new_id, 'supergroup', title FROM old
+        ON CONFLICT (id) DO NOTHING
+    )
+    UPDATE outbox
+    SET chat_id = :new_id, params = jsonb_set(params, '{chat_id}', to_jsonb(:new_id))
+    WHERE chat_id = :old_id AND status IN ('pending', 'claimed')
+    """
+)
+
+# Queue depth for the metrics: rows waiting, due or not (partial index scan).
+PENDING_COUNT = sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
+
+
+def claim(conn: Connection, me: str, n: int, lease_s: float) -> list[ClaimedRow]:
+    """Claim up to ``n`` due rows, in id order, keeping per-chat order."""
+    result = conn.execute(CLAIM, {"me": me, "n": n, "lease_s": lease_s})
+    return [
+        ClaimedRow(
+            id=r.id,
+            chat_id=r.chat_id,
+            method=r.method,
+            params=r.params,
+            ref=r.ref,
+            edit_ref=r.edit_ref,
+            attempts=r.attempts,
+            created_at=float(r.created_at),
+            original_status=r.original_status,
+            original_message_id=r.original_message_id,
+        )
+        for r in result
+    ]
+
+
+def record_outcomes(conn: Connection, me: str, outcomes: Sequence[Outcome]) -> int:
+    """Write a batch of outcomes in one statement; returns how many rows changed."""
+    if not outcomes:
+        return 0
+    rows = [
+        {
+            "id": o.id,
+            "status": o.status,
+            "attempted": o.attempted,
+            "message_id": o.message_id,
+            "sent_at": o.sent_at,
+            "retry_in": o.retry_in,
+            "error": o.error,
+        }
+        for o in outcomes
+    ]
+    result = conn.execute(RECORD_OUTCOMES, {"me": me, "rows": orjson.dumps(rows).decode()})
+    return int(result.rowcount or 0)
+
+
+def chat_type(chat_id: int) -> str:
+    """Telegram's chat type implied by an id: users are positive, supergroups -100…."""
+    if chat_id > 0:
+        return "private"
+    return "supergroup" if chat_id < -(10**12) else "group"
+
+
+def block_chat(conn: Connection, chat_id: int, reason: str) -> int:
+    """Mark ``chat_id`` blocked and drop its pending rows; returns how many were dropped."""
+    result = conn.execute(
+        BLOCK_CHAT, {"chat_id": chat_id, "chat_type": chat_type(chat_id), "reason": reason}
+    )
+    return int(result.rowcount or 0)
+
+
+def migrate_chat(conn: Connection, old_id: int, new_id: int) -> int:
+    """Record the migration and move unsent rows to ``new_id``; returns how many moved."""
+    result = conn.execute(MIGRATE_CHAT, {"old_id": old_id, "new_id": new_id})
+    return int(result.rowcount or 0)
+
+
+def extend_leases(conn: Connection, me: str, lease_s: float) -> int:
+    """Push the lease of every row this sender holds ``lease_s`` into the future."""
+    return int(conn.execute(EXTEND_LEASES, {"me": me, "lease_s": lease_s}).rowcount or 0)
+
+
+def recover_expired(conn: Connection) -> int:
+    """Return rows whose lease ran out to pending; returns how many."""
+    return int(conn.execute(RECOVER_EXPIRED).rowcount or 0)
+
+
+def recover_orphaned(conn: Connection, me: str) -> int:
+    """Under the sender lock: return every claim not made by ``me`` to pending."""
+    return int(conn.execute(RECOVER_ORPHANED, {"me": me}).rowcount or 0)
+
+
+def release_mine(conn: Connection, me: str) -> int:
+    """Give back every row ``me`` still holds, unsent and with attempts unchanged."""
+    return int(conn.execute(RELEASE_MINE, {"me": me}).rowcount or 0)
+
+
+def pending_count(conn: Connection) -> int:
+    """How many rows wait to be sent."""
+    return int(conn.scalar(PENDING_COUNT) or 0)
+
+
+def ids(rows: Iterable[ClaimedRow]) -> list[int]:
+    """The ids of ``rows``, in order."""
+    return [r.id for r in rows]

@@ -1,0 +1,168 @@
+"""Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me.
+
+Each command runs in one transaction on the worker's thread pool. The update id
+is claimed first (``processed_updates``), so a Telegram retry has no second
+effect; the replies go to the outbox in the same transaction, and a NOTIFY
+wakes the sender when it commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.engine import Connection
+
+from quizbot.domain import game, limits, replies
+from quizbot.domain.events import Stop
+from quizbot.domain.formatting import HTML, escape
+from quizbot.domain.session import Mode
+from quizbot.store import leaderboards, outbox
+from quizbot.store.quizzes import find_quiz_id, list_quizzes
+from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
+from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
+from quizbot.web.lobby import enqueue_effects, join
+from quizbot.web.runtime import Runtime
+from quizbot.web.updates import Command
+
+GROUP_TYPES = ("group", "supergroup")
+NEED_SLUG = "Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>."
+NO_SUCH_QUIZ = "There is no quiz called <code>{slug}</code>. Send /quizzes to see them."
+BUSY = "A quiz is already running here. Its host can /stop it."
+SOLO_IN_GROUP = 'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
+NOTHING_RUNNING = "No quiz is running here."
+STOPPING = "🛑 Stopping the quiz…"
+
+Reply = str | None
+Handler = Callable[[Runtime, Connection, Command], Reply]
+
+
+def handle_command(rt: Runtime, cmd: Command) -> None:
+    """Apply one command and queue its reply, once per update id."""
+    handler = HANDLERS.get(cmd.name)
+    if handler is None and cmd.chat_type in GROUP_TYPES:
+        return  # groups are full of commands for other bots
+    with rt.engine.begin() as conn:
+        if not mark_processed(conn, cmd.update_id):
+            return
+        upsert_players(conn, [_player(cmd)])
+        upsert_chat(conn, cmd.chat_id, cmd.chat_type, cmd.chat_title)
+        text = (handler or _help)(rt, conn, cmd)
+        if text:
+            message = {"text": text, "parse_mode": HTML, "link_preview_options": {"is_disabled": True}}
+            outbox.enqueue(conn, [outbox.Message(cmd.chat_id, "sendMessage", message)])
+            outbox.notify(conn)
+
+
+def _player(cmd: Command) -> PlayerInfo:
+    user = cmd.user
+    return PlayerInfo(user.id, user.first_name, user.username, user.language_code)
+
+
+def _start(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    payload = cmd.args
+    if payload.startswith(limits.PLAY_PAYLOAD_PREFIX):
+        return _play_slug(rt, conn, cmd, payload.removeprefix(limits.PLAY_PAYLOAD_PREFIX))
+    if payload.startswith(limits.JOIN_PAYLOAD_PREFIX):
+        digits = payload.removeprefix(limits.JOIN_PAYLOAD_PREFIX)
+        if digits.isascii() and digits.isdigit() and int(digits) <= limits.SESSION_ID_MAX:
+            # The update is claimed already; the welcome message is the reply.
+            toast, queued = join(rt, conn, None, int(digits), _player(cmd), cmd.chat_id)
+            return None if queued else escape(toast)
+    return _help(rt, conn, cmd)
+
+
+def _help(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    return replies.help_text(rt.bot_username)
+
+
+def _quizzes(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    rows = [replies.QuizListing(q.slug, q.title, q.question_count) for q in list_quizzes(conn)]
+    return replies.quizzes_text(rows, rt.bot_username)
+
+
+def _play(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    return _play_slug(rt, conn, cmd, cmd.args.split(" ")[0])
+
+
+def _play_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
+    if not slug:
+        return NEED_SLUG.format(command="play")
+    if cmd.chat_type != "private":
+        link = replies.deep_link(rt.bot_username, limits.PLAY_PAYLOAD_PREFIX + slug)
+        return SOLO_IN_GROUP.format(link=escape(link))
+    quiz_id = find_quiz_id(conn, slug)
+    if quiz_id is None:
+        return NO_SUCH_QUIZ.format(slug=escape(slug))
+    if lock_chat(conn, cmd.chat_id) is not None:
+        return BUSY
+    # The writer opens the first question as soon as it sees the start request.
+    create_session(conn, quiz_id, Mode.SOLO, cmd.chat_id, cmd.user.id, lobby_s=0)
+    return None
+
+
+def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    slug = cmd.args.split(" ")[0]
+    if not slug:
+        return NEED_SLUG.format(command="live")
+    quiz_id = find_quiz_id(conn, slug)
+    if quiz_id is None:
+        return NO_SUCH_QUIZ.format(slug=escape(slug))
+    if lock_chat(conn, cmd.chat_id) is not None:
+        return BUSY
+    mode = Mode.GROUP if cmd.chat_type in GROUP_TYPES else Mode.PRIVATE
+    session_id, now = create_session(
+        conn, quiz_id, mode, cmd.chat_id, cmd.user.id, lobby_s=rt.rules.lobby_timeout_s
+    )
+    quiz = rt.quizzes.get(conn, quiz_id)
+    lobby = game.new_live(
+        session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username
+    )
+    enqueue_effects(conn, session_id, lobby.effects)
+    return None
+
+
+def _stop(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    session_id = lock_chat(conn, cmd.chat_id)
+    locked = lock_session(conn, session_id) if session_id is not None else None
+    if locked is None:
+        return NOTHING_RUNNING
+    quiz = rt.quizzes.get(conn, locked.quiz_id)
+    check = game.step(locked.state, Stop(cmd.user.id), locked.now, rt.rules, quiz)
+    if not check.accepted:
+        return escape(check.reason or NOTHING_RUNNING)
+    file_request(conn, locked.state.session_id, "stop", cmd.user.id)
+    return STOPPING
+
+
+def _top(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    slug = cmd.args.split(" ")[0]
+    if slug:
+        quiz_id = find_quiz_id(conn, slug)
+        if quiz_id is None:
+            return NO_SUCH_QUIZ.format(slug=escape(slug))
+        board = leaderboards.quiz_top(conn, quiz_id)
+        heading = rt.quizzes.get(conn, quiz_id).title
+    elif cmd.chat_type in GROUP_TYPES:
+        board = leaderboards.chat_top(conn, cmd.chat_id)
+        heading = f"Top players in {cmd.chat_title or 'this chat'}"
+    else:
+        board = leaderboards.global_top(conn)
+        heading = "Top players"
+    return replies.top_text(heading, board.rows, board.total)
+
+
+def _me(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    stats = leaderboards.player_stats(conn, cmd.user.id)
+    return replies.me_text(cmd.user.first_name, stats)
+
+
+HANDLERS: dict[str, Handler] = {
+    "start": _start,
+    "help": _help,
+    "quizzes": _quizzes,
+    "play": _play,
+    "live": _live,
+    "stop": _stop,
+    "top": _top,
+    "me": _me,
+}

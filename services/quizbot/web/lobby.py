@@ -1,0 +1,116 @@
+"""Joining a live quiz and the host's Start: the lobby's two buttons and the join link.
+
+Each runs in one transaction on the worker's thread pool: the session row is
+locked, the domain rules decide, and the participant, the request and the
+messages they cause commit together. The answer to a button press is the toast
+returned here, sent back in the webhook response after that commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.engine import Connection
+
+from quizbot.domain import game
+from quizbot.domain.effects import AnyEffect, Chat, Effect, Participants
+from quizbot.domain.events import Join, Start
+from quizbot.domain.render import join_toast
+from quizbot.domain.session import Mode
+from quizbot.store import outbox
+from quizbot.store.sessions_web import add_participant, file_request, lock_session
+from quizbot.store.updates import PlayerInfo, mark_processed, upsert_players
+from quizbot.web.runtime import Runtime
+
+GONE_TOAST = "This quiz is over"
+STARTING_TOAST = "▶️ Starting…"
+
+
+def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffect]) -> int:
+    """Put a transition's messages in the outbox (the caller notifies); returns how many."""
+    count = 0
+    direct: list[outbox.Message] = []
+    for effect in effects:
+        if not isinstance(effect, Effect):
+            raise ValueError(f"the web tier does not apply {effect!r}")
+        if isinstance(effect.audience, Participants):
+            count += outbox.enqueue(conn, direct)
+            direct = []
+            count += outbox.enqueue_to_participants(
+                conn,
+                session_id,
+                effect.method,
+                effect.params,
+                ref=effect.ref,
+                edit_ref=effect.edit_ref,
+            )
+        elif isinstance(effect.audience, Chat):
+            direct.append(
+                outbox.Message(
+                    chat_id=effect.audience.chat_id,
+                    method=effect.method,
+                    params=effect.params,
+                    ref=effect.ref,
+                    edit_ref=effect.edit_ref,
+                    session_id=session_id,
+                )
+            )
+    return count + outbox.enqueue(conn, direct)
+
+
+def join(
+    rt: Runtime,
+    conn: Connection,
+    update_id: int | None,
+    session_id: int,
+    player: PlayerInfo,
+    private_chat_id: int,
+) -> tuple[str, bool]:
+    """Add ``player`` to a live session: (toast telling them how it went, messages queued).
+
+    In a group quiz the player plays in the group; in a private-chat quiz the
+    questions come to their own chat with the bot, ``private_chat_id``. Pass
+    ``update_id=None`` when the caller has already claimed the update.
+    """
+    locked = lock_session(conn, session_id)
+    if locked is None:
+        return GONE_TOAST, False
+    state = locked.state
+    chat_id = state.chat_id if state.mode is Mode.GROUP else private_chat_id
+    quiz = rt.quizzes.get(conn, locked.quiz_id)
+    transition = game.step(state, Join(player.id, chat_id), locked.now, rt.rules, quiz)
+    if not transition.accepted:
+        return transition.reason or GONE_TOAST, False
+    if update_id is not None and not mark_processed(conn, update_id):
+        return join_toast(state.quiz_title), False  # a retry: the first delivery did the work
+    upsert_players(conn, [player])
+    queued = False
+    if add_participant(conn, session_id, player.id, chat_id):
+        queued = enqueue_effects(conn, session_id, transition.effects) > 0
+        if queued:
+            outbox.notify(conn)
+    return join_toast(state.quiz_title), queued
+
+
+def press_join(rt: Runtime, update_id: int, session_id: int, player: PlayerInfo) -> str:
+    """The lobby's Join button."""
+    with rt.engine.begin() as conn:
+        # A private chat's id is its user's id: that is where a player's questions go.
+        toast, _ = join(rt, conn, update_id, session_id, player, private_chat_id=player.id)
+        return toast
+
+
+def press_start(rt: Runtime, update_id: int, session_id: int, player: PlayerInfo) -> str:
+    """The lobby's Start button: checked by the rules here, applied by the writer."""
+    with rt.engine.begin() as conn:
+        locked = lock_session(conn, session_id)
+        if locked is None:
+            return GONE_TOAST
+        quiz = rt.quizzes.get(conn, locked.quiz_id)
+        check = game.step(locked.state, Start(player.id), locked.now, rt.rules, quiz)
+        if not check.accepted:
+            return check.reason or GONE_TOAST
+        if not mark_processed(conn, update_id):
+            return STARTING_TOAST  # a retry: the request is already filed
+        file_request(conn, session_id, "start", player.id)
+        return STARTING_TOAST

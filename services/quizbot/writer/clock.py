@@ -1,0 +1,161 @@
+"""The game clock: find what is due, apply it, one transaction per transition.
+
+:class:`Clock` is synchronous and takes ``now`` explicitly, so tests drive time
+by passing it (deadlines in the past) instead of sleeping; the daemon runs it
+in worker threads with ``now=None`` (the wall clock, read per claim).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import psycopg2
+import statsd
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+
+from quizbot.domain.game import GameRules
+from quizbot.writer import sessions
+from quizbot.writer.transitions import Applied, QuizCache, apply
+
+log = logging.getLogger(__name__)
+
+# A session whose transition raised is left alone this long, so one broken
+# session cannot stall the clock for every other one.
+QUARANTINE_S = 30.0
+
+
+def utcnow() -> datetime:
+    """The wall clock, timezone-aware, as the rules require."""
+    return datetime.now(UTC)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database error worth retrying as is: the connection dropped or the server restarted."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated
+        or isinstance(exc.orig, psycopg2.OperationalError | psycopg2.InterfaceError)
+    )
+
+
+class TransitionFailed(RuntimeError):
+    """Applying a claimed session's transition raised; the session is quarantined."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(f"transition of session {session_id} failed")
+        self.session_id = session_id
+
+
+class Clock:
+    """Claims due sessions and applies their transitions.
+
+    ``on_applied`` is called after each commit with the transition and the
+    wall-clock time of the commit (seconds since the epoch).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        rules: GameRules,
+        *,
+        top_n: int = 10,
+        metrics: statsd.StatsClient | None = None,
+        on_applied: Callable[[Applied, float], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.rules = rules
+        self.top_n = top_n
+        self.metrics = metrics
+        self.on_applied = on_applied
+        self.quizzes = QuizCache()
+        self._quarantine: dict[int, float] = {}
+        self._lock = threading.Lock()
+
+    def step_one(
+        self, now: datetime | None = None, skip: list[int] | None = None
+    ) -> Applied | None:
+        """Claim one session that needs a transition and apply it, in one transaction.
+
+        Returns ``None`` when nothing is due (or everything due is locked by
+        another writer right now). Raises :class:`TransitionFailed` when the
+        transition itself raised (the transaction is rolled back).
+        """
+        at = now or utcnow()
+        avoid = [*(skip or []), *self._quarantined()]
+        started = time.perf_counter()
+        with self.engine.begin() as conn:
+            row = sessions.claim_due(conn, at, avoid)
+            if row is None:
+                idle_before = at - timedelta(seconds=self.rules.abandon_after_s)
+                row = sessions.claim_requested(conn, idle_before, avoid)
+            if row is None:
+                return None
+            try:
+                applied = apply(conn, row, at, self.rules, self.quizzes, top_n=self.top_n)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                log.exception("session %s: transition failed; retrying it later", row.id)
+                with self._lock:
+                    self._quarantine[row.id] = time.monotonic() + QUARANTINE_S
+                if self.metrics is not None:
+                    self.metrics.incr("transitions.failed")
+                raise TransitionFailed(row.id) from exc
+            if applied is None:
+                applied = Applied(row.id, "None", "noop", False, None, None, 0)
+        committed = time.time()
+        self._report(applied, committed, time.perf_counter() - started)
+        return applied
+
+    def run_due(
+        self, now: datetime | None = None, stop: threading.Event | None = None, limit: int = 10_000
+    ) -> list[Applied]:
+        """Apply transitions until nothing is due, ``stop`` is set or ``limit`` is reached.
+
+        A session left unchanged (a refused request, nothing to do, a failure) is
+        not claimed again in the same pass, so a pass always ends.
+        """
+        done: list[Applied] = []
+        skip: list[int] = []
+        while len(done) < limit and not (stop is not None and stop.is_set()):
+            try:
+                applied = self.step_one(now, skip)
+            except TransitionFailed as failed:
+                skip.append(failed.session_id)
+                continue
+            if applied is None:
+                break
+            done.append(applied)
+            if applied.kind in ("refused", "noop"):
+                skip.append(applied.session_id)
+        return done
+
+    def seconds_until_next(self, now: datetime | None = None) -> float | None:
+        """Seconds until the earliest live deadline (negative if overdue), or None."""
+        with self.engine.connect() as conn:
+            deadline = sessions.next_deadline(conn, self._quarantined())
+        if deadline is None:
+            return None
+        return (deadline - (now or utcnow())).total_seconds()
+
+    def _quarantined(self) -> list[int]:
+        clock = time.monotonic()
+        with self._lock:
+            for session_id in [s for s, until in self._quarantine.items() if until <= clock]:
+                del self._quarantine[session_id]
+            return list(self._quarantine)
+
+    def _report(self, applied: Applied, committed: float, elapsed_s: float) -> None:
+        if self.metrics is not None:
+            self.metrics.incr(f"transitions.{applied.kind}")
+            self.metrics.timing("transition", elapsed_s * 1000)
+            if applied.deadline is not None:
+                self.metrics.timing("due_lag", (committed - applied.deadline.timestamp()) * 1000)
+            if applied.finish_s is not None:
+                self.metrics.timing("finish", applied.finish_s * 1000)
+        if self.on_applied is not None:
+            self.on_applied(applied, committed)

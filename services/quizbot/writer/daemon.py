@@ -1,0 +1,133 @@
+"""The writer daemon: a listener task and clock workers, with a clean shutdown.
+
+Tasks (named, for logs and ``asyncio`` debugging):
+
+- ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``;
+- ``writer-clock-<n>`` run the clock in a thread (the work is database-bound
+  and synchronous), then sleep until the next deadline, the wake event or the
+  poll interval, whichever comes first. Several workers share the due
+  sessions through ``SKIP LOCKED``, so a long finish does not hold up the
+  other sessions' deadlines.
+
+SIGTERM (or SIGINT) sets the stop event: each worker finishes the transition it
+is in, and the process exits 0. If any task dies, the others are stopped the
+same way and the process exits 1, so supervisor restarts it; a transition that
+was due is simply done by the next writer, since nothing is lost on a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+
+from quizbot import metrics
+from quizbot.domain.game import GameRules
+from quizbot.domain.scoring import ScoringRules
+from quizbot.settings import Settings
+from quizbot.store.database import engine_for, libpq_dsn
+from quizbot.store.outbox import CLOCK_CHANNEL
+from quizbot.writer.clock import Clock, is_transient
+from quizbot.writer.listener import listen, sleep_unless, wait_either
+
+log = logging.getLogger(__name__)
+
+DRAIN_S = 30.0
+# Something overdue is locked by another worker or writer: look again soon.
+BUSY_RETRY_S = 0.02
+DB_RETRY_S = 1.0
+
+
+def game_rules(settings: Settings) -> GameRules:
+    """The game's timings and scoring, from settings (whole seconds, as the rules count)."""
+    return GameRules(
+        reveal_pause_s=round(settings.reveal_pause_s),
+        lobby_timeout_s=round(settings.lobby_timeout_s),
+        abandon_after_s=round(settings.abandon_after_s),
+        scoring=ScoringRules(
+            points_correct=settings.points_correct, speed_bonus=settings.speed_bonus
+        ),
+    )
+
+
+class Writer:
+    """One writer process: ``await Writer(settings).serve()`` runs it until SIGTERM."""
+
+    def __init__(self, settings: Settings, *, workers: int = 2) -> None:
+        if workers < 1:
+            raise ValueError("the writer needs at least one clock worker")
+        self.settings = settings
+        self.workers = workers
+        self.stop = asyncio.Event()
+        self._thread_stop = threading.Event()
+        self.clock: Clock | None = None
+
+    async def serve(self) -> int:
+        """Run until stopped; 0 after a clean stop, 1 if a task died."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.stop.set)
+        statsd = metrics.configure(self.settings, "writer")
+        engine, urls = await asyncio.to_thread(
+            engine_for, self.settings, "writer", pool_size=self.workers + 1, max_overflow=0
+        )
+        self.clock = Clock(engine, game_rules(self.settings), metrics=statsd)
+        wake = asyncio.Event()
+        tasks = [
+            asyncio.create_task(
+                listen(libpq_dsn(urls.direct), CLOCK_CHANNEL, wake, self.stop),
+                name="writer-listener",
+            )
+        ]
+        tasks += [
+            asyncio.create_task(self._work(self.clock, wake), name=f"writer-clock-{n}")
+            for n in range(1, self.workers + 1)
+        ]
+        stopped = asyncio.create_task(self.stop.wait(), name="writer-stop")
+        log.info(
+            "writer started: %d clock workers, polling every %d ms",
+            self.workers,
+            self.settings.writer_poll_ms,
+        )
+        await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
+        died = [task for task in tasks if task.done()]
+        for task in died:
+            exc = task.exception() if not task.cancelled() else None
+            log.error("task %s died: %r", task.get_name(), exc, exc_info=exc)
+        self.stop.set()
+        self._thread_stop.set()
+        _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
+        for task in late:
+            task.cancel()
+        stopped.cancel()
+        await asyncio.to_thread(engine.dispose)
+        log.info("writer stopped%s", " after a task died" if died else "")
+        return 1 if died else 0
+
+    async def _work(self, clock: Clock, wake: asyncio.Event) -> None:
+        poll_s = self.settings.writer_poll_ms / 1000
+        while not self.stop.is_set():
+            wake.clear()
+            try:
+                await asyncio.to_thread(clock.run_due, None, self._thread_stop)
+                until = await asyncio.to_thread(clock.seconds_until_next)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("database unavailable (%s); retrying in %.0f s", exc, DB_RETRY_S)
+                await sleep_unless(self.stop, DB_RETRY_S)
+                continue
+            if until is None:
+                timeout = poll_s
+            elif until <= 0:
+                timeout = BUSY_RETRY_S
+            else:
+                # Sleep exactly until the next deadline, so it is applied on time.
+                timeout = min(until, poll_s)
+            await wait_either(wake, self.stop, timeout)
+
+
+def run(settings: Settings, *, workers: int = 2) -> int:
+    """Run a writer in this process until SIGTERM; returns the exit status."""
+    return asyncio.run(Writer(settings, workers=workers).serve())

@@ -1,0 +1,23 @@
+"""``quizbot-writer``: the game clock and the batch-commit result writer (one process)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from quizbot.settings import load_settings
+from quizbot.writer.daemon import run
+
+
+def main() -> None:
+    """Read the settings, run the writer until SIGTERM, exit with its status."""
+    settings = load_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(name)s %(levelname)s %(message)s",
+    )
+    sys.exit(run(settings))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""The game clock's queries: which session needs a transition now.
+
+Each claim takes at most one session row ``FOR UPDATE SKIP LOCKED`` inside the
+transaction that will apply its transition. Row locks make it safe to run
+several writers (or several clock workers in one writer): a row one of them
+holds is skipped by the others, and once the holder commits the row no longer
+matches (its deadline moved on or its status is terminal), so every transition
+happens exactly once. ``SKIP LOCKED`` also means a claim never waits behind the
+web tier's brief counter updates; a skipped row is simply taken on the next pass.
+
+- :data:`CLAIM_DUE`: a deadline has passed (question time up, reveal pause over,
+  lobby timeout, or a request the web tier made due with ``deadline = now()``).
+  It walks ``ix_sessions_due``, the partial index on live sessions' deadlines.
+- :data:`CLAIM_REQUESTED`: no deadline yet, but a request is pending, everyone has
+  answered the open question, or the session has been idle too long. It reads
+  live sessions only (``ix_sessions_chat_live`` covers that set).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+_COLUMNS = """
+    id, quiz_id, mode, status, chat_id, host_id, position, question_count, deadline,
+    participant_count, answered_count, last_activity_at, pending_command, pending_by,
+    created_at, opened_at, started_at, time_limit_ms
+"""
+
+CLAIM_DUE = sa.text(
+    f"""
+    SELECT {_COLUMNS} FROM sessions
+    WHERE status IN ('lobby', 'question', 'reveal') AND deadline <= :now
+      AND id <> ALL(CAST(:skip AS bigint[]))
+    ORDER BY deadline
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+    """  # noqa: S608 - a constant column list, no input
+)
+
+CLAIM_REQUESTED = sa.text(
+    f"""
+    SELECT {_COLUMNS} FROM sessions
+    WHERE status IN ('lobby', 'question', 'reveal')
+      AND id <> ALL(CAST(:skip AS bigint[]))
+      AND (pending_command IS NOT NULL
+           OR (status = 'question' AND participant_count > 0
+               AND answered_count >= participant_count)
+           OR last_activity_at <= :idle_before)
+    ORDER BY id
+    LIMIT 1
+    FOR UPDATE SKIP LOCKED
+    """  # noqa: S608 - a constant column list, no input
+)
+
+# min() over the partial index: the next moment the clock has work.
+NEXT_DEADLINE = sa.text(
+    """
+    SELECT min(deadline) FROM sessions
+    WHERE status IN ('lobby', 'question', 'reveal') AND id <> ALL(CAST(:skip AS bigint[]))
+    """
+)
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A claimed session row, as the transition needs it."""
+
+    id: int
+    quiz_id: int
+    mode: str
+    status: str
+    chat_id: int
+    host_id: int
+    position: int
+    question_count: int
+    deadline: datetime | None
+    participant_count: int
+    answered_count: int
+    last_activity_at: datetime
+    pending_command: str | None
+    pending_by: int | None
+    created_at: datetime
+    opened_at: datetime | None
+    started_at: datetime | None
+    time_limit_ms: int | None
+
+
+def claim_due(conn: Connection, now: datetime, skip: list[int] | None = None) -> SessionRow | None:
+    """Lock the live session whose deadline passed longest ago, if any, except ``skip``."""
+    row = conn.execute(CLAIM_DUE, {"now": now, "skip": skip or []}).first()
+    return SessionRow(**row._mapping) if row is not None else None
+
+
+def claim_requested(
+    conn: Connection, idle_before: datetime, skip: list[int] | None = None
+) -> SessionRow | None:
+    """Lock a live session with a request, all answers in, or no activity since ``idle_before``.
+
+    ``skip`` names sessions to leave alone: ones this pass already left as they
+    were, or whose transition failed recently.
+    """
+    row = conn.execute(CLAIM_REQUESTED, {"idle_before": idle_before, "skip": skip or []}).first()
+    return SessionRow(**row._mapping) if row is not None else None
+
+
+def next_deadline(conn: Connection, skip: list[int] | None = None) -> datetime | None:
+    """The earliest deadline of any live session, except ``skip``."""
+    value: datetime | None = conn.scalar(NEXT_DEADLINE, {"skip": skip or []})
+    return value
