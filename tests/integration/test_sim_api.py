@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -244,3 +245,29 @@ async def test_faults_endpoint_reports_the_script(sim: RunningSim) -> None:
     assert script["error_rate"] == 0.5
     assert _control(sim, "/sim/reset", {}) == {"ok": True}
     assert _control(sim, "/sim/faults")["blocked"] == []
+
+
+async def test_uploads_arrive_as_multipart_and_are_recorded(sim: RunningSim, bot: Bot) -> None:
+    photo = await bot.send_photo(8, photo=b"\x89PNG\r\n\x1a\n" + b"0" * 100, caption="pic")
+    assert (photo.message_id, photo.caption) == (1, "pic")
+    recorded = _control(sim, "/sim/calls")["calls"][-1]
+    assert recorded["method"] == "sendPhoto"
+    assert recorded["params"]["photo"]["size"] == 108
+
+
+def test_plain_get_with_query_parameters_works_like_telegram(sim: RunningSim) -> None:
+    answer = _control(sim, f"/bot{TOKEN}/SendMessage?chat_id=3&text=hello")
+    assert answer["ok"] is True
+    assert (answer["result"]["chat"]["id"], answer["result"]["text"]) == (3, "hello")
+
+
+def test_errors_have_telegrams_envelope(sim: RunningSim) -> None:
+    request = urllib.request.Request(f"{sim.url}/bot{TOKEN}/sendMessage?chat_id=3&text=")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    assert caught.value.code == 400
+    assert json.loads(caught.value.read()) == {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: message text is empty",
+    }

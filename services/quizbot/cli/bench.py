@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
+from quizbot.bench import finish
+
 
 @click.group()
 def bench() -> None:
     """Measure the hot paths; each command starts what it measures and prints JSON."""
+
+
+bench.add_command(finish.command)

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, quiz, sender, writer
+from quizbot.cli import bench, db, quiz, sender, web, writer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,3 +26,4 @@ cli.add_command(quiz.quiz)
 cli.add_command(bench.bench)
 cli.add_command(writer.writer)
 cli.add_command(sender.sender)
+cli.add_command(web.web)

@@ -2,14 +2,17 @@
 
 Telegram allows about 30 messages per second per bot (up to 1000/s with paid
 broadcasts), about one per second in one chat with short bursts, and 20 per
-minute in a group. Each limit here is a GCRA pace (a token bucket expressed as
+minute in a group. The global and per-chat limits are GCRA paces (a token bucket expressed as
 a "theoretical arrival time"): ``reserve`` hands out send times that never
-exceed ``rate`` per second after an initial ``burst``.
+exceed ``rate`` per second after an initial ``burst``. The group limit is a
+sliding window: never more than the limit in any 60 seconds, which any
+bucket-shaped reading of "20 per minute" also accepts.
 
 Our bursts are smaller than Telegram's on purpose. A message leaves at its
 reserved time but reaches Telegram a little later, by a varying amount; a
 bucket that is as full as Telegram's would then sometimes look one message too
-fast to Telegram. Keeping one message of headroom per chat and group, and only
+fast to Telegram. Keeping one message of headroom per chat and per group
+(PER_CHAT_BURST - 1, PER_GROUP_PER_MIN - 1), and only
 a tenth of a second's worth globally, absorbs that jitter, at no cost to the
 long-run rate.
 
@@ -89,6 +92,31 @@ class Pace:
         return self.tat <= now
 
 
+class Window:
+    """At most ``count`` calls in any ``period`` seconds (a sliding window of send times)."""
+
+    __slots__ = ("period", "times")
+
+    def __init__(self, count: int, period: float) -> None:
+        self.period = period
+        self.times: deque[float] = deque(maxlen=max(1, count))
+
+    def ready_at(self) -> float:
+        """The earliest time the next call may go."""
+        if len(self.times) < (self.times.maxlen or 1):
+            return -math.inf
+        return self.times[0] + self.period
+
+    def reserve(self, at: float) -> float:
+        """Record a call at ``at`` (not before :meth:`ready_at`)."""
+        self.times.append(at)
+        return at
+
+    def idle(self, now: float) -> bool:
+        """Whether no call in the window still counts."""
+        return not self.times or self.times[-1] + self.period <= now
+
+
 class RateLimiter:
     """The sender's view of every limit: global, per chat, per group, and 429 pauses."""
 
@@ -99,7 +127,7 @@ class RateLimiter:
         if limits.global_per_s > 0:
             self._global = Pace(limits.global_per_s, math.ceil(limits.global_per_s / 10))
         self._chats: dict[int, Pace] = {}
-        self._groups: dict[int, Pace] = {}
+        self._groups: dict[int, Window] = {}
         self._paused: dict[int, float] = {}
         self.global_paused_until = 0.0
         self._recent_429: deque[tuple[float, int]] = deque()
@@ -132,8 +160,10 @@ class RateLimiter:
         if lim.chat_per_s > 0:
             self._pace(self._chats, chat_id, lim.chat_per_s, lim.chat_burst - 1).reserve(at)
         if chat_id < 0 and lim.group_per_min > 0:
-            per_s = lim.group_per_min / 60.0
-            self._pace(self._groups, chat_id, per_s, lim.group_per_min - 1).reserve(at)
+            group = self._groups.get(chat_id)
+            if group is None:
+                group = self._groups[chat_id] = Window(int(lim.group_per_min) - 1, 60.0)
+            group.reserve(at)
         return at - now
 
     def global_wait(self) -> float:
@@ -159,9 +189,10 @@ class RateLimiter:
         now = self.clock()
         dropped = 0
         for table in (self._chats, self._groups):
-            for chat_id in [c for c, pace in table.items() if pace.idle(now)]:
+            idle = [c for c, scope in table.items() if scope.idle(now)]
+            for chat_id in idle:
                 del table[chat_id]
-                dropped += 1
+            dropped += len(idle)
         for chat_id in [c for c, until in self._paused.items() if until <= now]:
             del self._paused[chat_id]
             dropped += 1

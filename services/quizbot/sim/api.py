@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl
 
 import orjson
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -101,7 +102,10 @@ def _json(data: Any, status: int = 200) -> Response:
 
 def _int(request: Request, name: str, default: int) -> int:
     value = request.query_params.get(name)
-    return default if value is None else int(value)
+    try:
+        return default if value is None else int(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} must be an integer") from None
 
 
 class _Handlers:
@@ -133,7 +137,7 @@ class _Handlers:
 
     async def updates(self, request: Request) -> Response:
         since, limit = _int(request, "since", 0), _int(request, "limit", 1000)
-        timeout = float(request.query_params.get("timeout", "0"))
+        timeout = float(_int(request, "timeout", 0))
         feed = self.tg.state.feed
         if timeout > 0:
             with contextlib.suppress(TimeoutError):

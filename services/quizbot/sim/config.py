@@ -44,7 +44,7 @@ class SimConfig:
         per_chat_burst: float = 3.0,
         group_per_min: float = 20.0,
         no_limits: bool = False,
-        blocked: Iterable[int] = (),
+        blocked: Iterable[int | str] = (),
         migrated: Iterable[str] = (),
         error_rate: float = 0.0,
         slow_ms: int = 0,

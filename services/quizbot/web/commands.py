@@ -28,7 +28,9 @@ GROUP_TYPES = ("group", "supergroup")
 NEED_SLUG = "Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>."
 NO_SUCH_QUIZ = "There is no quiz called <code>{slug}</code>. Send /quizzes to see them."
 BUSY = "A quiz is already running here. Its host can /stop it."
-SOLO_IN_GROUP = 'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
+SOLO_IN_GROUP = (
+    'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
+)
 NOTHING_RUNNING = "No quiz is running here."
 STOPPING = "🛑 Stopping the quiz…"
 
@@ -48,7 +50,11 @@ def handle_command(rt: Runtime, cmd: Command) -> None:
         upsert_chat(conn, cmd.chat_id, cmd.chat_type, cmd.chat_title)
         text = (handler or _help)(rt, conn, cmd)
         if text:
-            message = {"text": text, "parse_mode": HTML, "link_preview_options": {"is_disabled": True}}
+            message = {
+                "text": text,
+                "parse_mode": HTML,
+                "link_preview_options": {"is_disabled": True},
+            }
             outbox.enqueue(conn, [outbox.Message(cmd.chat_id, "sendMessage", message)])
             outbox.notify(conn)
 

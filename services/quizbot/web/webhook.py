@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from telegram import Update as TelegramUpdate
 
 from quizbot.domain.callbacks import AnswerData, JoinData, StartData, decode_callback
 from quizbot.store.answers import AnswerIn
@@ -52,15 +53,11 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 # Longer than any healthy flush by orders of magnitude; shorter than Telegram's
 # own patience, so a stuck database turns into a 503 and a retry, not a hang.
 COMMIT_TIMEOUT_S = 10.0
-# Update types Telegram may send; anything else is counted as "other" so a
-# client cannot mint metric names.
-KNOWN_KINDS = frozenset(
-    "message edited_message channel_post edited_channel_post business_connection "
-    "business_message edited_business_message deleted_business_messages message_reaction "
-    "message_reaction_count inline_query chosen_inline_result callback_query shipping_query "
-    "pre_checkout_query purchased_paid_media poll poll_answer poll_answer_chat my_chat_member "
-    "chat_member chat_join_request chat_boost removed_chat_boost managed_bot".split()
-)
+# Update types Telegram may send (python-telegram-bot keeps the list with the
+# Bot API); anything else is counted as "other", so a client cannot mint
+# metric names.
+KNOWN_KINDS = frozenset(str(kind) for kind in TelegramUpdate.ALL_TYPES) | {"poll_answer_chat"}
+
 
 class BodyTooLarge(Exception):
     """The request body is larger than ``MAX_BODY_BYTES``."""

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import signal
 import threading
+from collections.abc import Callable
 
 from quizbot import metrics
 from quizbot.domain.game import GameRules
@@ -30,6 +31,7 @@ from quizbot.store.database import engine_for, libpq_dsn
 from quizbot.store.outbox import CLOCK_CHANNEL
 from quizbot.writer.clock import Clock, is_transient
 from quizbot.writer.listener import listen, sleep_unless, wait_either
+from quizbot.writer.transitions import Applied
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,18 @@ def game_rules(settings: Settings) -> GameRules:
 class Writer:
     """One writer process: ``await Writer(settings).serve()`` runs it until SIGTERM."""
 
-    def __init__(self, settings: Settings, *, workers: int = 2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        workers: int = 2,
+        on_applied: Callable[[Applied, float], None] | None = None,
+    ) -> None:
         if workers < 1:
             raise ValueError("the writer needs at least one clock worker")
         self.settings = settings
         self.workers = workers
+        self.on_applied = on_applied
         self.stop = asyncio.Event()
         self._thread_stop = threading.Event()
         self.clock: Clock | None = None
@@ -72,7 +81,9 @@ class Writer:
         engine, urls = await asyncio.to_thread(
             engine_for, self.settings, "writer", pool_size=self.workers + 1, max_overflow=0
         )
-        self.clock = Clock(engine, game_rules(self.settings), metrics=statsd)
+        self.clock = Clock(
+            engine, game_rules(self.settings), metrics=statsd, on_applied=self.on_applied
+        )
         wake = asyncio.Event()
         tasks = [
             asyncio.create_task(
