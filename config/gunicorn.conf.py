@@ -41,6 +41,9 @@ max_requests_jitter = 100_000
 # The heartbeat file lives in memory: on a busy disk, fsync stalls of the
 # default temp dir could get a healthy worker killed.
 worker_tmp_dir = "/dev/shm"
+# uvicorn trusts X-Forwarded-For only from these peers (a reverse proxy on the
+# same host); /health and /monitoring/stats rely on the client address.
+forwarded_allow_ips = "127.0.0.1,::1"
 
 # Telegram accepts webhooks over HTTPS on 443, 80, 88 or 8443 only; gunicorn
 # terminates TLS itself with the operator's (or Ansible's self-signed) pair.

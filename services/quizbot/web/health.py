@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import ipaddress
 import time
 from typing import Any
 
@@ -21,7 +22,6 @@ from starlette.responses import JSONResponse, Response
 
 from quizbot.web.runtime import Runtime
 
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 CHECK_TIMEOUT_S = 3.0
 
 OUTBOX_BY_STATUS = sa.text("SELECT CAST(status AS text), count(*) FROM outbox GROUP BY status")
@@ -36,12 +36,19 @@ OLDEST_PENDING = sa.text(
 
 def allowed(request: Request, token: str | None) -> bool:
     """Loopback clients, or the monitoring token as a bearer token."""
-    if request.client is not None and request.client.host in LOOPBACK:
+    if request.client is not None and _loopback(request.client.host):
         return True
     supplied = request.headers.get("authorization", "")
     if token and supplied.startswith("Bearer "):
         return hmac.compare_digest(supplied[7:].encode(), token.encode())
     return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _ping(rt: Runtime) -> None:
