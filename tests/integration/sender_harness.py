@@ -25,7 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from quizbot import metrics
 from quizbot.sender.daemon import Sender, SenderConfig
+from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
 from quizbot.settings import Settings
 from quizbot.sim.api import RunningSim
@@ -43,7 +45,9 @@ def sim_get(sim: RunningSim, path: str) -> Any:
 
 def sim_post(sim: RunningSim, path: str, body: dict[str, Any]) -> Any:
     request = urllib.request.Request(
-        sim.url + path, data=json.dumps(body).encode(), method="POST",
+        sim.url + path,
+        data=json.dumps(body).encode(),
+        method="POST",
         headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -73,9 +77,7 @@ def delivered(sim: RunningSim) -> dict[int, list[int]]:
 
 
 def duplicates(sim: RunningSim) -> int:
-    seen = Counter(
-        (c["chat_id"], c["params"]["text"]) for c in calls(sim, "sendMessage")
-    )
+    seen = Counter((c["chat_id"], c["params"]["text"]) for c in calls(sim, "sendMessage"))
     return sum(n - 1 for n in seen.values() if n > 1)
 
 
@@ -105,15 +107,15 @@ def rows(engine: Engine, where: str = "true") -> list[Any]:
         return list(conn.execute(sa.text(f"SELECT * FROM outbox WHERE {where} ORDER BY id")))  # noqa: S608
 
 
-async def settled(engine: Engine, timeout: float = 30.0) -> Counter[str]:
+async def settled(engine: Engine, within: float = 30.0) -> Counter[str]:
     """Wait until no row is pending or claimed; returns the status counts."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         counts = await asyncio.to_thread(statuses, engine)
         if not counts["pending"] and not counts["claimed"]:
             return counts
         if time.monotonic() > deadline:
-            raise AssertionError(f"outbox not drained after {timeout} s: {dict(counts)}")
+            raise AssertionError(f"outbox not drained after {within} s: {dict(counts)}")
         await asyncio.sleep(0.1)
 
 
@@ -140,7 +142,10 @@ class InProcessSender:
         self.config = SenderConfig.from_settings(settings, **overrides)
         self.engine, urls = engine_for(settings, "sender")
         self.transport = BotTransport(TOKEN, settings.telegram_api_url)
-        self.sender = Sender(self.config, self.engine, urls.direct, TOKEN, self.transport.call)
+        meters = Meters(metrics.configure(settings, "sender"))
+        self.sender = Sender(
+            self.config, self.engine, urls.direct, TOKEN, self.transport.call, meters
+        )
         self.task: asyncio.Task[int] | None = None
 
     async def __aenter__(self) -> Sender:
@@ -183,7 +188,9 @@ def start_process(settings: Settings, log: Path) -> subprocess.Popen[bytes]:
     )
 
 
-def stop_process(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30
+) -> int:
     if proc.poll() is None:
         proc.send_signal(sig)
     return proc.wait(timeout)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from quizbot.settings import Settings
 from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
 from quizbot.store.outbox import Message, enqueue, notify
+from tests.conftest import StatsdListener
 
 from .sender_harness import (
     InProcessSender,
@@ -62,7 +63,7 @@ async def test_a_notification_wakes_the_sender_without_waiting_for_the_poll(
         await asyncio.sleep(0.5)  # idle: the first claim found nothing
         started = time.monotonic()
         fill(engine, [77], per_chat=1, notify_sender=True)
-        await settled(engine, timeout=10)
+        await settled(engine, within=10)
         assert time.monotonic() - started < 5
     assert delivered(sim) == {77: [0]}
 
@@ -104,18 +105,23 @@ async def test_an_edit_after_a_restart_resolves_the_id_from_the_database(
     async with InProcessSender(s):
         await settled(engine)
     with engine.begin() as conn:
-        enqueue(conn, [Message(9, "editMessageText", {"text": "lobby: 2"}, edit_ref="lobby")])
-        # Editing a message that was never delivered is dropped with the reason.
-        conn.execute(sa.text("UPDATE outbox SET status = 'dead' WHERE id = 1"))
-        enqueue(conn, [Message(9, "editMessageText", {"text": "x"}, edit_ref="lobby")])
-        conn.execute(sa.text("UPDATE outbox SET status = 'sent' WHERE id = 1"))
+        enqueue(conn, [Message(9, "sendMessage", {"text": "lost"}, ref="gone")])
+        conn.execute(sa.text("UPDATE outbox SET status = 'dead' WHERE ref = 'gone'"))
+        enqueue(
+            conn,
+            [
+                Message(9, "editMessageText", {"text": "lobby: 2 players"}, edit_ref="lobby"),
+                Message(9, "editMessageText", {"text": "too late"}, edit_ref="gone"),
+            ],
+        )
     async with InProcessSender(s):
         await settled(engine)
-    first, edit, second_edit = rows(engine)
-    assert edit.status == "sent" and second_edit.status == "sent"
+    first, _, edit, orphan = rows(engine)
+    assert edit.status == "sent"
     assert [c["params"]["message_id"] for c in calls(sim, "editMessageText")] == [
         first.telegram_message_id
-    ] * 2 or [c["params"]["text"] for c in calls(sim, "editMessageText")] == ["lobby: 2"]
+    ]
+    assert orphan.status == "dropped" and "not delivered" in orphan.error
 
 
 async def test_a_not_modified_edit_counts_as_sent(
@@ -137,20 +143,14 @@ async def test_a_not_modified_edit_counts_as_sent(
 
 
 async def test_sender_reports_sends_and_latency_to_statsd(
-    settings: Settings, engine: Engine, sim: RunningSim, statsd: object
+    settings: Settings, engine: Engine, sim: RunningSim, statsd: StatsdListener
 ) -> None:
-    s = dataclasses.replace(
-        sender_settings(settings, sim), statsd_port=statsd.port  # type: ignore[attr-defined]
-    )
+    s = dataclasses.replace(sender_settings(settings, sim), statsd_port=statsd.port)
     fill(engine, [1, 2], per_chat=3)
-    from quizbot import metrics
-    from quizbot.sender.meters import Meters
-
-    async with InProcessSender(s, metrics_s=0.1) as sender:
-        sender.meters = Meters(metrics.configure(s, "sender"))
-        sender.delivery.meters = sender.meters
+    async with InProcessSender(s, metrics_s=0.1):
         await settled(engine)
         await asyncio.sleep(0.3)
-    names = statsd.names()  # type: ignore[attr-defined]
+    names = statsd.names()
     assert "quizbot.sender.send.sendMessage.sent" in names
     assert {"quizbot.sender.send_ms", "quizbot.sender.lag_ms"} <= names
+    assert "quizbot.sender.queue.pending" in names

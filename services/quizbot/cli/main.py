@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, quiz, sender, web, writer
+from quizbot.cli import bench, db, quiz, sender, sim, web, writer
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,3 +27,4 @@ cli.add_command(bench.bench)
 cli.add_command(writer.writer)
 cli.add_command(sender.sender)
 cli.add_command(web.web)
+cli.add_command(sim.sim)
