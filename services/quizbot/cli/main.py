@@ -6,10 +6,21 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, quiz, sender, sim, web, writer
+from quizbot.cli import bench, db, quiz, sender, sim, web, webhook, writer
+from quizbot.settings import MissingSetting
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Turns a missing setting into a one-line error instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except MissingSetting as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quizbot")
 def cli() -> None:
     """quizbot: a Telegram quiz bot that stays fast when thousands play at once.
@@ -28,3 +39,5 @@ cli.add_command(writer.writer)
 cli.add_command(sender.sender)
 cli.add_command(web.web)
 cli.add_command(sim.sim)
+cli.add_command(webhook.set_webhook)
+cli.add_command(webhook.delete_webhook)

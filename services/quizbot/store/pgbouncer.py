@@ -7,10 +7,12 @@ a private instance for local runs.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import string
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,6 +83,10 @@ class PgBouncer:
         exe = binary or find_binary()
         if exe is None:
             raise FileNotFoundError("pgbouncer is not installed (apt-get install pgbouncer)")
+        if os.geteuid() == 0:
+            # pgbouncer drops root for an unprivileged user, who must reach these files;
+            # a caller's run_dir may sit under root-only directories (pytest's are 0700).
+            self.run_dir = Path(tempfile.mkdtemp(prefix="quizbot-pgbouncer-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         auth = self.run_dir / "userlist.txt"
         auth.write_text(f'"{self.user}" "{self.password}"\n')
@@ -104,8 +110,6 @@ class PgBouncer:
         )
         cmd = [exe, str(ini)]
         # pgbouncer refuses to run as root; run it as the embedded server's user then.
-        import os
-
         if os.geteuid() == 0:
             owner = _unprivileged_user()
             for path in (self.run_dir, auth, ini):
