@@ -147,6 +147,7 @@ class InProcessSender:
             self.config, self.engine, urls.direct, TOKEN, self.transport.call, meters
         )
         self.task: asyncio.Task[int] | None = None
+        self.closed = False
 
     async def __aenter__(self) -> Sender:
         await self.transport.start()
@@ -154,15 +155,19 @@ class InProcessSender:
         return self.sender
 
     async def stop(self) -> int:
+        """SIGTERM's equivalent: set the stop event, wait for the exit status, clean up."""
         assert self.task is not None
         self.sender.stop.set()
-        code = await asyncio.wait_for(self.task, 30)
-        await self.transport.close()
-        self.engine.dispose()
-        return code
+        try:
+            return await asyncio.wait_for(self.task, 30)
+        finally:
+            if not self.closed:
+                self.closed = True
+                await self.transport.close()
+                self.engine.dispose()
 
     async def __aexit__(self, *exc: object) -> None:
-        if self.task is not None and not self.task.done():
+        if self.task is not None:
             await self.stop()
 
 

@@ -47,7 +47,9 @@ def counts(url: str) -> tuple[int, int]:
     return quizzes, questions
 
 
-def test_upgrade_import_samples_and_list_from_an_empty_database(empty_db: str, tmp_path: Path) -> None:
+def test_upgrade_import_samples_and_list_from_an_empty_database(
+    empty_db: str, tmp_path: Path
+) -> None:
     upgraded = run(empty_db, "db", "upgrade", tmp=tmp_path)
     assert upgraded.returncode == 0, upgraded.stderr
     assert "database at revision" in upgraded.stdout
@@ -118,7 +120,9 @@ questions:
 """
 
 
-def test_a_malformed_quiz_lists_every_problem_and_imports_nothing(db_url: str, tmp_path: Path) -> None:
+def test_a_malformed_quiz_lists_every_problem_and_imports_nothing(
+    db_url: str, tmp_path: Path
+) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(QUIZ.format(option="Paris"))
     bad = tmp_path / "bad.yaml"

@@ -150,3 +150,23 @@ async def test_a_429_storm_is_survived_with_every_message_delivered_exactly_once
     assert {r.attempts for r in rows(engine)} == {1}
     totals = sender.meters.totals + sender.meters.counts
     assert totals["send.sendMessage.429"] == rate_limited(sim)
+
+
+@pytest.fixture
+def sim_global_5() -> Iterator[RunningSim]:
+    yield from simulated(global_rate=5.0, global_burst=5.0, paid_rate=1000.0)
+
+
+async def test_paid_broadcast_sends_past_the_free_limit_and_says_so(
+    settings: Settings, engine: Engine, sim_global_5: RunningSim
+) -> None:
+    sim = sim_global_5
+    total = fill(engine, range(1, 61), per_chat=1)
+    started = time.monotonic()
+    async with InProcessSender(sender_settings(settings, sim, paid_broadcast=True)):
+        await settled(engine)
+    # 60 messages at the free 5/s would take 11 s.
+    assert time.monotonic() - started < 5
+    sent = calls(sim, "sendMessage")
+    assert len(sent) == total and rate_limited(sim) == 0
+    assert all(c["params"].get("allow_paid_broadcast") is True for c in sent)

@@ -10,6 +10,7 @@ Telegram never produces.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -36,6 +37,21 @@ _query_ids = itertools.count(1)
 def next_update_id() -> int:
     """A fresh update id, as Telegram would number them."""
     return next(_update_ids)
+
+
+@contextmanager
+def cloned_database(admin_url: str, template: str) -> Iterator[str]:
+    """A database cloned from the migrated template, for a module's shared server."""
+    name = f"quizbot_w_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    try:
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @contextmanager
@@ -149,7 +165,9 @@ def checked(update: dict[str, Any]) -> dict[str, Any]:
     return update
 
 
-def press(data: str, user_id: int, *, chat_id: int = GROUP_CHAT, update_id: int | None = None) -> dict[str, Any]:
+def press(
+    data: str, user_id: int, *, chat_id: int = GROUP_CHAT, update_id: int | None = None
+) -> dict[str, Any]:
     """A callback_query update: ``user_id`` pressed the button carrying ``data``."""
     chat = {"id": chat_id, "type": "supergroup" if chat_id < 0 else "private"}
     if chat_id < 0:
@@ -196,7 +214,9 @@ def command(text: str, user_id: int, *, chat_id: int | None = None) -> dict[str,
     )
 
 
-def post(client: httpx.Client, server: WebServer, update: dict[str, Any], secret: str = SECRET) -> httpx.Response:
+def post(
+    client: httpx.Client, server: WebServer, update: dict[str, Any], secret: str = SECRET
+) -> httpx.Response:
     """POST an update the way Telegram does."""
     return client.post(
         f"{server.url}/telegram/webhook",

@@ -10,7 +10,8 @@ does at idle at most once a second unless asked. So:
   asks that same backend to flush (``pg_stat_force_next_flush()``, PostgreSQL
   15+) in one committed transaction before and after. A backend flushes before
   it reports ready for the next query, so the counter is exact once the flush
-  returns; the "after" flush's own commit is subtracted;
+  returns; the "after" flush's own commit is subtracted. Read-only transactions
+  count too: ``xact_commit`` counts every commit;
 - autovacuum's transactions would count too, so :func:`quiet_autovacuum` turns
   it off in the measured (scratch or test) database.
 """
@@ -24,7 +25,9 @@ import psycopg2
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-_FORCE_FLUSH = sa.text("SELECT pg_stat_force_next_flush()")
+# A backend with no table access pending skips its flush altogether, commit count
+# included, so the flushing transaction reads a (catalog) table.
+_FORCE_FLUSH = sa.text("SELECT pg_stat_force_next_flush(), (SELECT count(*) FROM pg_class)")
 _TABLES = sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
 
 

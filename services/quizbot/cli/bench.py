@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quizbot.bench import finish
+from quizbot.bench import finish, ingest, send
 
 
 @click.group()
@@ -13,3 +13,5 @@ def bench() -> None:
 
 
 bench.add_command(finish.command)
+bench.add_command(ingest.command)
+bench.add_command(send.command)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from quizbot.cli.sim_players import players
+
 
 @click.group()
 def sim() -> None:
@@ -46,3 +48,6 @@ def api(host: str, port: int, **options: object) -> None:
 
     config = SimConfig.from_cli(**options)  # type: ignore[arg-type]
     run(config, host=host, port=port)
+
+
+sim.add_command(players)

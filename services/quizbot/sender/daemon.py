@@ -47,6 +47,9 @@ from quizbot.store.outbox import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Rows of one chat held in its lane at most: a chat's backlog (one message a
+# second at Telegram's pace) must not fill the sender while other chats wait.
+CHAT_WINDOW = 10
 
 
 @dataclass(frozen=True)
@@ -187,10 +190,12 @@ class Sender:
             room = room_for - self.lanes.depth - self.lanes.in_flight
             want = min(c.batch_size, room)
             if want > 0:
-                rows = await self._db(q.claim, self.me, want, c.lease_s)
+                full = self.lanes.full(CHAT_WINDOW)
+                rows = await self._db(q.claim, self.me, want, c.lease_s, full)
                 self.claimed += len(rows)
                 self.lanes.add(rows)
-                if len(rows) == want:
+                if rows:
+                    # A claim takes one row per chat: the next ones may be claimable now.
                     continue
             timeout = c.poll_s if want > 0 else min(c.poll_s, 0.05)
             await first_set(self._wake, self.stop, within=timeout)
@@ -220,8 +225,9 @@ class Sender:
         await self._db(write, self.me, entries)
 
     async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        # Claims and result writes never overlap: the claim's SKIP LOCKED must
-        # not skip a pending row this sender's own block/migrate update holds.
+        # Claims and result writes take turns: each claim sees every result
+        # written before it (a retry's new due time, a block's dropped rows),
+        # and the sender keeps one pooled connection busy, not several.
         async with self._db_lock:
             return await asyncio.to_thread(self._tx, fn, *args)
 

@@ -157,6 +157,10 @@ class Lanes:
         self._closed = True
         self._wake.set()
 
+    def full(self, window: int) -> list[int]:
+        """Chats whose lane holds ``window`` rows or more (claim none for them now)."""
+        return [c for c, lane in self._lanes.items() if len(lane.rows) + lane.busy >= window]
+
     def held_rows(self) -> int:
         """Queued rows waiting behind a retry."""
         return sum(len(lane.rows) for lane in self._lanes.values() if lane.held_for is not None)

@@ -62,11 +62,16 @@ class Listener:
                 conn.notifies.clear()
                 self.wake()
 
+        # The fd is kept: once the server drops the connection psycopg2 closes
+        # it and fileno() fails, and a reader left registered under that number
+        # would swallow the next connection's registration (same number reused).
+        fd: int | None = None
         try:
             conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
             with conn.cursor() as cur:
                 cur.execute(f'LISTEN "{self.channel}"')
-            loop.add_reader(conn.fileno(), readable)
+            fd = conn.fileno()
+            loop.add_reader(fd, readable)
             self.connects += 1
             self.wake()
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(lost.wait())]
@@ -78,6 +83,6 @@ class Listener:
             if lost.is_set():
                 log.warning("LISTEN %s connection lost; reconnecting", self.channel)
         finally:
-            with contextlib.suppress(Exception):
-                loop.remove_reader(conn.fileno())
+            if fd is not None:
+                loop.remove_reader(fd)
             conn.close()

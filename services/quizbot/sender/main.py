@@ -58,3 +58,7 @@ def main() -> None:
     # uvloop: the sender's event loop does all the HTTP; it is noticeably cheaper per call.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         sys.exit(runner.run(run_sender(settings)))
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,9 @@ its exception classes (which ``quizbot.telegram.errors.decide`` maps), and the
 result comes back as plain JSON, not parsed into objects nobody reads.
 
 ``do_api_request`` warns when a typed method of the same name exists; the
-sender calls it that way on purpose, so that warning is silenced here.
+sender calls it that way on purpose, so that warning is silenced here, like
+PTB 22's notice (raised from inside every ``RetryAfter``) that ``retry_after``
+will become a timedelta: ``quizbot.telegram.errors`` reads either form.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import warnings
 from typing import Any
 
 from telegram import Bot
-from telegram.warnings import PTBUserWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 from quizbot.telegram.request import AiohttpRequest
 
@@ -26,6 +28,7 @@ class BotTransport:
 
     def __init__(self, token: str, api_url: str, pool_size: int = 32, timeout_s: float = 10.0):
         warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
+        warnings.filterwarnings("ignore", message=".*retry_after", category=PTBDeprecationWarning)
         self.request = AiohttpRequest(
             connection_pool_size=pool_size,
             read_timeout=timeout_s,

@@ -5,16 +5,16 @@ advisory lock on a direct connection), but other programs insert into the
 outbox all the time, so every statement here says why it is safe while they do.
 
 Per-chat order is the invariant everything bends to: a chat's rows are sent in
-``id`` order, one at a time. The claim only takes a row when no earlier unsent
-row of its chat is waiting for a retry or held by another sender, so the rows
-one sender holds for a chat are always a prefix of that chat's unsent rows; its
-lanes then send that prefix in order.
+``id`` order, one at a time. The claim only takes a chat's head of line (no
+earlier unsent row of the chat is pending or held by another sender), so the
+rows one sender holds for a chat are always a prefix of that chat's unsent
+rows; its lanes then send that prefix in order.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,19 +72,22 @@ def sender_lock_key(token: str) -> int:
 # - FOR UPDATE OF o SKIP LOCKED in the subquery: a row another transaction holds
 #   is skipped, never waited on, and a claimed row changes status in this same
 #   statement, so no two claims ever return the same row.
-# - Per-chat order: a row is taken only if no earlier row of its chat is pending
-#   but not yet due (waiting for a retry) or claimed by someone else. Earlier
-#   rows that are pending and due satisfy the same filter, and ORDER BY id LIMIT
-#   takes them first, so each chat's claimed rows are a prefix of its unsent
-#   rows. Rows claimed by this sender may precede: its lane sends them first.
-#   (SKIP LOCKED could skip an earlier pending row only if another transaction
-#   locked it; the sender itself never runs this claim concurrently with its own
-#   block/migrate updates, and nothing else updates pending rows.)
+# - Per-chat order: only a chat's head of line is taken, a pending row none of
+#   whose chat's earlier unsent rows is pending (due or not, locked or not) or
+#   held by another sender. Rows this sender already holds may come before it:
+#   its lane sends them first. So each chat's claimed rows are always a prefix
+#   of its unsent rows, whatever the ORDER BY, the LIMIT or SKIP LOCKED left out,
+#   and a retried row (pending again, due later) holds back everything after it.
+#   One claim takes at most one row per chat; the sender claims again at once
+#   for the next ones.
+# - ``full`` lists chats whose lane already holds enough rows, so one chat's
+#   backlog cannot fill the sender while other chats wait.
 # - Rows inserted by transactions not yet committed are invisible until they
-#   commit; their ids order them after every row visible now only if they were
-#   allocated later, which holds for one writer per chat at a time.
-# The LATERAL lookup resolves edits: the message id recorded for the latest
-# earlier row of the same chat whose ref is this row's edit_ref.
+#   commit; per-chat order is the order of ids among committed rows.
+# The scan follows ix_outbox_pending (oldest due first); the head-of-line check
+# probes ix_outbox_chat_unsent, which holds unsent rows only. The LATERAL lookup
+# resolves edits: the message id recorded for the latest earlier row of the same
+# chat whose ref is this row's edit_ref.
 CLAIM = sa.text(
     """
     WITH claimed AS (
@@ -94,14 +97,14 @@ CLAIM = sa.text(
         WHERE id IN (
             SELECT o.id FROM outbox o
             WHERE o.status = 'pending' AND o.available_at <= now()
+              AND o.chat_id <> ALL (CAST(:full AS bigint[]))
               AND NOT EXISTS (
                   SELECT 1 FROM outbox e
                   WHERE e.chat_id = o.chat_id AND e.id < o.id
                     AND e.status IN ('pending', 'claimed')
-                    AND ((e.status = 'pending' AND e.available_at > now())
-                         OR (e.status = 'claimed' AND e.leased_by IS DISTINCT FROM :me))
+                    AND (e.status = 'pending' OR e.leased_by IS DISTINCT FROM :me)
               )
-            ORDER BY o.id
+            ORDER BY o.available_at, o.id
             LIMIT :n
             FOR UPDATE OF o SKIP LOCKED
         )
@@ -220,9 +223,12 @@ MIGRATE_CHAT = sa.text(
 PENDING_COUNT = sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
 
 
-def claim(conn: Connection, me: str, n: int, lease_s: float) -> list[ClaimedRow]:
-    """Claim up to ``n`` due rows, in id order, keeping per-chat order."""
-    result = conn.execute(CLAIM, {"me": me, "n": n, "lease_s": lease_s})
+def claim(
+    conn: Connection, me: str, n: int, lease_s: float, full: Sequence[int] = ()
+) -> list[ClaimedRow]:
+    """Claim up to ``n`` due head-of-line rows (at most one per chat), skipping ``full`` chats."""
+    params = {"me": me, "n": n, "lease_s": lease_s, "full": list(full)}
+    result = conn.execute(CLAIM, params)
     return [
         ClaimedRow(
             id=r.id,
@@ -304,8 +310,3 @@ def release_mine(conn: Connection, me: str) -> int:
 def pending_count(conn: Connection) -> int:
     """How many rows wait to be sent."""
     return int(conn.scalar(PENDING_COUNT) or 0)
-
-
-def ids(rows: Iterable[ClaimedRow]) -> list[int]:
-    """The ids of ``rows``, in order."""
-    return [r.id for r in rows]

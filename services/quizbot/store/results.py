@@ -2,7 +2,7 @@
 
 The old system committed once per player; here a finished quiz costs one commit
 whatever its size. :func:`finish_session` runs in the caller's transaction (the
-writer's transition) and issues three statements:
+writer's transition); its statements are:
 
 1. the guard, ``UPDATE sessions ... WHERE status is live RETURNING``: it moves the
    session to its terminal status and returns nothing when it already is one, so
@@ -11,10 +11,12 @@ writer's transition) and issues three statements:
    raw answers (with ``scoring.points_sql``, the formula the domain uses) and
    write ``results``, ``question_stats``, players' lifetime stats and both
    leaderboards, and whose main query returns the top rows for the message;
-3. a one-row read: did the host play (where the leaderboard goes in private mode).
+3. two small ones around it: ``SET LOCAL work_mem`` and whether the host played
+   (where the leaderboard goes in private mode).
 
 Who gets a result: every participant (private and solo players who never answered
-score 0) plus, in group mode, everyone who answered without pressing Join.
+score 0) plus, in group mode, everyone who answered without pressing Join. A win
+(``players.wins``) is rank 1 with points in a live game of two or more players.
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ ORDER BY r.rank, r.player_id
 LIMIT :top_n
 """
 
+_WORK_MEM = sa.text("SET LOCAL work_mem = '64MB'")
+
 _HOST_PLAYED = sa.text(
     "SELECT EXISTS (SELECT 1 FROM participants WHERE session_id = :session_id"
     " AND player_id = :host_id)"
@@ -197,13 +201,16 @@ def finish_session(
     if head is None:
         return None
     mode = Mode(head.mode)
+    if head.position < 0:
+        return Finished(
+            session_id, reason, mode, head.quiz_id, head.chat_id, False, 0, [], {}, False
+        )
     host_played = bool(
         conn.scalar(_HOST_PLAYED, {"session_id": session_id, "host_id": head.host_id})
     )
-    if head.position < 0:
-        return Finished(
-            session_id, reason, mode, head.quiz_id, head.chat_id, False, 0, [], {}, host_played
-        )
+    # The scored answers are read twice (per player, per question); with the
+    # default work_mem a 100,000-answer session spills them to disk.
+    conn.execute(_WORK_MEM)
     rows = conn.execute(
         _results_statement(rules),
         {

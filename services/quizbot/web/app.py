@@ -20,7 +20,7 @@ from quizbot.settings import Settings, load_settings
 from quizbot.web.health import health, stats
 from quizbot.web.meter import Meter, MeterMiddleware, flushing
 from quizbot.web.runtime import build
-from quizbot.web.webhook import webhook
+from quizbot.web.webhook import Webhook
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -42,7 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/telegram/webhook", webhook, methods=["POST"]),
+            Route("/telegram/webhook", Webhook(), methods=["POST"]),
             Route("/health", health, methods=["GET"]),
             Route("/monitoring/stats", stats, methods=["GET"]),
         ],

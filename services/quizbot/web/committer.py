@@ -34,6 +34,9 @@ from quizbot.web.verdicts import Verdict, classify
 
 log = logging.getLogger(__name__)
 
+# Longer than any healthy flush by orders of magnitude; shorter than Telegram's
+# own patience, so a stuck database turns into a 503 and a retry, not a hang.
+COMMIT_TIMEOUT_S = 10.0
 # Batch size buckets for /monitoring/stats: upper bounds, inclusive.
 BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
@@ -90,7 +93,13 @@ class CommitStats:
 
 
 def write_batch(conn: Connection, batch: list[Submission]) -> list[Verdict]:
-    """Record a batch in the caller's transaction and name each answer's fate."""
+    """Record a batch and name each answer's fate.
+
+    ``conn`` is in autocommit: the group insert is one statement, hence its own
+    transaction, durable when it returns. The rest only reads, except the
+    player names of group members who joined by answering (refreshed by their
+    next command if that write is lost).
+    """
     verdicts: list[Verdict | None] = [None] * len(batch)
     answers = [sub.answer for sub in batch]
     polls = {sub.poll_id for sub in batch if sub.poll_id is not None}
@@ -150,20 +159,43 @@ class GroupCommitter:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._conn: Connection | None = None
+        self._pending: set[asyncio.Future[Verdict]] = set()
+        self._flush_started: float | None = None
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start the DB thread; futures are resolved on ``loop``."""
+        """Start the DB thread and its watchdog; futures are resolved on ``loop``."""
         self._loop = loop
         self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
         self._thread.start()
+        self._watchdog = loop.create_task(self._watch(), name="group-commit-watchdog")
 
     def submit(self, submission: Submission) -> asyncio.Future[Verdict]:
         """Queue one answer; the future resolves after the commit that holds it."""
         assert self._loop is not None, "start() first"
         future: asyncio.Future[Verdict] = self._loop.create_future()
+        self._pending.add(future)
         self._queue.put((submission, future))
         return future
+
+    async def _watch(self) -> None:
+        # One timer for all requests instead of a timeout per request (a timer
+        # per answer costs more CPU than parsing the update). If a flush hangs
+        # (a dead TCP peer, a stuck server), every waiting answer gets a 503 and
+        # Telegram retries it later; should the flush still commit, the retry
+        # finds its update id recorded and gets "locked in".
+        while True:
+            await asyncio.sleep(1.0)
+            started = self._flush_started
+            if started is not None and time.monotonic() - started > COMMIT_TIMEOUT_S:
+                log.error(
+                    "a flush has been running for %.0f s; failing its answers", COMMIT_TIMEOUT_S
+                )
+                for future in list(self._pending):
+                    if not future.done():
+                        future.set_exception(CommitFailed("commit timed out"))
+                self._pending.clear()
 
     def queued(self) -> int:
         """Answers waiting for the next flush."""
@@ -171,6 +203,8 @@ class GroupCommitter:
 
     async def stop(self) -> None:
         """Flush what is queued, then end the thread (called after the last request)."""
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         if self._thread is None:
             return
         self._queue.put(_STOP)
@@ -208,23 +242,25 @@ class GroupCommitter:
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed or self._conn.invalidated:
             # Held for the worker's life: through pgbouncer in transaction mode it
-            # occupies a server connection only while a flush's transaction runs.
-            self._conn = self.engine.connect()
+            # occupies a server connection only while a flush's statement runs.
+            self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
 
     def _flush(self, batch: list[tuple[Submission, asyncio.Future[Verdict]]]) -> None:
+        self._flush_started = time.monotonic()
         start = time.perf_counter()
         verdicts: list[Verdict] = []
         error: BaseException | None = None
         try:
             conn = self._connection()
-            with conn.begin():
-                verdicts = write_batch(conn, [sub for sub, _ in batch])
+            verdicts = write_batch(conn, [sub for sub, _ in batch])
+            conn.commit()  # ends SQLAlchemy's bookkeeping; the statement committed itself
         except Exception as exc:  # the database is down or the batch failed: all get 5xx
             log.warning("group commit of %d answers failed: %s", len(batch), exc)
             error = exc
             self._discard_connection()
         flush_ms = (time.perf_counter() - start) * 1000.0
+        self._flush_started = None
         self.stats.add(len(batch), flush_ms, error is None)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._settle, batch, verdicts, error, flush_ms)
@@ -246,8 +282,10 @@ class GroupCommitter:
         flush_ms: float,
     ) -> None:
         record(self.meter, len(batch), flush_ms, verdicts, error)
+        pending = self._pending
         for i, (_, future) in enumerate(batch):
-            if future.done():  # the request timed out and went away
+            pending.discard(future)
+            if future.done():  # failed by the watchdog, or the client went away
                 continue
             if error is not None:
                 future.set_exception(CommitFailed(str(error)))
@@ -304,8 +342,12 @@ class NaiveCommitter:
         await asyncio.to_thread(self._pool.shutdown, True)
 
     def _commit_one(self, submission: Submission) -> Verdict:
-        with self.engine.begin() as conn:
-            return write_batch(conn, [submission])[0]
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                return write_batch(conn, [submission])[0]
+        except Exception as exc:  # the database is down: the webhook answers 503
+            raise CommitFailed(str(exc)) from exc
 
     def _done(self, start: float) -> Callable[[asyncio.Future[Verdict]], None]:
         def done(future: asyncio.Future[Verdict]) -> None:

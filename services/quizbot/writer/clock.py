@@ -87,7 +87,9 @@ class Clock:
         at = now or utcnow()
         avoid = [*(skip or []), *self._quarantined()]
         started = time.perf_counter()
-        with self.engine.begin() as conn:
+        # Commit only a transition: an empty claim rolls back, so an idle writer's
+        # polls add nothing to the database's commit count.
+        with self.engine.connect() as conn:
             row = sessions.claim_due(conn, at, avoid)
             if row is None:
                 idle_before = at - timedelta(seconds=self.rules.abandon_after_s)
@@ -107,6 +109,7 @@ class Clock:
                 raise TransitionFailed(row.id) from exc
             if applied is None:
                 applied = Applied(row.id, "None", "noop", False, None, None, 0)
+            conn.commit()
         committed = time.time()
         self._report(applied, committed, time.perf_counter() - started)
         return applied

@@ -35,7 +35,8 @@ from quizbot.writer.transitions import Applied
 
 log = logging.getLogger(__name__)
 
-DRAIN_S = 30.0
+# Below supervisor's stopwaitsecs (30 s), so a drain ends before SIGKILL could.
+DRAIN_S = 20.0
 # Something overdue is locked by another worker or writer: look again soon.
 BUSY_RETRY_S = 0.02
 DB_RETRY_S = 1.0
@@ -102,16 +103,21 @@ class Writer:
             self.settings.writer_poll_ms,
         )
         await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
-        died = [task for task in tasks if task.done()]
-        for task in died:
-            exc = task.exception() if not task.cancelled() else None
-            log.error("task %s died: %r", task.get_name(), exc, exc_info=exc)
+        # A task that ended before the stop event died, whatever its result.
+        ended_early = {task for task in tasks if task.done()}
         self.stop.set()
         self._thread_stop.set()
         _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
         for task in late:
             task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
         stopped.cancel()
+        died = False
+        for task in tasks:
+            exc = None if task.cancelled() else task.exception()
+            if exc is not None or task in ended_early:
+                log.error("task %s died: %r", task.get_name(), exc, exc_info=exc)
+                died = True
         await asyncio.to_thread(engine.dispose)
         log.info("writer stopped%s", " after a task died" if died else "")
         return 1 if died else 0

@@ -1,12 +1,20 @@
 """The game clock's queries: which session needs a transition now.
 
-Each claim takes at most one session row ``FOR UPDATE SKIP LOCKED`` inside the
-transaction that will apply its transition. Row locks make it safe to run
-several writers (or several clock workers in one writer): a row one of them
-holds is skipped by the others, and once the holder commits the row no longer
-matches (its deadline moved on or its status is terminal), so every transition
-happens exactly once. ``SKIP LOCKED`` also means a claim never waits behind the
-web tier's brief counter updates; a skipped row is simply taken on the next pass.
+Each claim takes at most one session row ``FOR NO KEY UPDATE SKIP LOCKED``
+inside the transaction that applies its transition. Why every transition
+happens exactly once, with any number of writers (or clock workers):
+
+- a row another writer holds is skipped, not waited for;
+- a row another writer changed and committed after this query's snapshot is
+  re-checked against its newest version before it is locked (READ COMMITTED's
+  EvalPlanQual), and by then it no longer matches: its deadline moved on, its
+  request is cleared, or its status is terminal.
+
+``NO KEY``: the writer never changes the key, so foreign-key checks (a new
+participant) need not wait for it, while every other update of the row (the
+web tier's answer counters, joins, requests) does. ``SKIP LOCKED`` also means
+a claim never waits behind those brief updates; the row is taken on the next
+pass.
 
 - :data:`CLAIM_DUE`: a deadline has passed (question time up, reveal pause over,
   lobby timeout, or a request the web tier made due with ``deadline = now()``).
@@ -37,7 +45,7 @@ CLAIM_DUE = sa.text(
       AND id <> ALL(CAST(:skip AS bigint[]))
     ORDER BY deadline
     LIMIT 1
-    FOR UPDATE SKIP LOCKED
+    FOR NO KEY UPDATE SKIP LOCKED
     """  # noqa: S608 - a constant column list, no input
 )
 
@@ -52,7 +60,7 @@ CLAIM_REQUESTED = sa.text(
            OR last_activity_at <= :idle_before)
     ORDER BY id
     LIMIT 1
-    FOR UPDATE SKIP LOCKED
+    FOR NO KEY UPDATE SKIP LOCKED
     """  # noqa: S608 - a constant column list, no input
 )
 

@@ -1,6 +1,6 @@
 """One game transition: a locked session row in, its new state and outbox rows out.
 
-The clock (``writer.clock``) claims a session row ``FOR UPDATE`` and hands it
+The clock (``writer.clock``) claims a session row (a row lock) and hands it
 here inside the same transaction. :func:`apply` picks the event the row calls
 for, asks the pure rules (``domain.game.step``) what happens, stores the new
 state and turns the effects into outbox rows, then notifies the sender. The

@@ -50,7 +50,7 @@ def test_per_chat_pacing_keeps_one_message_of_headroom_below_telegrams_burst() -
     assert send_times(limiter, clock, [5] * 5) == [0.0, 0.0, 1.0, 2.0, 3.0]
 
 
-def test_groups_are_limited_per_minute_as_well_as_per_second() -> None:
+def test_a_group_gets_at_most_one_less_than_its_limit_in_any_minute() -> None:
     clock = Clock()
     limiter = RateLimiter(
         Limits(global_per_s=0, chat_per_s=1.0, chat_burst=3, group_per_min=20), clock

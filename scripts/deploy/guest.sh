@@ -1,0 +1,183 @@
+# shellcheck shell=bash
+# A throw-away Debian bookworm machine for scripts/test-deploy: a cached root
+# file system, booted with systemd-nspawn in a network namespace of its own.
+#
+# systemd is PID 1 inside, as on the VM, so units, enablement and drop-ins
+# behave as in production; the private network namespace keeps the guest's
+# PostgreSQL, pgbouncer and gunicorn ports away from anything on this machine.
+# Sourced by scripts/test-deploy, which sets CACHE (persistent) and RUN (this
+# run's scratch directory) and holds the lock that makes these names ours.
+
+GUEST_MACHINE=quizbot-ci
+GUEST_NETNS=quizbotci
+GUEST_VETH_HOST=qbci0
+GUEST_VETH_GUEST=qbci1
+# A /30 of our own for the veth pair: the host side is the guest's gateway.
+GUEST_NET=10.213.47.0/30
+GUEST_HOST_IP=10.213.47.1
+GUEST_IP=10.213.47.2
+# nft table names cannot contain '-'.
+GUEST_NFT_TABLE=quizbot_ci
+
+DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+DEBIAN_SECURITY_MIRROR=${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+# What a Vagrant box of bookworm has that Ansible needs: python3 (+ apt
+# bindings), sudo for become, and systemd as init.
+GUEST_PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,iproute2,ca-certificates,sudo
+# A cached root older than this is rebuilt, so the guest starts near the
+# current point releases and security updates.
+GUEST_ROOT_MAX_AGE_DAYS=7
+
+# The cached root's tarball: built once, then reused until the recipe changes
+# or it is older than GUEST_ROOT_MAX_AGE_DAYS.
+guest_root_tarball() {
+  local recipe key tarball partial
+  recipe="minbase|$GUEST_PACKAGES|$DEBIAN_MIRROR|$DEBIAN_SECURITY_MIRROR|bookworm,updates,security|v1"
+  key=$(printf '%s' "$recipe" | sha1sum | cut -c1-12)
+  tarball="$CACHE/bookworm-$key.tar.zst"
+  if [ -f "$tarball" ] && [ -z "$(find "$tarball" -mtime +"$GUEST_ROOT_MAX_AGE_DAYS")" ]; then
+    echo "$tarball"
+    return
+  fi
+  partial="$CACHE/partial-$key.tar.zst"
+  # --skip=cleanup/apt/lists keeps the package lists, so the apt module's
+  # cache_valid_time finds packages without an update on every run.
+  mmdebstrap --quiet --variant=minbase --skip=cleanup/apt/lists \
+    --include="$GUEST_PACKAGES" \
+    --customize-hook='truncate -s 0 "$1/etc/machine-id"' \
+    bookworm "$partial" \
+    "deb $DEBIAN_MIRROR bookworm main" \
+    "deb $DEBIAN_MIRROR bookworm-updates main" \
+    "deb $DEBIAN_SECURITY_MIRROR bookworm-security main" >&2
+  mv "$partial" "$tarball"
+  find "$CACHE" -maxdepth 1 -name 'bookworm-*.tar.zst' ! -path "$tarball" -delete
+  echo "$tarball"
+}
+
+# Unpack the root onto a tmpfs (about 1 s, and dpkg inside runs much faster
+# than on disk), trusting the same extra CAs as this machine.
+guest_unpack() {
+  local tarball=$1 root=$RUN/root
+  mkdir -p "$root"
+  mount -t tmpfs -o size="${GUEST_TMPFS_SIZE:-8G}",mode=0755 quizbot-ci-root "$root"
+  zstd -dc --quiet "$tarball" | tar -x -C "$root" --numeric-owner --xattrs --xattrs-include='*'
+  if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
+    cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+    chroot "$root" update-ca-certificates >/dev/null 2>&1
+  fi
+}
+
+# The guest's own network namespace, a veth to it, and masquerading so it
+# reaches the package mirrors (and nothing of the guest is reachable from here).
+guest_network() {
+  cat /proc/sys/net/ipv4/ip_forward >"$RUN/ip_forward.saved"
+  ip netns add "$GUEST_NETNS"
+  ip link add "$GUEST_VETH_HOST" type veth peer name "$GUEST_VETH_GUEST"
+  ip link set "$GUEST_VETH_GUEST" netns "$GUEST_NETNS"
+  ip addr add "$GUEST_HOST_IP/30" dev "$GUEST_VETH_HOST"
+  ip link set "$GUEST_VETH_HOST" up
+  ip -n "$GUEST_NETNS" addr add "$GUEST_IP/30" dev "$GUEST_VETH_GUEST"
+  ip -n "$GUEST_NETNS" link set "$GUEST_VETH_GUEST" up
+  ip -n "$GUEST_NETNS" link set lo up
+  ip -n "$GUEST_NETNS" route add default via "$GUEST_HOST_IP"
+  # nft rejects a one-line table { chain { ... } }: keep it on several lines.
+  nft -f - <<EOF
+table ip $GUEST_NFT_TABLE {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr $GUEST_NET oifname != "$GUEST_VETH_HOST" masquerade
+  }
+}
+EOF
+  echo 1 >/proc/sys/net/ipv4/ip_forward
+}
+
+# Boot the root; prints nothing, sets GUEST_PID (the guest's systemd, PID 1
+# inside) once the guest reports running or degraded.
+guest_boot() {
+  local binds=() state="" i
+  mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip"
+  # Downloads are cached across runs; what is installed is still installed
+  # afresh by the playbook on every run.
+  binds+=(--bind="$CACHE/apt-archives:/var/cache/apt/archives")
+  binds+=(--bind="$CACHE/pip:/root/.cache/pip")
+  # Without systemd on the host, nspawn cannot register the machine or make
+  # a scope: --register=no --keep-unit. CAP_NET_ADMIN only reaches the
+  # guest's own namespace, and lets its nftables.service load the firewall.
+  setsid systemd-nspawn -D "$RUN/root" -M "$GUEST_MACHINE" -b \
+    --register=no --keep-unit --link-journal=no \
+    --network-namespace-path="/run/netns/$GUEST_NETNS" \
+    --resolv-conf=copy-host --console=passive \
+    --capability=CAP_NET_ADMIN "${binds[@]}" \
+    >"$RUN/logs/nspawn.log" 2>&1 </dev/null &
+  echo $! >"$RUN/nspawn.pid"
+  GUEST_PID=""
+  for i in $(seq 1 240); do
+    if ! kill -0 "$(cat "$RUN/nspawn.pid")" 2>/dev/null; then
+      cat "$RUN/logs/nspawn.log" >&2
+      echo "systemd-nspawn exited during boot" >&2
+      return 1
+    fi
+    [ -n "$GUEST_PID" ] || GUEST_PID=$(pgrep -P "$(cat "$RUN/nspawn.pid")" -x systemd || true)
+    if [ -n "$GUEST_PID" ]; then
+      state=$(nsenter -t "$GUEST_PID" -a systemctl is-system-running 2>/dev/null || true)
+      case "$state" in running | degraded) break ;; esac
+    fi
+    sleep 0.25
+  done
+  case "$state" in
+    running | degraded) ;;
+    *) echo "guest did not finish booting (state: ${state:-none})" >&2; return 1 ;;
+  esac
+  echo "$GUEST_PID" >"$RUN/guest.pid"
+}
+
+# Run a command inside the guest (all of its namespaces), with a clean
+# environment: host variables (PIP_*, CA paths) must not leak in.
+guest_exec() {
+  guest_check_pid
+  nsenter -t "$GUEST_PID" -a -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    LANG=C.UTF-8 HOME=/root TERM=dumb "$@"
+}
+
+# Never nsenter a stale pid: it must still be the systemd child of our nspawn.
+guest_check_pid() {
+  local nspawn
+  nspawn=$(cat "$RUN/nspawn.pid" 2>/dev/null || true)
+  if [ -z "${GUEST_PID:-}" ] || [ -z "$nspawn" ] ||
+    [ "$(ps -o ppid= -p "$GUEST_PID" 2>/dev/null | tr -d ' ')" != "$nspawn" ] ||
+    [ "$(cat "/proc/$GUEST_PID/comm" 2>/dev/null)" != systemd ]; then
+    echo "the guest is not running (pid ${GUEST_PID:-none} is not our nspawn's systemd)" >&2
+    return 1
+  fi
+}
+
+# Undo everything above; safe to call at any point, and twice.
+guest_teardown() {
+  local nspawn i
+  nspawn=$(cat "$RUN/nspawn.pid" 2>/dev/null || true)
+  if [ -n "$nspawn" ] && grep -qa "$GUEST_MACHINE" "/proc/$nspawn/cmdline" 2>/dev/null; then
+    # SIGTERM asks the guest's systemd to halt cleanly (services stop in order).
+    kill -TERM "$nspawn" 2>/dev/null || true
+    for i in $(seq 1 120); do
+      kill -0 "$nspawn" 2>/dev/null || break
+      sleep 0.5
+    done
+    if kill -0 "$nspawn" 2>/dev/null; then
+      echo "guest did not halt in 60 s: killing it" >&2
+      kill -KILL "$nspawn" 2>/dev/null || true
+      sleep 1
+    fi
+  fi
+  rm -f "$RUN/nspawn.pid" "$RUN/guest.pid"
+  if mountpoint -q "$RUN/root" 2>/dev/null; then
+    umount "$RUN/root" 2>/dev/null || umount -l "$RUN/root"
+  fi
+  nft delete table ip "$GUEST_NFT_TABLE" 2>/dev/null || true
+  ip link del "$GUEST_VETH_HOST" 2>/dev/null || true
+  ip netns del "$GUEST_NETNS" 2>/dev/null || true
+  if [ -f "$RUN/ip_forward.saved" ]; then
+    cat "$RUN/ip_forward.saved" >/proc/sys/net/ipv4/ip_forward
+    rm -f "$RUN/ip_forward.saved"
+  fi
+}

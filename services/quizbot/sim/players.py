@@ -1,0 +1,282 @@
+"""The player swarm: N simulated Telegram users playing one live quiz.
+
+It plays the way people do, through Telegram only. The host sends
+``/live <slug>``; the players read the lobby the bot delivers and join (the
+Join button in a group, the ``join-<session>`` link in their private chats);
+the host presses Start; then each player who receives a question thinks for
+a while and presses a button. Every update goes to the webhook as Telegram
+would send it (see ``swarm_webhook``), and every join and answer is kept as
+ground truth in a :class:`SwarmReport`.
+
+One event loop carries it all: one task reads the fake Bot API's feed, each
+player's thinking is a timer on the loop, and a task exists only while an
+update is being posted. A thousand players cost a few percent of a core.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from quizbot.sim.swarm_answers import AnswerKey, choose, load_answer_key
+from quizbot.sim.swarm_config import SwarmConfig
+from quizbot.sim.swarm_feed import Delivery, FeedReader
+from quizbot.sim.swarm_messages import (
+    Lobby,
+    QuestionCard,
+    is_closed_lobby,
+    is_results,
+    read_lobby,
+    read_question,
+)
+from quizbot.sim.swarm_report import AnswerRecord, JoinRecord, Sent, SwarmReport
+from quizbot.sim.swarm_updates import SimUser, UpdateFactory, group_chat
+from quizbot.sim.swarm_webhook import WebhookClient
+
+__all__ = ["Swarm", "SwarmConfig", "SwarmReport", "run_swarm"]
+
+log = logging.getLogger(__name__)
+
+
+class Swarm:
+    """A running swarm; :meth:`run` plays one quiz and returns the report."""
+
+    def __init__(self, config: SwarmConfig, on_event: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.on_event = on_event or (lambda text: log.info("%s", text))
+        self.rng = random.Random(config.seed)
+        self.users = [SimUser.numbered(i, config.first_user_id) for i in range(config.players)]
+        self.by_id = {user.id: user for user in self.users}
+        self.host = self.users[0]
+        self.group = group_chat(config.group_chat_id)
+        self.updates = UpdateFactory(config.first_update_id or int(time.time() * 1_000_000))
+        self.key: AnswerKey | None = load_answer_key(config.quiz, config.answers_file)
+        self.report = SwarmReport(config.players, config.mode, config.quiz)
+        self.lobby: Lobby | None = None
+        self.lobby_at: tuple[int, int] | None = None  # (chat, message) of the lobby
+        self.started = False
+        self.joins_done = 0
+        self.joined: set[int] = set()
+        self.closed: set[tuple[int, int]] = set()  # (chat, message) whose buttons are gone
+        self.results: set[int] = set()
+        self.done = asyncio.Event()
+        self._timers: list[asyncio.TimerHandle] = []
+        self._posts: set[asyncio.Task[Any]] = set()
+        self._hook: WebhookClient | None = None
+
+    @property
+    def private(self) -> bool:
+        """Whether each player plays in their own private chat."""
+        return self.config.mode == "private"
+
+    def stop(self, reason: str = "stopped") -> None:
+        """End the run early (e.g. on SIGTERM); :meth:`run` returns the report so far."""
+        if not self.done.is_set():
+            self.report.errors.append(reason)
+            self.done.set()
+
+    async def run(self) -> SwarmReport:
+        """Play the quiz until its leaderboard arrives, the run stops or times out."""
+        cfg = self.config
+        report = self.report
+        if self.key is None:
+            log.warning("no answer key for quiz %r: players will press at random", cfg.quiz)
+        report.started_at = time.time()
+        hook = WebhookClient(
+            cfg.webhook_url,
+            cfg.secret,
+            max_connections=cfg.max_connections,
+            max_attempts=cfg.max_attempts,
+            rng=random.Random(self.rng.random()),
+        )
+        async with FeedReader(cfg.api_url) as feed, hook:
+            self._hook = hook
+            await feed.skip_to_end()
+            reader = asyncio.create_task(self._read(feed), name="swarm-feed")
+            reader.add_done_callback(self._reader_ended)
+            host_chat = self.host.private_chat() if self.private else self.group
+            self._command(self.host, host_chat, f"/live {cfg.quiz}")
+            try:
+                async with asyncio.timeout(cfg.timeout_s):
+                    await self.done.wait()
+            except TimeoutError:
+                report.timed_out = True
+                report.errors.append(f"timed out after {cfg.timeout_s:g} s")
+            finally:
+                reader.cancel()
+                for timer in self._timers:
+                    timer.cancel()
+                await self._drain()
+            report.max_in_flight = hook.peak_in_flight
+        report.ended_at = time.time()
+        self.on_event(f"done: {report.answers_acknowledged}/{report.answers_sent} answers acked")
+        return report
+
+    async def _drain(self, grace_s: float = 5.0) -> None:
+        # Posts still retrying get a grace period; their records stay in the
+        # report either way, acknowledged or not.
+        if self._posts:
+            _, pending = await asyncio.wait(set(self._posts), timeout=grace_s)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _reader_ended(self, task: asyncio.Task[None]) -> None:
+        # Without the feed the players are blind: end the run instead of waiting it out.
+        if not task.cancelled() and task.exception() is not None:
+            self.stop(f"the feed reader died: {task.exception()!r}")
+
+    def _command(self, user: SimUser, chat: dict[str, Any], text: str) -> dict[str, Any]:
+        """Post a ``/command`` message from ``user`` in ``chat`` (in the background)."""
+        update = self.updates.command(user, chat, text)
+        sent = Sent(update["update_id"], time.time())
+        self.report.commands.append(sent)
+        self._spawn(self._deliver(update, sent, None))
+        return update
+
+    async def _deliver(
+        self, update: dict[str, Any], sent: Sent, then: Callable[[], None] | None
+    ) -> None:
+        assert self._hook is not None
+        await self._hook.post(update, sent)
+        if not sent.acknowledged:
+            self.report.errors.append(f"update {sent.update_id} not acknowledged: {sent.error}")
+        if then is not None:
+            then()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._posts.add(task)
+        task.add_done_callback(self._posts.discard)
+
+    # -- what the players see ----------------------------------------------
+
+    async def _read(self, feed: FeedReader) -> None:
+        while not self.done.is_set():
+            for delivery in await feed.next_batch():
+                self._see(delivery)
+
+    def _mine(self, chat_id: int) -> bool:
+        return chat_id in self.by_id if self.private else chat_id == self.group["id"]
+
+    def _see(self, d: Delivery) -> None:
+        if not self._mine(d.chat_id):
+            return
+        message = d.message
+        if message is None:  # deleted: its buttons went with it
+            self.closed.add((d.chat_id, d.message_id))
+            return
+        if d.kind == "edit":
+            if read_question(message) is None:
+                self.closed.add((d.chat_id, d.message_id))
+            if (d.chat_id, d.message_id) == self.lobby_at and is_closed_lobby(message):
+                self.stop("the lobby closed before the game started")
+            return
+        if self.lobby is None:
+            host_chat = self.host.id if self.private else self.group["id"]
+            if d.chat_id == host_chat:
+                lobby = read_lobby(message)
+                if lobby is not None:
+                    self.lobby_at = (d.chat_id, d.message_id)
+                    self._open(lobby)
+                else:  # the bot answered /live with something else: no such quiz, busy…
+                    self.stop(f"no lobby; the bot said: {message.get('text', '')[:300]}")
+            return
+        card = read_question(message)
+        if card is not None and card.session_id == self.lobby.session_id:
+            self._question(d, card)
+        elif self.started and is_results(message):
+            self._results(d.chat_id)
+
+    def _open(self, lobby: Lobby) -> None:
+        self.lobby = lobby
+        self.report.session_id = lobby.session_id
+        self.on_event(f"lobby of session {lobby.session_id}: {len(self.users)} players join")
+        loop = asyncio.get_running_loop()
+        for user in self.users:
+            delay = self.rng.uniform(0.0, self.config.join_within_s)
+            self._timers.append(loop.call_later(delay, self._join, user))
+
+    def _join(self, user: SimUser) -> None:
+        assert self.lobby is not None
+        # In private mode the host has the lobby, Join button included, in
+        # their own chat; everyone else follows the invite link.
+        if self.private and user is not self.host:
+            text = f"/start {self.lobby.join_payload}"
+            update = self.updates.command(user, user.private_chat(), text)
+            via = "link"
+        else:
+            update = self.updates.press(user, self.lobby.message, self.lobby.join_data)
+            via = "button"
+        sent = Sent(update["update_id"], time.time())
+        self.report.joins.append(JoinRecord(user.id, via, sent))
+        self._spawn(self._deliver(update, sent, lambda: self._joined(user, sent)))
+
+    def _joined(self, user: SimUser, sent: Sent) -> None:
+        self.joins_done += 1
+        if sent.acknowledged:
+            self.joined.add(user.id)
+        if self.joins_done == len(self.users):
+            self.on_event(f"{len(self.joined)}/{len(self.users)} joined; the host starts")
+            self._start()
+
+    def _start(self) -> None:
+        assert self.lobby is not None
+        if self.lobby.start_data is None or not self.joined:
+            self.stop("nobody could join, or the lobby has no Start button")
+            return
+        update = self.updates.press(self.host, self.lobby.message, self.lobby.start_data)
+        self.report.start = Sent(update["update_id"], time.time())
+        self.started = True
+        self._spawn(self._deliver(update, self.report.start, None))
+
+    def _question(self, d: Delivery, card: QuestionCard) -> None:
+        viewers = [self.by_id[d.chat_id]] if self.private else self.users
+        if card.position not in self.report.deliveries:
+            self.on_event(f"question {card.position + 1} is out")
+        fresh = [u for u in viewers if self.report.saw(card.position, u.id, d.at)]
+        loop = asyncio.get_running_loop()
+        now = time.time()
+        for user in fresh:
+            think = self.rng.uniform(self.config.think_min_s, self.config.think_max_s)
+            # Thinking starts when the message reached the player, not when we read the feed.
+            delay = max(0.0, d.at + think - now)
+            self._timers.append(
+                loop.call_later(delay, self._answer, user, card, d.chat_id, d.message_id, d.at)
+            )
+
+    def _answer(
+        self, user: SimUser, card: QuestionCard, chat_id: int, message_id: int, seen_at: float
+    ) -> None:
+        if (chat_id, message_id) in self.closed or self.done.is_set():
+            self.report.missed += 1  # the buttons were gone before the player chose
+            return
+        correct = self.key.correct_options(card) if self.key else None
+        choice = choose(self.rng, card.option_count, correct, self.config.accuracy)
+        update = self.updates.press(user, card.message, card.buttons[choice.option])
+        sent = Sent(update["update_id"], time.time())
+        record = AnswerRecord(
+            user.id, card.session_id, card.position, choice.option, choice.correct, seen_at, sent
+        )
+        self.report.answers.append(record)
+        self._spawn(self._deliver(update, sent, None))
+
+    def _results(self, chat_id: int) -> None:
+        self.results.add(chat_id)
+        self.report.results_seen = len(self.results)
+        everyone = self.joined if self.private else {self.group["id"]}
+        if everyone <= self.results:
+            self.report.finished = True
+            self.on_event("final leaderboard delivered")
+            self.done.set()
+
+
+async def run_swarm(
+    config: SwarmConfig, on_event: Callable[[str], None] | None = None
+) -> SwarmReport:
+    """Play one live quiz with a swarm of simulated players; returns the ground truth."""
+    return await Swarm(config, on_event).run()

@@ -1,0 +1,46 @@
+"""SwarmConfig: what one run of the player swarm is told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from quizbot.sim.swarm_updates import FIRST_USER_ID, GROUP_CHAT_ID
+
+MODES = ("group", "private")
+
+
+@dataclass(frozen=True)
+class SwarmConfig:
+    """One swarm run. Times are seconds; ``seed`` makes thinking and choices repeatable."""
+
+    webhook_url: str
+    api_url: str
+    quiz: str
+    secret: str | None = None
+    players: int = 200
+    mode: str = "group"
+    accuracy: float = 0.7
+    think_min_s: float = 0.5
+    think_max_s: float = 3.0
+    join_within_s: float = 1.0
+    max_connections: int = 100
+    max_attempts: int = 8
+    seed: int | None = None
+    timeout_s: float = 300.0
+    group_chat_id: int = GROUP_CHAT_ID
+    first_user_id: int = FIRST_USER_ID
+    # None: derived from the clock, so a run never reuses an earlier run's ids
+    # (the bot would take them for redeliveries and ignore them).
+    first_update_id: int | None = None
+    answers_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.players < 1:
+            raise ValueError("a live quiz needs at least one player (the host)")
+        if not 0.0 <= self.accuracy <= 1.0:
+            raise ValueError("accuracy is a probability, 0-1")
+        if not 0.0 <= self.think_min_s <= self.think_max_s:
+            raise ValueError("think times need 0 <= think_min_s <= think_max_s")

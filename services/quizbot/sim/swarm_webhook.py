@@ -1,0 +1,125 @@
+"""Posting updates to the bot's webhook the way Telegram's servers do.
+
+- Every request carries the ``X-Telegram-Bot-Api-Secret-Token`` header and a
+  JSON ``Update``.
+- At most ``max_connections`` requests are in flight, as set with setWebhook
+  (1-100): a semaphore holds the rest back, and the connector keeps that many
+  connections open for reuse.
+- Any non-2xx answer or connection error is retried with exponential
+  backoff. The retry sends the same bytes, so the same ``update_id``: that is
+  how the bot recognises a redelivery.
+- A 2xx body may be a Bot API call to make on the bot's behalf ("reply in
+  webhook"); an ``answerCallbackQuery`` there is the toast the player sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+
+from quizbot.sim.swarm_report import Sent
+from quizbot.telegram.errors import backoff
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class WebhookClient:
+    """Delivers updates to one webhook URL; use as ``async with``."""
+
+    def __init__(
+        self,
+        url: str,
+        secret: str | None,
+        *,
+        max_connections: int = 100,
+        max_attempts: int = 8,
+        backoff_base_s: float = 0.1,
+        backoff_cap_s: float = 5.0,
+        timeout_s: float = 30.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not 1 <= max_connections <= 100:
+            raise ValueError("max_connections must be 1-100, as Telegram allows")
+        self.url = url
+        self.headers = {"Content-Type": "application/json"}
+        if secret:
+            self.headers[SECRET_HEADER] = secret
+        self.max_connections = max_connections
+        self.max_attempts = max(1, max_attempts)
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.rng = rng or random.Random()
+        self.in_flight = 0
+        self.peak_in_flight = 0
+        self._slots = asyncio.Semaphore(max_connections)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> WebhookClient:
+        connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=60)
+        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def post(self, update: dict[str, Any], sent: Sent | None = None) -> Sent:
+        """Deliver ``update`` until a 2xx or ``max_attempts`` tries; returns what happened.
+
+        ``sent`` (created here when not given) is filled in as the delivery
+        goes, so a caller that keeps it sees an unfinished delivery too.
+        """
+        body = orjson.dumps(update)
+        sent = sent or Sent(update_id=update["update_id"], sent_at=time.time())
+        started = time.perf_counter()
+        for attempt in range(1, self.max_attempts + 1):
+            if attempt > 1:
+                sent.retries += 1
+                wait = backoff(
+                    attempt - 1, self.backoff_base_s, self.backoff_cap_s, self.rng.random()
+                )
+                await asyncio.sleep(wait)
+            status, reply, error = await self._attempt(body)
+            sent.status = status
+            if status is not None and 200 <= status < 300:
+                sent.acked_at = time.time()
+                sent.ack_ms = (time.perf_counter() - started) * 1000.0
+                sent.toast = _toast(reply)
+                sent.error = None
+                return sent
+            sent.error = error or f"HTTP {status}"
+        return sent
+
+    async def _attempt(self, body: bytes) -> tuple[int | None, bytes, str | None]:
+        assert self._session is not None, "use WebhookClient as an async context manager"
+        async with self._slots:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                async with self._session.post(self.url, data=body, headers=self.headers) as resp:
+                    return resp.status, await resp.read(), None
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                return None, b"", f"{type(exc).__name__}: {exc}"
+            finally:
+                self.in_flight -= 1
+
+
+def _toast(reply: bytes) -> str | None:
+    """The answerCallbackQuery text of a reply-in-webhook body, if there is one."""
+    if not reply:
+        return None
+    try:
+        call = orjson.loads(reply)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(call, dict) and call.get("method") == "answerCallbackQuery":
+        text = call.get("text")
+        return text if isinstance(text, str) else ""
+    return None

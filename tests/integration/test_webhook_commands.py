@@ -1,0 +1,393 @@
+"""Commands and lobby buttons through the real webhook: what players and hosts get.
+
+Replies are outbox rows (the sender delivers them); sessions and requests are
+rows the writer acts on. A retried update never has a second effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from quizbot.bench.webserver import WebServer
+from quizbot.store.pgbouncer import PgBouncer
+from tests.conftest import PgServer
+from tests.integration.webtier import (
+    BOT_USERNAME,
+    GROUP_CHAT,
+    checked,
+    cloned_database,
+    command,
+    next_update_id,
+    post,
+    press,
+    seed_quiz,
+    web_server,
+)
+
+HOST = 7001
+PLAYER = 7002
+
+
+@pytest.fixture(scope="module")
+def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
+    with cloned_database(pg_server.admin_url, template_db) as name:
+        yield name
+
+
+@pytest.fixture(scope="module")
+def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
+    engine = sa.create_engine(pg_server.url(web_db))
+    seed_quiz(engine, slug="capitals")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(
+    db: Engine, web_db: str, pgbouncer: PgBouncer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WebServer]:
+    with web_server(pgbouncer.url(web_db), tmp_path_factory.mktemp("web")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=15) as http:
+        yield http
+
+
+@pytest.fixture
+def chat(db: Engine) -> Iterator[int]:
+    """A fresh group chat id per test; its sessions are stopped afterwards."""
+    chat_id = GROUP_CHAT - next_update_id()
+    yield chat_id
+    with db.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE sessions SET status = 'stopped' WHERE chat_id IN (:c, :h, :p)"),
+            {"c": chat_id, "h": HOST, "p": PLAYER},
+        )
+
+
+def send(client: httpx.Client, server: WebServer, update: dict[str, Any]) -> httpx.Response:
+    response = post(client, server, update)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def replies(db: Engine, chat_id: int) -> list[dict[str, Any]]:
+    """What the sender will deliver to ``chat_id``, in order."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT method, params, ref FROM outbox WHERE chat_id = :c ORDER BY id"),
+            {"c": chat_id},
+        )
+        return [{"method": m, "ref": ref, **params} for m, params, ref in rows]
+
+
+def clear_outbox(db: Engine) -> None:
+    with db.begin() as conn:
+        conn.execute(sa.text("DELETE FROM outbox"))
+
+
+def live_session(db: Engine, chat_id: int) -> sa.Row[Any]:
+    with db.connect() as conn:
+        return conn.execute(
+            sa.text(
+                "SELECT id, mode, status, host_id, participant_count, pending_command, pending_by, "
+                "deadline <= now() AS due FROM sessions "
+                "WHERE chat_id = :c AND status = 'lobby' ORDER BY id DESC LIMIT 1"
+            ),
+            {"c": chat_id},
+        ).one()
+
+
+def participants(db: Engine, session_id: int) -> list[tuple[int, int]]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT player_id, chat_id FROM participants WHERE session_id = :s ORDER BY 1"),
+            {"s": session_id},
+        )
+        return [(int(p), int(c)) for p, c in rows]
+
+
+def test_help_is_queued_for_the_chat_once_even_when_telegram_retries(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    update = command("/help", PLAYER)
+    clear_outbox(db)
+    send(client, server, update)
+    send(client, server, update)
+    sent = replies(db, PLAYER)
+    assert len(sent) == 1
+    assert sent[0]["method"] == "sendMessage" and sent[0]["parse_mode"] == "HTML"
+    assert "/play" in sent[0]["text"] and f"@{BOT_USERNAME}" in sent[0]["text"]
+
+
+def test_quizzes_lists_each_quiz_with_a_play_link(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    clear_outbox(db)
+    send(client, server, command("/quizzes", PLAYER))
+    (reply,) = replies(db, PLAYER)
+    assert "Capitals" in reply["text"]
+    assert f"https://t.me/{BOT_USERNAME}?start=play-capitals" in reply["text"]
+
+
+@pytest.mark.parametrize("text", ["/play capitals", "/start play-capitals"])
+def test_play_starts_a_solo_game_the_writer_opens_at_once(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int, text: str
+) -> None:
+    send(client, server, command(text, PLAYER))
+    session = live_session(db, PLAYER)
+    assert (session.mode, session.host_id, session.participant_count) == ("solo", PLAYER, 1)
+    assert (session.pending_command, session.pending_by, session.due) == ("start", PLAYER, True)
+    assert participants(db, session.id) == [(PLAYER, PLAYER)]
+
+
+def test_a_second_game_in_the_same_chat_is_refused(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/play capitals", PLAYER))
+    clear_outbox(db)
+    send(client, server, command("/play capitals", PLAYER))
+    (reply,) = replies(db, PLAYER)
+    assert "already running" in reply["text"]
+    with db.connect() as conn:
+        live = conn.scalar(
+            sa.text("SELECT count(*) FROM sessions WHERE chat_id = :c AND status = 'lobby'"),
+            {"c": PLAYER},
+        )
+    assert live == 1
+
+
+@pytest.mark.parametrize("text", ["/play nope", "/live nope", "/top nope"])
+def test_an_unknown_quiz_is_named_in_the_reply(
+    server: WebServer, client: httpx.Client, db: Engine, text: str
+) -> None:
+    clear_outbox(db)
+    send(client, server, command(text, PLAYER))
+    (reply,) = replies(db, PLAYER)
+    assert "no quiz called <code>nope</code>" in reply["text"]
+
+
+def test_play_in_a_group_points_to_the_private_chat(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/play capitals", PLAYER, chat_id=chat))
+    (reply,) = replies(db, chat)
+    assert f"https://t.me/{BOT_USERNAME}?start=play-capitals" in reply["text"]
+
+
+def test_live_in_a_group_posts_a_lobby_with_join_and_start(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+    assert (session.mode, session.host_id, session.participant_count) == ("group", HOST, 0)
+    assert session.pending_command is None and session.due is False
+    (lobby,) = replies(db, chat)
+    assert lobby["method"] == "sendMessage" and lobby["ref"] == f"lobby:{session.id}"
+    buttons = [b for row in lobby["reply_markup"]["inline_keyboard"] for b in row]
+    assert {b.get("callback_data") for b in buttons} >= {f"j:{session.id}", f"s:{session.id}"}
+
+
+def test_join_adds_the_player_once_and_answers_with_a_toast(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+    first = send(client, server, press(f"j:{session.id}", PLAYER, chat_id=chat)).json()
+    again = send(client, server, press(f"j:{session.id}", PLAYER, chat_id=chat)).json()
+    assert first["method"] == "answerCallbackQuery"
+    assert first["text"] == again["text"] == "🙌 You're in: Capitals"
+    assert participants(db, session.id) == [(PLAYER, chat)]
+    assert live_session(db, chat).participant_count == 1
+
+
+def test_only_the_host_can_start_and_the_start_is_a_request_to_the_writer(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+    send(client, server, press(f"j:{session.id}", PLAYER, chat_id=chat))
+    refused = send(client, server, press(f"s:{session.id}", PLAYER, chat_id=chat)).json()
+    assert refused["text"] == "Only the host can start this quiz"
+    assert live_session(db, chat).pending_command is None
+    started = send(client, server, press(f"s:{session.id}", HOST, chat_id=chat)).json()
+    assert started["text"] == "▶️ Starting…"
+    after = live_session(db, chat)
+    assert (after.pending_command, after.pending_by, after.due) == ("start", HOST, True)
+
+
+def test_live_in_a_private_chat_gives_a_join_link_that_brings_players_in(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST))
+    session = live_session(db, HOST)
+    assert session.mode == "private"
+    link = f"https://t.me/{BOT_USERNAME}?start=join-{session.id}"
+    assert link in replies(db, HOST)[-1]["text"]
+    clear_outbox(db)
+    send(client, server, command(f"/start join-{session.id}", PLAYER))
+    assert participants(db, session.id) == [(PLAYER, PLAYER)]
+    (welcome,) = replies(db, PLAYER)
+    assert "You're in" in welcome["text"] and "Capitals" in welcome["text"]
+
+
+def test_stop_is_for_the_host_and_becomes_a_request_to_the_writer(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    clear_outbox(db)
+    send(client, server, command("/stop", PLAYER, chat_id=chat))
+    assert replies(db, chat)[-1]["text"] == "Only the host can stop this quiz"
+    assert live_session(db, chat).pending_command is None
+    send(client, server, command("/stop", HOST, chat_id=chat))
+    after = live_session(db, chat)
+    assert (after.pending_command, after.pending_by, after.due) == ("stop", HOST, True)
+
+
+def test_stop_with_nothing_running_says_so(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/stop", PLAYER, chat_id=chat))
+    assert replies(db, chat)[-1]["text"] == "No quiz is running here."
+
+
+def _score(db: Engine, chat: int) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO players (id, first_name, score_total, games_played, wins, "
+                "answers_total, answers_correct) VALUES (:p, 'Grace', 420, 3, 1, 30, 21) "
+                "ON CONFLICT (id) DO UPDATE SET score_total = 420, games_played = 3, wins = 1, "
+                "answers_total = 30, answers_correct = 21"
+            ),
+            {"p": PLAYER},
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO leaderboard_chat (chat_id, player_id, score_total, games) "
+                "VALUES (:c, :p, 300, 2)"
+            ),
+            {"c": chat, "p": PLAYER},
+        )
+
+
+def test_top_shows_the_group_board_in_a_group_and_the_global_one_elsewhere(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    _score(db, chat)
+    send(client, server, command("/top", PLAYER, chat_id=chat))
+    assert "300 pts" in replies(db, chat)[-1]["text"]
+    clear_outbox(db)
+    send(client, server, command("/top", PLAYER))
+    (reply,) = replies(db, PLAYER)
+    assert "Top players" in reply["text"] and "420 pts" in reply["text"]
+
+
+def test_me_shows_lifetime_stats(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    _score(db, chat)
+    clear_outbox(db)
+    send(client, server, command("/me", PLAYER))
+    (reply,) = replies(db, PLAYER)
+    assert "Games: 3" in reply["text"] and "Correct: 21 of 30 (70%)" in reply["text"]
+
+
+def test_unknown_commands_get_help_in_private_and_silence_in_groups(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    clear_outbox(db)
+    send(client, server, command("/frobnicate", PLAYER))
+    send(client, server, command("/frobnicate", PLAYER, chat_id=chat))
+    assert "/play" in replies(db, PLAYER)[-1]["text"]
+    assert replies(db, chat) == []
+
+
+def test_a_command_for_another_bot_is_ignored(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/help@some_other_bot", PLAYER, chat_id=chat))
+    assert replies(db, chat) == []
+    send(client, server, command(f"/help@{BOT_USERNAME}", PLAYER, chat_id=chat))
+    assert len(replies(db, chat)) == 1
+
+
+def member_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
+    bot = {"id": 1, "is_bot": True, "first_name": "Quiz"}
+    return checked(
+        {
+            "update_id": next_update_id(),
+            "my_chat_member": {
+                "chat": chat,
+                "from": {"id": PLAYER, "is_bot": False, "first_name": "Ada"},
+                "date": 1_700_000_000,
+                "old_chat_member": {"status": "member", "user": bot},
+                "new_chat_member": {"status": status, "user": bot, "until_date": 0}
+                if status == "kicked"
+                else {"status": status, "user": bot},
+            },
+        }
+    )
+
+
+def test_a_user_blocking_the_bot_marks_the_chat_blocked_until_unblocked(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    private = {"id": PLAYER, "type": "private", "first_name": "Ada"}
+
+    def blocked() -> bool:
+        with db.connect() as conn:
+            return bool(
+                conn.scalar(
+                    sa.text("SELECT blocked_at IS NOT NULL FROM chats WHERE id = :c"), {"c": PLAYER}
+                )
+            )
+
+    send(client, server, member_update(private, "kicked"))
+    assert blocked()
+    send(client, server, member_update(private, "member"))
+    assert not blocked()
+
+
+def test_a_group_upgraded_to_a_supergroup_keeps_its_live_quiz(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+    send(client, server, press(f"j:{session.id}", PLAYER, chat_id=chat))
+    new_chat = chat - 1_000_000_000
+    migration = checked(
+        {
+            "update_id": next_update_id(),
+            "message": {
+                "message_id": 5,
+                "date": 1_700_000_000,
+                "chat": {"id": chat, "type": "group", "title": "Quiz night"},
+                "from": {"id": HOST, "is_bot": False, "first_name": "Host"},
+                "migrate_to_chat_id": new_chat,
+            },
+        }
+    )
+    send(client, server, migration)
+    moved = live_session(db, new_chat)
+    assert moved.id == session.id
+    assert participants(db, session.id) == [(PLAYER, new_chat)]
+    assert {r["chat_id"] for r in replies(db, new_chat)} == {new_chat}
+    with db.connect() as conn:
+        assert (
+            conn.scalar(sa.text("SELECT migrated_to FROM chats WHERE id = :c"), {"c": chat})
+            == new_chat
+        )
+    with db.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE sessions SET status = 'stopped' WHERE id = :s"), {"s": session.id}
+        )
