@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import inspect
 import json
+import shutil
+import ssl
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -390,3 +393,47 @@ def test_operator_pages_need_loopback_or_the_monitoring_token(
     assert client.get(f"{server.url}{path}", headers=wrong).status_code == 403
     right = {**remote, "Authorization": f"Bearer {TOKEN}"}
     assert client.get(f"{server.url}{path}", headers=right).status_code == 200
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, made the way the Ansible role makes one."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed; it makes the test certificate")
+    cert, key = folder / "webhook.pem", folder / "webhook.key"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_with_a_certificate_the_webhook_is_served_over_https(
+    pooled_url: str, tmp_path: Path, engine: Engine
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    session_id = open_question(engine, seed_quiz(engine))
+    env = {"TLS_CERT_FILE": str(cert), "TLS_KEY_FILE": str(key), "FASTAPI_WORKERS": "1"}
+    with web_server(pooled_url, tmp_path, **env) as server:
+        assert server.url.startswith("https://")
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(verify=trust, timeout=15) as https:
+            response = post(https, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
+        assert toast(response) == LOCKED_IN

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -56,9 +57,14 @@ class WebServer:
     process: subprocess.Popen[bytes] | None = None
 
     @property
+    def tls(self) -> bool:
+        """Whether gunicorn terminates TLS (TLS_CERT_FILE and TLS_KEY_FILE set)."""
+        return bool(self.env.get("TLS_CERT_FILE") and self.env.get("TLS_KEY_FILE"))
+
+    @property
     def url(self) -> str:
         """The server's base URL."""
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 60.0) -> WebServer:
         """Start gunicorn and wait until every worker serves."""
@@ -87,7 +93,11 @@ class WebServer:
         seen: set[int] = set()
         for _ in range(workers * 8):
             try:
-                with urllib.request.urlopen(f"{self.url}/health", timeout=5) as response:
+                # A self-signed certificate is the point of a local TLS run: don't verify it.
+                context = ssl._create_unverified_context() if self.tls else None
+                with urllib.request.urlopen(
+                    f"{self.url}/health", timeout=5, context=context
+                ) as response:
                     seen.add(int(json.loads(response.read())["pid"]))
             except (urllib.error.URLError, OSError, ValueError, KeyError):
                 return False

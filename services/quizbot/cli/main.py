@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, quiz, sender, sim, web, webhook, writer
+from quizbot.cli import bench, db, demo, quiz, sender, sim, web, webhook, writer
 from quizbot.settings import MissingSetting
 
 
@@ -41,3 +41,4 @@ cli.add_command(web.web)
 cli.add_command(sim.sim)
 cli.add_command(webhook.set_webhook)
 cli.add_command(webhook.delete_webhook)
+cli.add_command(demo.demo)

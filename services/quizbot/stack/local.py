@@ -54,6 +54,7 @@ class LocalStack:
     run_root: Path
     simulator: bool = True
     sim_api_args: str = ""
+    players_args: str = ""
     env: dict[str, str] = field(default_factory=dict)
     use_pgbouncer: bool = True
     keep_database: bool = False
@@ -146,6 +147,8 @@ class LocalStack:
             self.layout,
             sim_api_port=sim_port if self.simulator else None,
             sim_api_args=self.sim_api_args,
+            web_url=self.web_url,
+            players_args=self.players_args,
         )
         supervisord = Path(sys.executable).parent / "supervisord"
         subprocess.run(
@@ -167,9 +170,10 @@ class LocalStack:
         while time.monotonic() < deadline:
             states = self.states()
             last = str(states)
-            if any(s in ("FATAL", "BACKOFF", "EXITED") for s in states.values()):
+            if any(s in ("FATAL", "BACKOFF") for s in states.values()):
                 raise RuntimeError(f"a program failed to start: {states}\n{self.tail_logs()}")
-            if states and all(s == "RUNNING" for s in states.values()) and self._healthy():
+            daemons = {k: v for k, v in states.items() if k != "simulator:players"}
+            if daemons and all(s == "RUNNING" for s in daemons.values()) and self._healthy():
                 return
             time.sleep(0.2)
         raise TimeoutError(f"stack not ready after {timeout:.0f} s: {last}\n{self.tail_logs()}")

@@ -59,7 +59,12 @@ def write_env_file(layout: RunLayout, env: dict[str, str]) -> None:
 
 
 def render_supervisor(
-    layout: RunLayout, *, sim_api_port: int | None, sim_api_args: str = ""
+    layout: RunLayout,
+    *,
+    sim_api_port: int | None,
+    sim_api_args: str = "",
+    web_url: str = "",
+    players_args: str = "",
 ) -> list[Path]:
     """Write supervisord.conf and the program files into the run directory."""
     values = {
@@ -72,6 +77,9 @@ def render_supervisor(
         "user": getpass.getuser(),
         "sim_api_port": str(sim_api_port or 0),
         "sim_api_args": sim_api_args,
+        "web_url": web_url,
+        "sim_url": f"http://127.0.0.1:{sim_api_port}" if sim_api_port else "",
+        "players_args": players_args,
     }
     programs = [layout.root / "quizbot.conf"]
     programs[0].write_text(render_file("supervisor/quizbot.conf", values))
