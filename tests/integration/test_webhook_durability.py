@@ -101,6 +101,9 @@ def test_an_acknowledged_answer_survives_a_crash_and_the_down_time_gets_503s(
 
             during = press(f"a:{session_id}:0:1", FIRST_PLAYER + 1)
             assert post(client, server, during).status_code == 503
+            health = client.get(f"{server.url}/health")
+            assert health.status_code == 503
+            assert health.json()["checks"]["database"]["ok"] is False
             crashable.restart()
             statuses = post_until_accepted(client, server, during)
             assert set(statuses[:-1]) <= {503}

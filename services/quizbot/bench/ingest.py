@@ -21,49 +21,28 @@ import asyncio
 import json
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from quizbot.bench.loadgen import LoadResult, Target, closed_loop, open_loop, percentile
-from quizbot.bench.sessions import synthetic_quiz
+from quizbot.bench.scratch import (
+    CHAT_ID,
+    FIRST_PLAYER,
+    Configured,
+    Scratch,
+    cleanup,
+    recorded,
+    seed,
+)
 from quizbot.bench.webserver import WebServer
 from quizbot.settings import Settings, load_settings
-from quizbot.store import migrate
-from quizbot.store.database import resolve_urls
-from quizbot.store.pgbouncer import PgBouncer, find_binary
-from quizbot.store.quizzes import import_quiz
 
 SECRET = "bench-secret"
-CHAT_ID = -1_002_000_000_000
-FIRST_PLAYER = 10_000_000
 WARMUP = 400
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-
-_SEED_SESSION = sa.text(
-    """
-    INSERT INTO sessions (quiz_id, mode, status, chat_id, host_id, position, question_count,
-                          opened_at, deadline, participant_count, started_at)
-    VALUES (:quiz_id, 'group', 'question', :chat_id, :first, 0, 1, now(),
-            now() + interval '1 hour', :players, now())
-    RETURNING id
-    """
-)
-_SEED_PARTICIPANTS = sa.text(
-    """
-    INSERT INTO participants (session_id, player_id, chat_id)
-    SELECT :session_id, :first + g, :chat_id FROM generate_series(0, :players - 1) AS g
-    """
-)
-# Only the measured players: the warm-up's answers are not part of the phase.
-_RECORDED = sa.text(
-    "SELECT count(*) FROM answers WHERE session_id = :session_id AND player_id >= :first"
-)
 
 
 @dataclass(frozen=True)
@@ -90,86 +69,6 @@ def machine_busy_s() -> float:
     return (sum(values[:8]) - idle) / CLOCK_TICKS
 
 
-class Scratch:
-    """A scratch database (and pgbouncer) on the configured or embedded server."""
-
-    def __init__(self, settings: Settings, work_dir: Path) -> None:
-        urls = resolve_urls(settings)
-        self.name = f"quizbot_bench_ingest_{uuid.uuid4().hex[:8]}"
-        self.admin_url = make_url(urls.direct).set(database="postgres")
-        self.direct_url = self.admin_url.set(database=self.name).render_as_string(False)
-        self.work_dir = work_dir
-        self.bouncer: PgBouncer | None = None
-
-    def __enter__(self) -> Scratch:
-        admin = sa.create_engine(
-            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-        )
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{self.name}"'))
-        admin.dispose()
-        migrate.upgrade(self.direct_url)
-        if find_binary() is not None:
-            url = self.admin_url
-            self.bouncer = PgBouncer(
-                server_url=url.render_as_string(False),
-                run_dir=self.work_dir / "pgbouncer",
-                user=url.username or "postgres",
-                password=url.password or "quizbot-local",
-            ).start()
-        return self
-
-    @property
-    def pooled_url(self) -> str:
-        """The URL the web tier uses: through pgbouncer when there is one."""
-        return self.bouncer.url(self.name) if self.bouncer else self.direct_url
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bouncer is not None:
-            self.bouncer.stop()
-        admin = sa.create_engine(
-            self.admin_url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
-        )
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def seed(direct_url: str, players: int) -> int:
-    """A group session with ``players`` participants and its only question open for an hour."""
-    engine = sa.create_engine(direct_url, poolclass=sa.NullPool)
-    with engine.begin() as conn:
-        quiz = synthetic_quiz(1, time_limit_s=600, slug=f"bench-ingest-{uuid.uuid4().hex[:6]}")
-        quiz_id = import_quiz(conn, quiz).quiz_id
-        session_id = int(
-            conn.execute(
-                _SEED_SESSION,
-                {"quiz_id": quiz_id, "chat_id": CHAT_ID, "first": FIRST_PLAYER, "players": players},
-            ).scalar_one()
-        )
-        conn.execute(
-            _SEED_PARTICIPANTS,
-            {
-                "session_id": session_id,
-                "first": FIRST_PLAYER,
-                "players": players,
-                "chat_id": CHAT_ID,
-            },
-        )
-    engine.dispose()
-    return session_id
-
-
-def recorded(direct_url: str, session_id: int) -> int:
-    """Answers of the measured players stored for the session."""
-    engine = sa.create_engine(direct_url, poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        params = {"session_id": session_id, "first": FIRST_PLAYER + WARMUP}
-        count = int(conn.scalar(_RECORDED, params) or 0)
-    engine.dispose()
-    return count
-
-
 async def _load(phase: Phase, target: Target, max_requests: int) -> LoadResult:
     if phase.load == "open-loop":
         assert phase.rate is not None
@@ -191,7 +90,12 @@ async def _load(phase: Phase, target: Target, max_requests: int) -> LoadResult:
 
 
 def run_phase(
-    phase: Phase, scratch: Scratch, *, max_requests: int, url: str | None, secret: str
+    phase: Phase,
+    scratch: Scratch | Configured,
+    *,
+    max_requests: int,
+    url: str | None,
+    secret: str,
 ) -> dict[str, Any]:
     """Start gunicorn (unless ``url``), seed a session, load it, and check durability."""
     players = WARMUP + max_requests
@@ -231,7 +135,10 @@ def run_phase(
     finally:
         if server is not None:
             server.stop()
-    stored = recorded(scratch.direct_url, session_id)
+    stored = recorded(scratch.direct_url, session_id, FIRST_PLAYER + WARMUP)
+    if isinstance(scratch, Configured):
+        last = target.first_update_id + WARMUP + max_requests
+        cleanup(scratch.direct_url, session_id, target.first_update_id, last)
     acked = result.acknowledged
     per_s = acked / result.elapsed_s if result.elapsed_s else 0.0
     return {
@@ -269,11 +176,13 @@ def run(
 ) -> dict[str, Any]:
     """Every phase, and the headline figures the issue tracks."""
     phases = [Phase("group", "closed-loop", connections, None, duration_s)]
+    naive = naive and url is None  # a running server's commit mode is what it is
     if naive:
         phases.append(Phase("naive", "closed-loop", connections, None, duration_s))
     phases.append(Phase("group", "open-loop", connections, rate, duration_s))
     work_dir = Path(settings.quizbot_var_dir) / "bench" / "ingest"
-    with Scratch(settings, work_dir) as scratch:
+    database = Configured(settings, work_dir) if url else Scratch(settings, work_dir)
+    with database as scratch:
         results = [
             run_phase(phase, scratch, max_requests=max_requests, url=url, secret=secret)
             for phase in phases
@@ -306,7 +215,9 @@ def run(
 @click.option(
     "--max-requests", default=100_000, show_default=True, help="Upper bound of answers per phase."
 )
-@click.option("--url", default=None, help="Load a running server instead of starting one.")
+@click.option(
+    "--url", default=None, help="Load a running server (on this database) instead of starting one."
+)
 @click.option(
     "--secret", default=SECRET, show_default=True, help="Its WEBHOOK_SECRET (with --url)."
 )
@@ -325,9 +236,9 @@ def command(
     """Durable answers per second at the webhook: group commit vs naive, closed and open loop."""
     settings = load_settings()
     if url is not None:
-        # The scratch session lives in this machine's database; the server at
-        # --url must use the same one for the durability check to mean anything.
-        click.echo("note: --url must serve the database configured here", err=True)
+        # The synthetic session goes into the database configured here (and is
+        # removed afterwards); the server at --url must use the same database.
+        click.echo("note: the server at --url must use the database configured here", err=True)
     report = run(
         settings,
         duration_s=duration,

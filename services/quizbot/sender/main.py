@@ -19,7 +19,7 @@ from quizbot import metrics
 from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
-from quizbot.settings import Settings, load_settings
+from quizbot.settings import MissingSetting, Settings, load_settings
 from quizbot.store.database import engine_for
 
 
@@ -51,6 +51,10 @@ async def run_sender(settings: Settings, config: SenderConfig | None = None) -> 
 def main() -> None:
     """Entry point of ``quizbot-sender``."""
     settings = load_settings()
+    try:
+        settings.require("TELEGRAM_BOT_TOKEN")
+    except MissingSetting as exc:
+        sys.exit(f"quizbot-sender: {exc}")
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(name)s %(levelname)s %(message)s",

@@ -8,9 +8,8 @@ has queued since its last flush, writes it with ONE multi-row statement
 builds up, so batches grow with load and the commit rate stays flat. A future
 resolves only after COMMIT returned: a 200 means the answer is durable.
 
-:class:`NaiveCommitter` (``COMMIT_MODE=naive``) commits each answer on its own
-through a thread pool. It is kept for exactly one reason: the benchmark runs
-it side by side with the group commit to show what the group commit buys.
+``COMMIT_MODE=naive`` swaps in :class:`quizbot.web.naive.NaiveCommitter`, one
+commit per answer, kept only for the benchmark's side-by-side comparison.
 """
 
 from __future__ import annotations
@@ -20,15 +19,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
 from quizbot.store.answers import AnswerIn, lookup_outcomes, poll_sessions, record_answers
 from quizbot.store.updates import PlayerInfo, upsert_players
+from quizbot.web.commit_stats import CommitStats, record
 from quizbot.web.meter import Meter
 from quizbot.web.verdicts import Verdict, classify
 
@@ -37,8 +35,6 @@ log = logging.getLogger(__name__)
 # Longer than any healthy flush by orders of magnitude; shorter than Telegram's
 # own patience, so a stuck database turns into a 503 and a retry, not a hang.
 COMMIT_TIMEOUT_S = 10.0
-# Batch size buckets for /monitoring/stats: upper bounds, inclusive.
-BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 
 @dataclass(slots=True)
@@ -48,48 +44,6 @@ class Submission:
     answer: AnswerIn
     player: PlayerInfo
     poll_id: str | None = None
-
-
-@dataclass
-class CommitStats:
-    """Figures of one worker's commits since it started."""
-
-    mode: str
-    batches: int = 0
-    answers: int = 0
-    failed_batches: int = 0
-    flush_ms_total: float = 0.0
-    flush_ms_max: float = 0.0
-    largest_batch: int = 0
-    sizes: dict[str, int] = field(default_factory=lambda: {f"<={b}": 0 for b in BUCKETS})
-
-    def add(self, size: int, flush_ms: float, ok: bool) -> None:
-        """Count one flush."""
-        self.batches += 1
-        if not ok:
-            self.failed_batches += 1
-            return
-        self.answers += size
-        self.flush_ms_total += flush_ms
-        self.flush_ms_max = max(self.flush_ms_max, flush_ms)
-        self.largest_batch = max(self.largest_batch, size)
-        bucket = next((b for b in BUCKETS if size <= b), BUCKETS[-1])
-        self.sizes[f"<={bucket}"] += 1
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready figures, with the mean batch size and flush time."""
-        ok = self.batches - self.failed_batches
-        return {
-            "mode": self.mode,
-            "batches": self.batches,
-            "failed_batches": self.failed_batches,
-            "answers": self.answers,
-            "mean_batch": round(self.answers / ok, 2) if ok else 0.0,
-            "largest_batch": self.largest_batch,
-            "flush_ms_mean": round(self.flush_ms_total / ok, 3) if ok else 0.0,
-            "flush_ms_max": round(self.flush_ms_max, 3),
-            "batch_sizes": dict(self.sizes),
-        }
 
 
 def write_batch(conn: Connection, batch: list[Submission]) -> list[Verdict]:
@@ -295,67 +249,3 @@ class GroupCommitter:
 
 class CommitFailed(RuntimeError):
     """The commit holding an answer failed; the webhook answers 503 so Telegram retries."""
-
-
-def record(
-    meter: Meter, size: int, flush_ms: float, verdicts: list[Verdict], error: BaseException | None
-) -> None:
-    """statsd figures of one flush (on the event loop thread)."""
-    if error is not None:
-        meter.incr("commit.failed")
-        return
-    meter.timing("commit.batch_size", size)
-    meter.timing("commit.flush_ms", flush_ms)
-    for verdict in verdicts:
-        meter.incr(f"answers.{verdict.value}")
-
-
-class NaiveCommitter:
-    """One transaction per answer, on a thread pool: the baseline the bench compares with."""
-
-    def __init__(self, engine: Engine, meter: Meter, *, threads: int) -> None:
-        self.engine = engine
-        self.meter = meter
-        self.stats = CommitStats(mode="naive")
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="naive-commit")
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._inflight = 0
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Remember the loop the futures belong to."""
-        self._loop = loop
-
-    def submit(self, submission: Submission) -> asyncio.Future[Verdict]:
-        """Commit one answer on the pool; the future resolves after its commit."""
-        assert self._loop is not None, "start() first"
-        self._inflight += 1
-        future = self._loop.run_in_executor(self._pool, self._commit_one, submission)
-        future.add_done_callback(self._done(time.perf_counter()))
-        return future
-
-    def queued(self) -> int:
-        """Answers submitted and not yet committed."""
-        return self._inflight
-
-    async def stop(self) -> None:
-        """Wait for the answers in flight, then release the pool."""
-        await asyncio.to_thread(self._pool.shutdown, True)
-
-    def _commit_one(self, submission: Submission) -> Verdict:
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-                return write_batch(conn, [submission])[0]
-        except Exception as exc:  # the database is down: the webhook answers 503
-            raise CommitFailed(str(exc)) from exc
-
-    def _done(self, start: float) -> Callable[[asyncio.Future[Verdict]], None]:
-        def done(future: asyncio.Future[Verdict]) -> None:
-            self._inflight -= 1
-            flush_ms = (time.perf_counter() - start) * 1000.0
-            error = None if future.cancelled() else future.exception()
-            verdicts = [future.result()] if error is None and not future.cancelled() else []
-            self.stats.add(1, flush_ms, error is None)
-            record(self.meter, 1, flush_ms, verdicts, error)
-
-        return done

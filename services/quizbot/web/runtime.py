@@ -21,8 +21,9 @@ from quizbot.domain.scoring import ScoringRules
 from quizbot.settings import Settings
 from quizbot.store.database import engine_for
 from quizbot.store.quizzes import load_quiz
-from quizbot.web.committer import Committer, GroupCommitter, NaiveCommitter
+from quizbot.web.committer import Committer, GroupCommitter
 from quizbot.web.meter import Meter
+from quizbot.web.naive import NaiveCommitter
 
 
 class QuizCache:

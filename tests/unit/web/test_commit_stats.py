@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quizbot.web.committer import CommitStats
+from quizbot.web.commit_stats import CommitStats
 
 
 def test_batches_are_counted_into_size_buckets() -> None:

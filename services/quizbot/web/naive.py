@@ -1,0 +1,73 @@
+"""One transaction per answer: the baseline the benchmark measures the group commit against.
+
+``COMMIT_MODE=naive`` is what a webhook usually does: each request takes a pooled
+connection on a thread and commits its own answer. It exists for one reason:
+``quizbot bench ingest`` runs it side by side with the group commit, so the
+difference is measured, not claimed. The SQL is the same; only the commit
+strategy differs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy.engine import Engine
+
+from quizbot.web.commit_stats import CommitStats, record
+from quizbot.web.committer import CommitFailed, Submission, write_batch
+from quizbot.web.meter import Meter
+from quizbot.web.verdicts import Verdict
+
+
+class NaiveCommitter:
+    """One transaction per answer, on a thread pool: the baseline the bench compares with."""
+
+    def __init__(self, engine: Engine, meter: Meter, *, threads: int) -> None:
+        self.engine = engine
+        self.meter = meter
+        self.stats = CommitStats(mode="naive")
+        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="naive-commit")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._inflight = 0
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Remember the loop the futures belong to."""
+        self._loop = loop
+
+    def submit(self, submission: Submission) -> asyncio.Future[Verdict]:
+        """Commit one answer on the pool; the future resolves after its commit."""
+        assert self._loop is not None, "start() first"
+        self._inflight += 1
+        future = self._loop.run_in_executor(self._pool, self._commit_one, submission)
+        future.add_done_callback(self._done(time.perf_counter()))
+        return future
+
+    def queued(self) -> int:
+        """Answers submitted and not yet committed."""
+        return self._inflight
+
+    async def stop(self) -> None:
+        """Wait for the answers in flight, then release the pool."""
+        await asyncio.to_thread(self._pool.shutdown, True)
+
+    def _commit_one(self, submission: Submission) -> Verdict:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                return write_batch(conn, [submission])[0]
+        except Exception as exc:  # the database is down: the webhook answers 503
+            raise CommitFailed(str(exc)) from exc
+
+    def _done(self, start: float) -> Callable[[asyncio.Future[Verdict]], None]:
+        def done(future: asyncio.Future[Verdict]) -> None:
+            self._inflight -= 1
+            flush_ms = (time.perf_counter() - start) * 1000.0
+            error = None if future.cancelled() else future.exception()
+            verdicts = [future.result()] if error is None and not future.cancelled() else []
+            self.stats.add(1, flush_ms, error is None)
+            record(self.meter, 1, flush_ms, verdicts, error)
+
+        return done
