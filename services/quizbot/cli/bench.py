@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quizbot.bench import finish, ingest, send
+from quizbot.bench import finish, ingest, live, send
 
 
 @click.group()
@@ -15,3 +15,4 @@ def bench() -> None:
 bench.add_command(finish.command)
 bench.add_command(ingest.command)
 bench.add_command(send.command)
+bench.add_command(live.command)
