@@ -109,7 +109,7 @@ guest_boot() {
     --network-namespace-path="/run/netns/$GUEST_NETNS" \
     --resolv-conf=copy-host --console=passive \
     --capability=CAP_NET_ADMIN "${binds[@]}" \
-    >"$RUN/logs/nspawn.log" 2>&1 </dev/null &
+    >"$RUN/logs/nspawn.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/nspawn.pid"
   GUEST_PID=""
   for i in $(seq 1 240); do

@@ -14,6 +14,9 @@ from pathlib import Path
 
 from starlette.config import Config
 
+from quizbot.domain.game import GameRules
+from quizbot.domain.scoring import ScoringRules
+
 
 class MissingSetting(RuntimeError):
     """A required setting is not set; the message names the variable."""
@@ -81,6 +84,17 @@ class Settings:
     statsd_port: int
     statsd_prefix: str
     log_level: str
+
+    def game_rules(self) -> GameRules:
+        """The domain's game rules with this deployment's timings, scoring and send rate."""
+        rate = 1000.0 if self.paid_broadcast else self.send_rate_per_s
+        return GameRules(
+            reveal_pause_s=round(self.reveal_pause_s),
+            lobby_timeout_s=round(self.lobby_timeout_s),
+            abandon_after_s=round(self.abandon_after_s),
+            scoring=ScoringRules(points_correct=self.points_correct, speed_bonus=self.speed_bonus),
+            broadcast_rate_per_s=rate,
+        )
 
     def require(self, name: str) -> str:
         """The value of a required setting, or :class:`MissingSetting` naming it."""

@@ -13,6 +13,7 @@ import json
 import shutil
 import ssl
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -436,4 +437,18 @@ def test_with_a_certificate_the_webhook_is_served_over_https(
         trust = ssl.create_default_context(cafile=str(cert))
         with httpx.Client(verify=trust, timeout=15) as https:
             response = post(https, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
+        assert toast(response) == LOCKED_IN
+
+
+def test_quizbot_web_execs_gunicorn_with_the_webhook(
+    pooled_url: str, tmp_path: Path, engine: Engine
+) -> None:
+    session_id = open_question(engine, seed_quiz(engine))
+    command = [sys.executable, "-m", "quizbot.cli", "web"]
+    with web_server(pooled_url, tmp_path, command=command) as server:
+        assert server.process is not None
+        # exec, not a child: supervisor's signals reach the gunicorn master itself.
+        assert b"gunicorn" in Path(f"/proc/{server.process.pid}/cmdline").read_bytes()
+        with httpx.Client(timeout=15) as client:
+            response = post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
         assert toast(response) == LOCKED_IN

@@ -24,16 +24,19 @@ def test_requests_answers_updates_and_flushes_are_reported_to_statsd(
     pooled_url: str, tmp_path: Path, engine: Engine, statsd: StatsdListener
 ) -> None:
     session_id = open_question(engine, seed_quiz(engine), players=3)
-    with web_server(pooled_url, tmp_path, STATSD_PORT=str(statsd.port)) as server:
-        with httpx.Client(timeout=15) as client:
-            post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
-            post(client, server, press(f"a:{session_id}:0:1", FIRST_PLAYER))
-            post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER + 1, update_id=1))
-            late = open_question(engine, seed_quiz(engine), deadline_s=-1)
-            post(client, server, press(f"a:{late}:0:0", FIRST_PLAYER))
-            edited = {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}}
-            post(client, server, checked({"update_id": next_update_id(), "edited_message": edited}))
-            post(client, server, press(f"a:{session_id}:0:2", FIRST_PLAYER + 2), secret="nope")
+    statsd_port = str(statsd.port)
+    with (
+        web_server(pooled_url, tmp_path, STATSD_PORT=statsd_port) as server,
+        httpx.Client(timeout=15) as client,
+    ):
+        post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
+        post(client, server, press(f"a:{session_id}:0:1", FIRST_PLAYER))
+        post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER + 1, update_id=1))
+        late = open_question(engine, seed_quiz(engine), deadline_s=-1)
+        post(client, server, press(f"a:{late}:0:0", FIRST_PLAYER))
+        edited = {"message_id": 1, "date": 1, "chat": {"id": 1, "type": "private"}}
+        post(client, server, checked({"update_id": next_update_id(), "edited_message": edited}))
+        post(client, server, press(f"a:{session_id}:0:2", FIRST_PLAYER + 2), secret="nope")
     expected = [
         "quizbot.web.http.webhook.200:",
         "quizbot.web.http.webhook.403:",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -55,7 +55,9 @@ def cloned_database(admin_url: str, template: str) -> Iterator[str]:
 
 
 @contextmanager
-def web_server(pooled_url: str, tmp_path: Path, **env: str) -> Iterator[WebServer]:
+def web_server(
+    pooled_url: str, tmp_path: Path, *, command: Sequence[str] = (), **env: str
+) -> Iterator[WebServer]:
     """gunicorn with the production config on this test's database, through pgbouncer."""
     base = {
         "DATABASE_URL": pooled_url,
@@ -66,7 +68,10 @@ def web_server(pooled_url: str, tmp_path: Path, **env: str) -> Iterator[WebServe
         "QUIZBOT_ENV_FILE": "",
         "LOG_LEVEL": "warning",
     }
-    server = WebServer(env={**base, **env}, log_path=tmp_path / "gunicorn.log").start()
+    server = WebServer(env={**base, **env}, log_path=tmp_path / "gunicorn.log")
+    if command:
+        server.command = list(command)
+    server.start()
     try:
         yield server
     finally:
@@ -235,4 +240,4 @@ def answers(engine: Engine, session_id: int) -> list[tuple[int, int, int, bool]]
             ),
             {"s": session_id},
         )
-        return [tuple(row) for row in rows]  # type: ignore[misc]
+        return [(int(p), int(pl), int(o), bool(c)) for p, pl, o, c in rows]

@@ -40,7 +40,7 @@ from quizbot.store import migrate
 from quizbot.store.database import embedded_server, libpq_dsn, normalize_url, server_url
 from quizbot.store.quizzes import import_quiz
 from quizbot.writer.clock import Clock, utcnow
-from quizbot.writer.daemon import Writer, game_rules
+from quizbot.writer.daemon import Writer
 from quizbot.writer.transitions import Applied
 
 from .commits import CommitCounter, measure_commits, quiet_autovacuum, single_connection_engine
@@ -89,7 +89,7 @@ def measure_finish(
     with engine.connect() as conn:
         conn.execute(sa.text("ANALYZE"))  # as autovacuum would have by now in production
         conn.commit()
-    clock = Clock(engine, game_rules(settings))
+    clock = Clock(engine, settings.game_rules())
     with engine.connect() as conn:
         clock.quizzes.get(conn, quiz_id)  # warm, as in a writer that has been running
     applied: list[Applied | None] = []

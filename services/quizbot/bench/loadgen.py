@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -155,27 +154,30 @@ async def open_loop(
     duration_s: float,
     max_requests: int,
     first: int = 0,
-    clock: Callable[[], float] = time.perf_counter,
 ) -> LoadResult:
-    """Updates arriving at ``rate`` per second for ``duration_s`` (or ``max_requests``)."""
+    """Updates due at ``rate`` per second for ``duration_s`` (or ``max_requests``).
+
+    Request ``i`` is due at ``start + i / rate``. Each of ``connections`` senders
+    takes the next due request, waits for its time if it is early, and sends it;
+    when all senders are busy, due requests wait, and that wait counts in their
+    latency, which is timed from the due time, not from the actual send.
+    """
     result = LoadResult()
     total = min(max_requests, int(rate * duration_s))
-    tasks: set[asyncio.Task[None]] = set()
+    due = iter(range(total))
     async with _session(connections) as http:
-        began = clock()
-        for i in range(total):
-            intended = began + i / rate
-            delay = intended - clock()
-            if delay > 0.001:
-                await asyncio.sleep(delay)
-            # Timed from the intended send time: a request held back by a busy
-            # connection pool or a stalled server counts that wait as latency.
-            task = asyncio.create_task(_post(http, target, first + i, intended, result))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        if tasks:
-            await asyncio.gather(*tasks)
-        result.elapsed_s = clock() - began
+        began = time.perf_counter()
+
+        async def sender() -> None:
+            for i in due:
+                intended = began + i / rate
+                delay = intended - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await _post(http, target, first + i, intended, result)
+
+        await asyncio.gather(*(sender() for _ in range(connections)))
+        result.elapsed_s = time.perf_counter() - began
     return result
 
 

@@ -54,6 +54,7 @@ class WebServer:
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
+    command: list[str] = field(default_factory=gunicorn_command)
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -75,7 +76,7 @@ class WebServer:
             # A session of its own, so a Ctrl-C in the terminal reaches only us,
             # and stop() can take the master and its workers down together.
             self.process = subprocess.Popen(
-                gunicorn_command(), env=env, stdout=log, stderr=log, start_new_session=True
+                self.command, env=env, stdout=log, stderr=log, start_new_session=True
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -63,6 +63,15 @@ class GameRules:
     abandon_after_s: int = 900  # no join, start or answer for this long
     min_players: int = 1
     scoring: ScoringRules = field(default_factory=ScoringRules)
+    # The sender's global rate: in PRIVATE mode a question or reveal is one
+    # message per participant, so reaching everyone takes participants / rate.
+    broadcast_rate_per_s: float = 30.0
+
+    def broadcast_s(self, state: SessionState) -> float:
+        """Seconds the sender needs to reach every participant of a PRIVATE session."""
+        if state.mode is not Mode.PRIVATE or self.broadcast_rate_per_s <= 0:
+            return 0.0
+        return state.participant_count / self.broadcast_rate_per_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +91,7 @@ def new_solo(
     _check_now(now)
     state = _new_state(session_id, Mode.SOLO, quiz, chat_id, player_id, now)
     state = replace(state, participant_count=1)
-    return _open(state, 0, quiz, now)
+    return _open(state, 0, quiz, now, rules)
 
 
 def new_live(
@@ -211,7 +220,7 @@ def _start(
     edit = Effect(
         "editMessageText", started, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
     )
-    opened = _open(replace(state, last_activity_at=now), 0, quiz, now)
+    opened = _open(replace(state, last_activity_at=now), 0, quiz, now, rules)
     return replace(opened, effects=(edit, *opened.effects))
 
 
@@ -227,11 +236,13 @@ def _deadline(
     if now - state.last_activity_at >= timedelta(seconds=rules.abandon_after_s):
         return _end(state, Status.ABANDONED, None, quiz)
     if state.position + 1 < state.question_count:
-        return _open(state, state.position + 1, quiz, now)
+        return _open(state, state.position + 1, quiz, now, rules)
     return _end(state, Status.FINISHED, None, quiz)
 
 
-def _open(state: SessionState, position: int, quiz: Quiz, now: datetime) -> Transition:
+def _open(
+    state: SessionState, position: int, quiz: Quiz, now: datetime, rules: GameRules
+) -> Transition:
     question = quiz.questions[position]
     params = render.question_message(
         state.session_id, position, question, state.question_count, state.quiz_title
@@ -243,7 +254,9 @@ def _open(state: SessionState, position: int, quiz: Quiz, now: datetime) -> Tran
         state,
         status=Status.QUESTION,
         position=position,
-        deadline=now + timedelta(seconds=question.time_limit_s),
+        # The last participant of a broadcast gets the question broadcast_s later;
+        # the deadline moves with it so everyone has the full time limit.
+        deadline=now + timedelta(seconds=question.time_limit_s + rules.broadcast_s(state)),
         answered_count=0,
     )
     return Transition(opened, (effect,))
@@ -252,7 +265,11 @@ def _open(state: SessionState, position: int, quiz: Quiz, now: datetime) -> Tran
 def _close(
     state: SessionState, stats: QuestionStats | None, now: datetime, rules: GameRules, quiz: Quiz
 ) -> Transition:
-    pause = rules.solo_reveal_pause_s if state.mode is Mode.SOLO else rules.reveal_pause_s
+    pause: float = rules.solo_reveal_pause_s if state.mode is Mode.SOLO else rules.reveal_pause_s
+    # The next question waits until every participant has the reveal; otherwise
+    # the two broadcasts share the rate limit and the question reaches its last
+    # player later than the rate-limit floor.
+    pause = max(pause, rules.broadcast_s(state))
     closed = replace(state, status=Status.REVEAL, deadline=now + timedelta(seconds=pause))
     return Transition(closed, (_reveal(state, stats, quiz),))
 

@@ -24,8 +24,6 @@ import threading
 from collections.abc import Callable
 
 from quizbot import metrics
-from quizbot.domain.game import GameRules
-from quizbot.domain.scoring import ScoringRules
 from quizbot.settings import Settings
 from quizbot.store.database import engine_for, libpq_dsn
 from quizbot.store.outbox import CLOCK_CHANNEL
@@ -40,18 +38,6 @@ DRAIN_S = 20.0
 # Something overdue is locked by another worker or writer: look again soon.
 BUSY_RETRY_S = 0.02
 DB_RETRY_S = 1.0
-
-
-def game_rules(settings: Settings) -> GameRules:
-    """The game's timings and scoring, from settings (whole seconds, as the rules count)."""
-    return GameRules(
-        reveal_pause_s=round(settings.reveal_pause_s),
-        lobby_timeout_s=round(settings.lobby_timeout_s),
-        abandon_after_s=round(settings.abandon_after_s),
-        scoring=ScoringRules(
-            points_correct=settings.points_correct, speed_bonus=settings.speed_bonus
-        ),
-    )
 
 
 class Writer:
@@ -83,7 +69,7 @@ class Writer:
             engine_for, self.settings, "writer", pool_size=self.workers + 1, max_overflow=0
         )
         self.clock = Clock(
-            engine, game_rules(self.settings), metrics=statsd, on_applied=self.on_applied
+            engine, self.settings.game_rules(), metrics=statsd, on_applied=self.on_applied
         )
         wake = asyncio.Event()
         tasks = [

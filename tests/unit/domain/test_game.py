@@ -666,3 +666,38 @@ def test_session_state_is_immutable() -> None:
 
     with pytest.raises(AttributeError):
         state.position = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("participants", "rate", "deadline_extra_s", "reveal_s"),
+    [
+        (1, 30.0, 1 / 30, 3),  # tiny broadcast: the normal pause
+        (90, 30.0, 3.0, 3.0),  # broadcast as long as the pause
+        (300, 30.0, 10.0, 10.0),  # the reveal reaches the last player after 10 s
+        (300, 1000.0, 0.3, 3),  # paid broadcast
+    ],
+)
+def test_private_broadcasts_stretch_the_deadline_and_the_reveal_pause(
+    participants: int, rate: float, deadline_extra_s: float, reveal_s: float
+) -> None:
+    rules = GameRules(broadcast_rate_per_s=rate)
+    quiz = QUIZ
+    lobby = new_live(SID, Mode.PRIVATE, HOST, HOST_CHAT, quiz, T0, rules, "bot").state
+    lobby = replace(lobby, participant_count=participants)
+    opened = step(lobby, Start(HOST), T0, rules, quiz).state
+    limit = quiz.questions[0].time_limit_s
+    assert opened.deadline == T0 + timedelta(seconds=limit + deadline_extra_s)
+    closed = step(opened, Deadline(), opened.deadline, rules, quiz).state
+    assert closed.status is Status.REVEAL
+    assert closed.deadline == opened.deadline + timedelta(seconds=reveal_s)
+
+
+def test_group_questions_do_not_wait_for_a_broadcast() -> None:
+    rules = GameRules(broadcast_rate_per_s=30.0)
+    quiz = QUIZ
+    lobby = replace(
+        new_live(SID, Mode.GROUP, HOST, GROUP_CHAT, quiz, T0, rules, "bot").state,
+        participant_count=1000,
+    )
+    opened = step(lobby, Start(HOST), T0, rules, quiz).state
+    assert opened.deadline == T0 + timedelta(seconds=quiz.questions[0].time_limit_s)

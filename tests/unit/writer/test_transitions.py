@@ -12,7 +12,6 @@ from quizbot.domain.game import GameRules
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import QuestionStats
 from quizbot.settings import load_settings
-from quizbot.writer.daemon import game_rules
 from quizbot.writer.sessions import SessionRow
 from quizbot.writer.transitions import choose_event, natural_deadline, to_state
 
@@ -93,11 +92,10 @@ def test_a_request_during_a_reveal_keeps_the_pause_from_ending_in_the_past() -> 
 
 
 def test_game_rules_come_from_settings_in_whole_seconds() -> None:
-    rules = game_rules(
-        load_settings(
-            {"REVEAL_PAUSE_S": "2.4", "LOBBY_TIMEOUT_S": "60", "ABANDON_AFTER_S": "120",
-             "POINTS_CORRECT": "10", "SPEED_BONUS": "5"}
-        )
-    )  # fmt: skip
+    rules = load_settings(
+        {"REVEAL_PAUSE_S": "2.4", "LOBBY_TIMEOUT_S": "60", "ABANDON_AFTER_S": "120",
+         "POINTS_CORRECT": "10", "SPEED_BONUS": "5", "SEND_RATE_PER_S": "25"}
+    ).game_rules()  # fmt: skip
     assert (rules.reveal_pause_s, rules.lobby_timeout_s, rules.abandon_after_s) == (2, 60, 120)
     assert (rules.scoring.points_correct, rules.scoring.speed_bonus) == (10, 5)
+    assert rules.broadcast_rate_per_s == 25
