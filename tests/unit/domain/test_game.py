@@ -332,7 +332,8 @@ def test_live_mode_runs_lobby_questions_reveals_and_finish(mode: Mode, audience:
 
     for position, question in enumerate(QUIZ.questions):
         assert game.state.status is Status.QUESTION and game.state.position == position
-        assert game.state.deadline == game.now + timedelta(seconds=question.time_limit_s)
+        extra = RULES.broadcast_s(game.state)  # PRIVATE: the broadcast's length
+        assert game.state.deadline == game.now + timedelta(seconds=question.time_limit_s + extra)
         game.send(AnswerRecorded(1), after_s=1)
         close = game.at_deadline(QuestionStats(answered=1, correct=0))
         [reveal] = close.effects
