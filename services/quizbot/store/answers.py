@@ -2,7 +2,7 @@
 
 Thousands of button presses a second land here, so a whole batch is written by
 ONE statement in one transaction (the web tier's group commit). Rows travel as
-parallel arrays (``unnest``), which psycopg2 adapts in C and PostgreSQL reads
+parallel arrays, each sent as one array literal, which PostgreSQL reads in C
 without parsing JSON.
 """
 
@@ -14,8 +14,6 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import psycopg2
 from sqlalchemy.engine import Connection
-
-from quizbot.store.outbox import CLOCK_CHANNEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,104 +53,33 @@ class AnswerFacts:
     member: bool
 
 
-# GROUP_INSERT: the whole batch in ONE statement, which is also the whole
-# transaction: run in autocommit, PostgreSQL commits it before it reports the
-# statement complete, so one network round trip (and one WAL flush) records a
-# batch, and "the statement returned" means "the answers are durable".
+# RECORD_ANSWERS: the whole batch in ONE statement, which is also the whole
+# transaction. The statement lives in the plpgsql function
+# quizbot_record_answers (migration 0002, where each of its parts is explained),
+# so PostgreSQL plans it once per server connection instead of once per flush.
 #
-# Why it is safe under concurrency:
-# - `live` locks the targeted sessions FOR NO KEY UPDATE, in id order, so two
-#   committers (one per gunicorn worker) lock in the same order and cannot
-#   deadlock. The writer claims a session FOR UPDATE to close a question, so
-#   an answer is either committed before the close (and counted by it) or sees
-#   the closed status: in READ COMMITTED a row lock re-checks `status` and
-#   `deadline` against the newest committed version (EvalPlanQual).
-# - The answers primary key makes the first answer win: ON CONFLICT DO NOTHING
-#   drops a second press (from this batch or any other transaction), and
-#   `DISTINCT ON ... ORDER BY i` keeps the earliest of a batch's duplicates.
-# - processed_updates gets the update_id of each accepted answer in the same
-#   statement, so a Telegram retry is recognised as already accepted.
-# - The counters move by exactly what was inserted (`ins` RETURNING), under the
-#   row lock, so `answered_count` never drifts from the answers table; a session
-#   whose participants have all answered is NOTIFYed (delivered at commit) so
-#   the writer closes the question early.
-GROUP_INSERT = sa.text(
+# Why it is safe under concurrency, in short: it locks the batch's open
+# sessions FOR NO KEY UPDATE in id order (no deadlock between the workers'
+# committers; the writer's FOR UPDATE claim waits for it or makes it see the
+# question closed), the answers primary key makes the first answer win (ON
+# CONFLICT DO NOTHING), and the counters move by exactly the rows inserted,
+# under that lock. Run in autocommit, it is durable when it returns; a session
+# whose participants have all answered is NOTIFYed on quizbot_clock (``outbox.CLOCK_CHANNEL``) at commit.
+RECORD_ANSWERS = sa.text(
     """
-    WITH batch AS (
-        SELECT * FROM unnest(
-            CAST(:update_ids AS bigint[]), CAST(:session_ids AS bigint[]),
-            CAST(:positions AS smallint[]), CAST(:options AS smallint[]),
-            CAST(:player_ids AS bigint[]), CAST(:received_at AS double precision[])
-        ) WITH ORDINALITY AS b(update_id, session_id, position, option, player_id, received_at, i)
-    ),
-    live AS (
-        SELECT s.id, s.quiz_id, s.position, s.mode, s.chat_id, s.opened_at
-        FROM sessions s
-        WHERE s.id = ANY(CAST(:sessions AS bigint[]))
-          AND s.status = 'question' AND s.deadline > now()
-        ORDER BY s.id
-        FOR NO KEY UPDATE
-    ),
-    cand AS (
-        SELECT DISTINCT ON (b.session_id, b.position, b.player_id)
-               b.i, b.session_id, b.position, b.player_id, b.option, l.chat_id,
-               b.option = ANY(q.correct) AS correct,
-               GREATEST(0, LEAST(2000000000, round(1000 * (
-                   LEAST(b.received_at, EXTRACT(EPOCH FROM now())) - EXTRACT(EPOCH FROM l.opened_at)
-               ))))::int AS elapsed_ms,
-               p.player_id IS NULL AS new_member
-        FROM batch b
-        JOIN live l ON l.id = b.session_id AND l.position = b.position
-        JOIN questions q ON q.quiz_id = l.quiz_id AND q.position = b.position
-        LEFT JOIN participants p ON p.session_id = b.session_id AND p.player_id = b.player_id
-        WHERE b.option < jsonb_array_length(q.options)
-          AND (p.player_id IS NOT NULL OR l.mode = 'group')
-        ORDER BY b.session_id, b.position, b.player_id, b.i
-    ),
-    ins AS (
-        INSERT INTO answers (session_id, position, player_id, option, correct, elapsed_ms)
-        SELECT session_id, position, player_id, option, correct, elapsed_ms FROM cand
-        ON CONFLICT DO NOTHING
-        RETURNING session_id, position, player_id
-    ),
-    accepted AS (
-        SELECT c.* FROM cand c JOIN ins USING (session_id, position, player_id)
-    ),
-    joined AS (
-        INSERT INTO participants (session_id, player_id, chat_id)
-        SELECT session_id, player_id, chat_id FROM accepted WHERE new_member
-        ON CONFLICT DO NOTHING
-        RETURNING session_id
-    ),
-    done AS (
-        INSERT INTO processed_updates (update_id)
-        SELECT b.update_id FROM batch b JOIN accepted a ON a.i = b.i
-        ON CONFLICT DO NOTHING
-    ),
-    bumped AS (
-        UPDATE sessions s
-        SET answered_count = s.answered_count + n.answers,
-            participant_count = s.participant_count
-                + (SELECT count(*) FROM joined j WHERE j.session_id = s.id),
-            last_activity_at = now()
-        FROM (SELECT session_id, count(*) AS answers FROM accepted GROUP BY session_id) n
-        WHERE s.id = n.session_id
-        RETURNING s.id, s.answered_count >= s.participant_count AS everyone
+    SELECT kind, ref, new_member FROM quizbot_record_answers(
+        CAST(:update_ids AS bigint[]), CAST(:session_ids AS bigint[]),
+        CAST(:sessions AS bigint[]), CAST(:positions AS smallint[]),
+        CAST(:options AS smallint[]), CAST(:player_ids AS bigint[]),
+        CAST(:received_at AS double precision[])
     )
-    SELECT 'a' AS kind, i - 1 AS ref, new_member FROM accepted
-    UNION ALL
-    SELECT 'n', b.id, false
-    FROM bumped b, LATERAL (SELECT pg_notify('quizbot_clock', CAST(b.id AS text))) AS wake
-    WHERE b.everyone
     """
 )
-
-assert CLOCK_CHANNEL in GROUP_INSERT.text  # the writer listens on this channel
-_GROUP_INSERT_SQL = str(GROUP_INSERT.compile(dialect=psycopg2.dialect()))
+_RECORD_ANSWERS_SQL = str(RECORD_ANSWERS.compile(dialect=psycopg2.dialect()))
 
 # OUTCOME_LOOKUP: why the rows the insert did not accept were refused.
 #
-# Read-only, run right after GROUP_INSERT committed, so it sees that
+# Read-only, run right after RECORD_ANSWERS committed, so it sees that
 # statement's rows (a press that lost to its own batch twin reads as
 # "answered"). Nothing is locked: a verdict that races with the writer is at
 # worst "late" instead of "stale", and either toast is true a moment later.
@@ -204,7 +131,7 @@ def _array(values: Iterable[object]) -> str:
 
 
 def record_answers(conn: Connection, answers: Sequence[AnswerIn]) -> Recorded:
-    """Insert a batch with :data:`GROUP_INSERT`; on an autocommit connection it is durable on return."""
+    """Insert a batch with :data:`RECORD_ANSWERS`; on an autocommit connection it is durable on return."""
     params = {
         "update_ids": _array(a.update_id for a in answers),
         "session_ids": _array(a.session_id for a in answers),
@@ -218,7 +145,7 @@ def record_answers(conn: Connection, answers: Sequence[AnswerIn]) -> Recorded:
     # string and a raw cursor halve the client CPU of a flush.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_GROUP_INSERT_SQL, params)
+        cursor.execute(_RECORD_ANSWERS_SQL, params)
         rows = cursor.fetchall()
     finally:
         cursor.close()

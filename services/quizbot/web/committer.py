@@ -4,7 +4,7 @@ A commit costs a WAL flush (fsync) whatever it holds, so one commit per answer
 caps a 2-core machine at a few hundred answers a second. Here the event loop
 queues each answer with a future and keeps serving; one thread takes whatever
 has queued since its last flush, writes it with ONE multi-row statement
-(``store.answers.GROUP_INSERT``) and commits. While it flushes, the next batch
+(``store.answers.RECORD_ANSWERS``) and commits. While it flushes, the next batch
 builds up, so batches grow with load and the commit rate stays flat. A future
 resolves only after COMMIT returned: a 200 means the answer is durable.
 

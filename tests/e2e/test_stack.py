@@ -1,0 +1,142 @@
+"""The whole stack under supervisord, from the real config files, played by the swarm.
+
+Each test starts supervisord with web, sender, writer and the fake Telegram
+(rendered from config/supervisor/*.conf exactly as `make demo` does), lets the
+swarm play a short live quiz, and compares what the players saw with what the
+database holds.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from quizbot.settings import load_settings
+from quizbot.stack.live import LiveOptions, play_live
+from quizbot.stack.local import LocalStack
+from quizbot.store.quizzes import import_quiz, load_quiz_file
+
+QUIZ = """
+title: E2E mini
+slug: e2e-mini
+time_limit: 6
+questions:
+  - question: Two plus two?
+    options: ["3", "4", "5"]
+    correct: 2
+  - question: The largest planet?
+    options: [Mars, Jupiter, Venus, Mercury]
+    correct: 2
+  - question: Water boils at sea level at (°C)
+    options: ["90", "100", "110"]
+    correct: 2
+  - question: How many continents?
+    options: ["5", "6", "7"]
+    correct: 3
+"""
+
+# Fast clocks for the test, and a group limit the sender and the fake API agree on,
+# so a 4-question group quiz is not paced at Telegram's 20 messages/minute.
+ENV = {"REVEAL_PAUSE_S": "1", "PER_GROUP_PER_MIN": "600", "SEND_RATE_PER_S": "30"}
+SIM_ARGS = "--group-per-min 600"
+
+
+def _stack(tmp_path: Path, options: LiveOptions, quiz_file: Path) -> LocalStack:
+    settings = load_settings({"QUIZBOT_VAR_DIR": str(Path.cwd() / ".var"), **_db_env()})
+    args = f"{options.swarm_args()} --answers {quiz_file}"
+    return LocalStack(settings, tmp_path / "run", players_args=args, env=ENV, sim_api_args=SIM_ARGS)
+
+
+def _db_env() -> dict[str, str]:
+    url = os.environ.get("DATABASE_URL")
+    return {"DATABASE_URL": url} if url else {}
+
+
+@pytest.fixture
+def quiz_file(tmp_path: Path) -> Path:
+    path = tmp_path / "e2e-mini.yaml"
+    path.write_text(QUIZ)
+    return path
+
+
+@pytest.fixture
+def started(
+    tmp_path: Path, quiz_file: Path, request: pytest.FixtureRequest
+) -> Iterator[LocalStack]:
+    options: LiveOptions = request.param
+    stack = _stack(tmp_path, options, quiz_file)
+    stack.start()
+    try:
+        engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
+        with engine.begin() as conn:
+            import_quiz(conn, load_quiz_file(quiz_file))
+        engine.dispose()
+        yield stack
+    finally:
+        pids = [pid for group in stack.program_pids().values() for pid in group]
+        orphans = stack.stop()
+        assert orphans == [], f"processes outlived supervisord: {orphans}"
+        assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def _assert_ground_truth(report: dict[str, Any], players: int) -> None:
+    assert report["finished"], report
+    assert report["answers_sent"] > 0
+    assert report["answers_acknowledged"] == report["answers_sent"]
+    assert report["answers_recorded"] == report["answers_acknowledged"]
+    assert report["lost"] == 0
+    assert report["double_counted"] == 0
+    assert report["scores_match"] is True
+    assert report["results_commits"] == 1
+    assert report["retry_after_429"] == 0
+
+
+GROUP = LiveOptions(players=30, mode="group", quiz="e2e-mini", think_min_s=0.2, think_max_s=1.5)
+PRIVATE = LiveOptions(players=24, mode="private", quiz="e2e-mini", think_min_s=0.2, think_max_s=1.5)
+
+
+@pytest.mark.parametrize("started", [GROUP], indirect=True)
+def test_a_group_quiz_ends_with_the_database_equal_to_ground_truth(started: LocalStack) -> None:
+    states = started.states()
+    assert {states[p] for p in ("quizbot:web", "quizbot:sender", "quizbot:writer")} == {"RUNNING"}
+    report = play_live(started, GROUP)
+    _assert_ground_truth(report, GROUP.players)
+    assert report["pg_backends_peak"] <= 20
+
+
+@pytest.mark.parametrize("started", [PRIVATE], indirect=True)
+def test_a_private_quiz_survives_restarting_the_sender_and_the_writer(
+    started: LocalStack,
+) -> None:
+    result: dict[str, Any] = {}
+    runner = threading.Thread(target=lambda: result.update(play_live(started, PRIVATE)))
+    runner.start()
+    time.sleep(4)  # the lobby is open and players are joining
+    for program in ("quizbot:sender", "quizbot:writer"):
+        restarted = started.ctl("restart", program)
+        assert "started" in restarted.stdout, restarted.stdout
+    assert started.states()["quizbot:sender"] == "RUNNING"
+    runner.join(300)
+    assert not runner.is_alive()
+    _assert_ground_truth(result, PRIVATE.players)
+
+
+@pytest.mark.parametrize("started", [GROUP], indirect=True)
+def test_stopping_a_program_stops_all_of_its_processes(started: LocalStack) -> None:
+    web = started.program_pids()["quizbot:web"]
+    assert len(web) >= 3  # the gunicorn master and FASTAPI_WORKERS workers
+    stopped = started.ctl("stop", "quizbot:web")
+    assert "stopped" in stopped.stdout
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in web):
+        time.sleep(0.1)
+    assert not [p for p in web if Path(f"/proc/{p}").exists()]
+    assert "started" in started.ctl("start", "quizbot:web").stdout
+    started.wait_ready(30)
