@@ -14,13 +14,21 @@ will become a timedelta: ``quizbot.telegram.errors`` reads either form.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import random
+import time
 import warnings
 from typing import Any
 
 from telegram import Bot
+from telegram.error import NetworkError, TimedOut
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
+from quizbot.telegram.errors import backoff
 from quizbot.telegram.request import AiohttpRequest
+
+log = logging.getLogger(__name__)
 
 
 class BotTransport:
@@ -44,9 +52,26 @@ class BotTransport:
             get_updates_request=AiohttpRequest(connection_pool_size=1),
         )
 
-    async def start(self) -> None:
-        """Open the HTTP session and check the token (``getMe``)."""
-        await self.bot.initialize()
+    async def start(self, patience_s: float = 60.0) -> None:
+        """Open the HTTP session and check the token (``getMe``).
+
+        Telegram (or the simulator) being unreachable at start-up is transient:
+        retry with backoff for ``patience_s`` before giving up. A rejected token
+        fails at once, since no retry can fix it.
+        """
+        deadline = time.monotonic() + patience_s
+        attempt = 0
+        while True:
+            try:
+                await self.bot.initialize()
+                return
+            except (NetworkError, TimedOut) as exc:
+                attempt += 1
+                if time.monotonic() >= deadline:
+                    raise
+                delay = backoff(attempt, base=0.2, cap=5.0, jitter=random.random())
+                log.warning("Bot API unreachable at start (%s); retrying in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
 
     async def close(self) -> None:
         """Close the HTTP session."""

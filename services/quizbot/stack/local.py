@@ -156,12 +156,19 @@ class LocalStack:
             check=True,
             cwd=self.layout.root,
         )
-        deadline = time.monotonic() + 10
-        while not self.layout.supervisord_pid.exists():
+        self._supervisord_pid = self._read_supervisord_pid(timeout=10)
+
+    def _read_supervisord_pid(self, timeout: float) -> int:
+        # supervisord creates its pid file before writing the number into it.
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(OSError):
+                text = self.layout.supervisord_pid.read_text().strip()
+                if text.isdigit():
+                    return int(text)
             if time.monotonic() > deadline:
                 raise TimeoutError("supervisord did not write its pid file")
             time.sleep(0.05)
-        self._supervisord_pid = int(self.layout.supervisord_pid.read_text().strip())
 
     def wait_ready(self, timeout: float) -> None:
         """Wait until every program is RUNNING and /health says ok."""
@@ -170,7 +177,9 @@ class LocalStack:
         while time.monotonic() < deadline:
             states = self.states()
             last = str(states)
-            if any(s in ("FATAL", "BACKOFF") for s in states.values()):
+            # BACKOFF is supervisor retrying a program that exited early; only
+            # FATAL (out of retries) means it will not come up.
+            if any(s == "FATAL" for s in states.values()):
                 raise RuntimeError(f"a program failed to start: {states}\n{self.tail_logs()}")
             daemons = {k: v for k, v in states.items() if k != "simulator:players"}
             if daemons and all(s == "RUNNING" for s in daemons.values()) and self._healthy():
@@ -250,6 +259,9 @@ class LocalStack:
         (an empty list is the healthy outcome).
         """
         orphans: list[int] = []
+        if self._supervisord_pid is None and self.layout.supervisord_pid.exists():
+            with contextlib.suppress(TimeoutError):
+                self._supervisord_pid = self._read_supervisord_pid(timeout=2)
         if self._supervisord_pid is not None:
             self.ctl("shutdown")
             deadline = time.monotonic() + 60
