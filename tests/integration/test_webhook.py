@@ -452,3 +452,15 @@ def test_quizbot_web_execs_gunicorn_with_the_webhook(
         with httpx.Client(timeout=15) as client:
             response = post(client, server, press(f"a:{session_id}:0:0", FIRST_PLAYER))
         assert toast(response) == LOCKED_IN
+
+
+def test_without_a_webhook_secret_the_server_refuses_to_start_and_says_why(
+    pooled_url: str, tmp_path: Path
+) -> None:
+    server = WebServer(
+        env={"DATABASE_URL": pooled_url, "WEBHOOK_SECRET": "", "BOT_USERNAME": "b"},
+        log_path=tmp_path / "gunicorn.log",
+    )
+    with pytest.raises(RuntimeError, match="gunicorn exited at start") as failure:
+        server.start()
+    assert "WEBHOOK_SECRET is required" in str(failure.value)

@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,37 @@ def machine_busy_s() -> float:
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]  # idle + iowait
     return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def commit_totals(base_url: str, tries: int = 24) -> dict[int, tuple[int, int]]:
+    """(batches, answers) committed so far, per worker pid, from /monitoring/stats.
+
+    Each request reaches one worker; asking a few times finds them all.
+    Empty when the page is not reachable (a remote server without the token).
+    """
+    totals: dict[int, tuple[int, int]] = {}
+    context = ssl._create_unverified_context() if base_url.startswith("https") else None
+    for _ in range(tries):
+        try:
+            with urllib.request.urlopen(
+                f"{base_url}/monitoring/stats", timeout=5, context=context
+            ) as response:
+                body = json.loads(response.read())
+        except (OSError, ValueError):
+            return totals
+        commit = body["commit"]
+        totals[int(body["worker"]["pid"])] = (int(commit["batches"]), int(commit["answers"]))
+    return totals
+
+
+def answers_per_commit(
+    before: dict[int, tuple[int, int]], after: dict[int, tuple[int, int]]
+) -> float | None:
+    """Mean answers per flush between two readings, over the workers seen in both."""
+    pids = before.keys() & after.keys()
+    batches = sum(after[p][0] - before[p][0] for p in pids)
+    answers = sum(after[p][1] - before[p][1] for p in pids)
+    return round(answers / batches, 2) if batches > 0 else None
 
 
 async def _load(phase: Phase, target: Target, max_requests: int) -> LoadResult:
@@ -125,6 +158,7 @@ def run_phase(
     try:
         asyncio.run(closed_loop(target, connections=20, duration_s=10, max_requests=WARMUP))
         pids = server.worker_pids() if server else []
+        commits_before = commit_totals(url)
         web_before = sum(process_cpu_s(pid) for pid in pids)
         busy_before = machine_busy_s()
         self_before = sum(os.times()[:2])
@@ -132,6 +166,7 @@ def run_phase(
         web_cpu = sum(process_cpu_s(pid) for pid in pids) - web_before
         busy = machine_busy_s() - busy_before
         loadgen_cpu = sum(os.times()[:2]) - self_before
+        per_commit = answers_per_commit(commits_before, commit_totals(url))
     finally:
         if server is not None:
             server.stop()
@@ -157,9 +192,13 @@ def run_phase(
         "acknowledged": acked,
         "recorded": stored,
         "lost": max(0, acked - stored),
+        "answers_per_commit": per_commit,
         "cpu_us_per_answer_web": round(web_cpu / acked * 1e6, 1) if acked and pids else None,
         "cpu_us_per_answer_total": round(busy / acked * 1e6, 1) if acked else None,
         "cpu_us_per_answer_loadgen": round(loadgen_cpu / acked * 1e6, 1) if acked else None,
+        # The machine minus this process (the load generator): web, pgbouncer,
+        # PostgreSQL, and whatever else shares the machine.
+        "cpu_us_per_answer_server": round((busy - loadgen_cpu) / acked * 1e6, 1) if acked else None,
     }
 
 

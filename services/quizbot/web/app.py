@@ -39,9 +39,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
         # from walking it again and again: they took 80-270 ms each, under load,
         # and were the slowest answers' latency.
         gc.freeze()
-        import os, sys
-        if os.environ.get("QB_SWITCH"):
-            sys.setswitchinterval(float(os.environ["QB_SWITCH"]))
         app.state.runtime = runtime
         async with flushing(meter, current):
             try:
