@@ -17,7 +17,6 @@ the gunicorn workers' own time, and the whole machine's busy time.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import ssl
@@ -28,7 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import uvloop
 
+from quizbot.bench.cpu import delta_s, machine_busy_s, processes_cpu_s
+from quizbot.bench.cpu import process_cpu_s as process_cpu_s  # re-exported: bench.send uses it
 from quizbot.bench.loadgen import LoadResult, Target, closed_loop, open_loop, percentile
 from quizbot.bench.scratch import (
     CHAT_ID,
@@ -44,7 +46,6 @@ from quizbot.settings import Settings, load_settings
 
 SECRET = "bench-secret"
 WARMUP = 400
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -56,19 +57,6 @@ class Phase:
     connections: int
     rate: float | None
     duration_s: float
-
-
-def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-
-
-def machine_busy_s() -> float:
-    """CPU seconds every core of the machine has spent not idle (from /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / CLOCK_TICKS
 
 
 def commit_totals(base_url: str, tries: int = 24) -> dict[int, tuple[int, int]]:
@@ -156,14 +144,18 @@ def run_phase(
         first_update_id=int(time.time() * 1000) % 10**12 * 1000,
     )
     try:
-        asyncio.run(closed_loop(target, connections=20, duration_s=10, max_requests=WARMUP))
+        # uvloop (installed with uvicorn[standard]): the load generator shares the
+        # machine with what it measures, so it should spend as little CPU as it can.
+        uvloop.run(closed_loop(target, connections=20, duration_s=10, max_requests=WARMUP))
         pids = server.worker_pids() if server else []
         commits_before = commit_totals(url)
-        web_before = sum(process_cpu_s(pid) for pid in pids)
+        db_pids = scratch.server_pids()
+        web_before, db_before = processes_cpu_s(pids), processes_cpu_s(db_pids)
         busy_before = machine_busy_s()
         self_before = sum(os.times()[:2])
-        result = asyncio.run(_load(phase, target, max_requests))
-        web_cpu = sum(process_cpu_s(pid) for pid in pids) - web_before
+        result = uvloop.run(_load(phase, target, max_requests))
+        web_cpu = delta_s(web_before, processes_cpu_s(pids))
+        db_cpu = delta_s(db_before, processes_cpu_s(scratch.server_pids()))
         busy = machine_busy_s() - busy_before
         loadgen_cpu = sum(os.times()[:2]) - self_before
         per_commit = answers_per_commit(commits_before, commit_totals(url))
@@ -194,6 +186,8 @@ def run_phase(
         "lost": max(0, acked - stored),
         "answers_per_commit": per_commit,
         "cpu_us_per_answer_web": round(web_cpu / acked * 1e6, 1) if acked and pids else None,
+        # PostgreSQL backends serving the scratch database, and its pgbouncer.
+        "cpu_us_per_answer_db": round(db_cpu / acked * 1e6, 1) if acked and db_pids else None,
         "cpu_us_per_answer_total": round(busy / acked * 1e6, 1) if acked else None,
         "cpu_us_per_answer_loadgen": round(loadgen_cpu / acked * 1e6, 1) if acked else None,
         # The machine minus this process (the load generator): web, pgbouncer,

@@ -14,6 +14,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from quizbot.bench.cpu import database_backends
 from quizbot.bench.sessions import synthetic_quiz
 from quizbot.settings import Settings
 from quizbot.store import migrate
@@ -73,6 +74,13 @@ class Scratch:
             ).start()
         return self
 
+    def server_pids(self) -> list[int]:
+        """The processes that serve the scratch database: its backends and pgbouncer."""
+        pids = database_backends(self.name)
+        if self.bouncer is not None and self.bouncer.process is not None:
+            pids.append(self.bouncer.process.pid)
+        return pids
+
     @property
     def pooled_url(self) -> str:
         """The URL the web tier uses: through pgbouncer when there is one."""
@@ -100,6 +108,10 @@ class Configured:
         self.pooled_url = self.direct_url
         self.work_dir = work_dir
         self.bouncer: PgBouncer | None = None
+
+    def server_pids(self) -> list[int]:
+        """Shared with everything else using the database: not attributable."""
+        return []
 
     def __enter__(self) -> Configured:
         return self

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from quizbot.paths import config_dir
 
+TEMP_PREFIX = "quizbot-pgbouncer-"
 BINARY_CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
 
 
@@ -86,7 +87,7 @@ class PgBouncer:
         if os.geteuid() == 0:
             # pgbouncer drops root for an unprivileged user, who must reach these files;
             # a caller's run_dir may sit under root-only directories (pytest's are 0700).
-            self.run_dir = Path(tempfile.mkdtemp(prefix="quizbot-pgbouncer-"))
+            self.run_dir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         auth = self.run_dir / "userlist.txt"
         auth.write_text(f'"{self.user}" "{self.password}"\n')
@@ -130,15 +131,18 @@ class PgBouncer:
         raise TimeoutError("pgbouncer did not start listening within 10 s")
 
     def stop(self) -> None:
-        """Stop pgbouncer (SIGTERM, then SIGKILL after 5 s)."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        """Stop pgbouncer (SIGTERM, then SIGKILL after 5 s); remove a temporary run dir."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.run_dir.name.startswith(TEMP_PREFIX) and self.run_dir.parent == Path(
+            tempfile.gettempdir()
+        ):
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def _unprivileged_user() -> str:

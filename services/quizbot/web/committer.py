@@ -97,6 +97,8 @@ class Committer(Protocol):
 
     def queued(self) -> int: ...
 
+    def alive(self) -> bool: ...
+
 
 _STOP = object()
 
@@ -154,6 +156,12 @@ class GroupCommitter:
     def queued(self) -> int:
         """Answers waiting for the next flush."""
         return self._queue.qsize()
+
+    def alive(self) -> bool:
+        """Whether the DB thread runs and no flush has hung past the timeout."""
+        started = self._flush_started
+        hung = started is not None and time.monotonic() - started > COMMIT_TIMEOUT_S
+        return self._thread is not None and self._thread.is_alive() and not hung
 
     async def stop(self) -> None:
         """Flush what is queued, then end the thread (called after the last request)."""

@@ -69,8 +69,12 @@ async def health(request: Request) -> Response:
     except Exception as exc:  # any failure to answer is "down"; the reason goes in the body
         database = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     database["ms"] = round((time.perf_counter() - start) * 1000.0, 2)
-    committer = {"ok": True, "mode": rt.committer.stats.mode, "queued": rt.committer.queued()}
-    ok = database["ok"]
+    committer = {
+        "ok": rt.committer.alive(),
+        "mode": rt.committer.stats.mode,
+        "queued": rt.committer.queued(),
+    }
+    ok = database["ok"] and committer["ok"]
     body = {
         "status": "ok" if ok else "down",
         "pid": rt.pid,
