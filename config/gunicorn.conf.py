@@ -57,3 +57,7 @@ accesslog = None
 errorlog = "-"
 loglevel = _settings.log_level.lower()
 proc_name = "quizbot-web"
+# gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl: one path per
+# user, so two gunicorns of one user (the VM's web tier and a load test, or
+# parallel test stacks) would fight over it. supervisorctl is the control here.
+control_socket_disable = True

@@ -1,32 +1,60 @@
-"""CPU time from /proc, for the benchmarks' "CPU per answer" figures (Linux only)."""
+"""CPU time from /proc: per process, per database's backends, and the whole machine.
+
+The benches run their load generator on the machine they measure, so they
+account CPU per party: the processes under test, the PostgreSQL backends that
+serve the bench's own database, and the machine as a whole (which also counts
+the load generator and anything else running).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def process_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process so far; 0 when it is gone."""
+    """User + system CPU seconds of a process so far (0.0 once it is gone)."""
     try:
-        text = Path(f"/proc/{pid}/stat").read_text()
+        stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return 0.0
-    # The command name may contain spaces; the fields after its ")" are fixed.
-    fields = text.rsplit(")", 1)[1].split()
+    # The command name may hold spaces and parentheses: fields follow the last ")".
+    fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def processes_cpu_s(pids: list[int]) -> float:
-    """The sum of :func:`process_cpu_s` over ``pids``."""
-    return sum(process_cpu_s(pid) for pid in pids)
+def processes_cpu_s(pids: Iterable[int]) -> dict[int, float]:
+    """CPU seconds so far of each of ``pids``."""
+    return {pid: process_cpu_s(pid) for pid in pids}
 
 
-def machine_busy_cpu_s() -> float:
-    """Busy (non-idle) CPU seconds of the whole machine so far, all cores added."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return (sum(fields[:8]) - idle) / CLOCK_TICKS
+def database_backends(database: str) -> list[int]:
+    """PostgreSQL backends connected to ``database`` (their title names it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace")
+        except OSError:
+            continue
+        # A backend's process title: "postgres: <user> <database> <client> <state>".
+        words = title.split()
+        if len(words) >= 3 and words[0] == "postgres:" and words[2] == database:
+            found.append(int(entry.name))
+    return found
+
+
+def machine_busy_s() -> float:
+    """CPU seconds every core of the machine has spent not idle (from /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / CLOCK_TICKS
+
+
+def delta_s(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU spent between two readings by the processes in ``after``."""
+    return sum(after[pid] - before.get(pid, 0.0) for pid in after)

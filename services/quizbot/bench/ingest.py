@@ -29,8 +29,6 @@ from typing import Any
 import click
 import uvloop
 
-from quizbot.bench.cpu import delta_s, machine_busy_s, processes_cpu_s
-from quizbot.bench.cpu import process_cpu_s as process_cpu_s  # re-exported: bench.send uses it
 from quizbot.bench.loadgen import LoadResult, Target, closed_loop, open_loop, percentile
 from quizbot.bench.scratch import (
     CHAT_ID,
@@ -42,6 +40,7 @@ from quizbot.bench.scratch import (
     seed,
 )
 from quizbot.bench.webserver import WebServer
+from quizbot.procstat import delta_s, machine_busy_s, processes_cpu_s
 from quizbot.settings import Settings, load_settings
 
 SECRET = "bench-secret"

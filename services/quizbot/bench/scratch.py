@@ -14,8 +14,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from quizbot.bench.cpu import database_backends
 from quizbot.bench.sessions import synthetic_quiz
+from quizbot.procstat import database_backends
 from quizbot.settings import Settings
 from quizbot.store import migrate
 from quizbot.store.database import resolve_urls
@@ -48,9 +48,9 @@ _RECORDED = sa.text(
 class Scratch:
     """A scratch database (and pgbouncer) on the configured or embedded server."""
 
-    def __init__(self, settings: Settings, work_dir: Path) -> None:
+    def __init__(self, settings: Settings, work_dir: Path, purpose: str = "ingest") -> None:
         urls = resolve_urls(settings)
-        self.name = f"quizbot_bench_ingest_{uuid.uuid4().hex[:8]}"
+        self.name = f"quizbot_bench_{purpose}_{uuid.uuid4().hex[:8]}"
         self.admin_url = make_url(urls.direct).set(database="postgres")
         self.direct_url = self.admin_url.set(database=self.name).render_as_string(False)
         self.work_dir = work_dir

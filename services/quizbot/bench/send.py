@@ -33,7 +33,8 @@ from typing import Any
 import click
 import sqlalchemy as sa
 
-from quizbot.bench.ingest import Scratch, process_cpu_s
+from quizbot.bench.scratch import Scratch
+from quizbot.procstat import process_cpu_s
 from quizbot.settings import Settings, load_settings
 from quizbot.store.outbox import Message, enqueue, notify
 from quizbot.store.pgbouncer import free_port
@@ -230,7 +231,7 @@ def run(
     """Both phases, and the figures issue 4 tracks."""
     work_dir = Path(settings.quizbot_var_dir) / "bench" / "send"
     work_dir.mkdir(parents=True, exist_ok=True)
-    with Scratch(settings, work_dir) as scratch:
+    with Scratch(settings, work_dir, purpose="send") as scratch:
         api = FakeApi(work_dir)
         try:
             free = run_phase(

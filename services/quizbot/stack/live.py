@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from quizbot.domain.render import AnswerOutcome, answer_toast
 from quizbot.domain.scoring import PlayerTotals, ScoringRules, points, rank
-from quizbot.procstat import machine_busy_cpu_s, processes_cpu_s
+from quizbot.procstat import delta_s, machine_busy_s, processes_cpu_s
 from quizbot.stack.local import LocalStack
 
 
@@ -124,7 +124,7 @@ def play_live(
     thread = threading.Thread(target=sampler.run, name="live-sampler", daemon=True)
     thread.start()
     web_pids = stack.program_pids().get("quizbot:web", [])
-    web_cpu0, machine_cpu0 = processes_cpu_s(web_pids), machine_busy_cpu_s()
+    web_cpu0, machine_cpu0 = processes_cpu_s(web_pids), machine_busy_s()
     report_file = stack.layout.root / "swarm.json"
     report_file.unlink(missing_ok=True)
     started = stack.ctl("start", "simulator:players")
@@ -139,8 +139,8 @@ def play_live(
         time.sleep(0.25)
     else:
         stack.ctl("stop", "simulator:players")
-    web_cpu = processes_cpu_s(web_pids) - web_cpu0
-    machine_cpu = machine_busy_cpu_s() - machine_cpu0
+    web_cpu = delta_s(web_cpu0, processes_cpu_s(web_pids))
+    machine_cpu = machine_busy_s() - machine_cpu0
     sampler.stop.set()
     thread.join(5)
     if not report_file.exists():

@@ -17,7 +17,6 @@ from sqlalchemy.engine import Connection, Engine
 
 from quizbot.domain.game import GameRules
 from quizbot.domain.quiz import Quiz
-from quizbot.domain.scoring import ScoringRules
 from quizbot.settings import Settings
 from quizbot.store.database import engine_for
 from quizbot.store.quizzes import load_quiz
@@ -46,16 +45,6 @@ class QuizCache:
                 self._quizzes.clear()
             self._quizzes[quiz_id] = quiz
         return quiz
-
-
-def game_rules(settings: Settings) -> GameRules:
-    """The domain's rules with this deployment's timings and scoring."""
-    return GameRules(
-        reveal_pause_s=round(settings.reveal_pause_s),
-        lobby_timeout_s=round(settings.lobby_timeout_s),
-        abandon_after_s=round(settings.abandon_after_s),
-        scoring=ScoringRules(settings.points_correct, settings.speed_bonus),
-    )
 
 
 @dataclass
@@ -108,5 +97,5 @@ def build(settings: Settings, meter: Meter) -> Runtime:
         meter=meter,
         secret=secret,
         bot_username=bot_username,
-        rules=game_rules(settings),
+        rules=settings.game_rules(),
     )
