@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo test check unit integration e2e bench clean venv
+.PHONY: demo run test check unit integration e2e bench clean venv
 
 venv: $(STAMP)
 
@@ -37,3 +37,8 @@ e2e: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .var .mypy_cache .ruff_cache .pytest_cache
+
+# The same stack against the real Telegram (needs TELEGRAM_BOT_TOKEN and BOT_USERNAME;
+# WEBHOOK_PUBLIC_URL for a webhook, otherwise a getUpdates bridge).
+run: $(STAMP)
+	$(BIN)/quizbot run

@@ -6,7 +6,7 @@ import logging
 
 import click
 
-from quizbot.cli import bench, db, demo, quiz, sender, sim, web, webhook, writer
+from quizbot.cli import bench, db, demo, quiz, run, sender, sim, web, webhook, writer
 from quizbot.settings import MissingSetting
 
 
@@ -42,3 +42,4 @@ cli.add_command(sim.sim)
 cli.add_command(webhook.set_webhook)
 cli.add_command(webhook.delete_webhook)
 cli.add_command(demo.demo)
+cli.add_command(run.run)
