@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
 from typing import Any
 
 import aiohttp
 import orjson
 from telegram import Bot
+from telegram.warnings import PTBUserWarning
 
 from quizbot.telegram.errors import backoff
 from quizbot.telegram.request import AiohttpRequest
@@ -29,6 +31,8 @@ class UpdatesBridge:
     """Feed Telegram's updates for ``token`` into ``webhook_url``."""
 
     def __init__(self, token: str, api_url: str, webhook_url: str, secret: str) -> None:
+        # Generic do_api_request calls are deliberate (raw JSON in and out).
+        warnings.filterwarnings("ignore", message=r"Please use 'Bot\.", category=PTBUserWarning)
         self.bot = Bot(
             token,
             base_url=f"{api_url.rstrip('/')}/bot",
