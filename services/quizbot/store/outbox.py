@@ -16,6 +16,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from quizbot.domain.effects import AnyEffect, Chat, Effect, Participants
+
 OUTBOX_CHANNEL = "quizbot_outbox"
 CLOCK_CHANNEL = "quizbot_clock"
 
@@ -100,6 +102,46 @@ def enqueue_to_participants(
         },
     )
     return int(result.rowcount or 0)
+
+
+def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffect]) -> int:
+    """Write a transition's message ``effects`` for ``session_id``; returns the row count.
+
+    An effect for one chat becomes one row; one for ``Participants()`` becomes a
+    row per participant, expanded by a single ``INSERT ... SELECT``. Rows keep
+    effect order: the sender sends one chat's rows in id order, so a question
+    always goes out before the edit that closes it. Effects that are not
+    messages (``Finish``) are the caller's to apply first; passing one is an error.
+    """
+    written = 0
+    pending: list[Message] = []
+    for effect in effects:
+        if not isinstance(effect, Effect):
+            raise TypeError(f"not a message effect: {effect!r}")
+        match effect.audience:
+            case Chat(chat_id=chat_id):
+                pending.append(
+                    Message(
+                        chat_id,
+                        effect.method,
+                        effect.params,
+                        effect.ref,
+                        effect.edit_ref,
+                        session_id,
+                    )
+                )
+            case Participants():
+                written += enqueue(conn, pending)
+                pending = []
+                written += enqueue_to_participants(
+                    conn,
+                    session_id,
+                    effect.method,
+                    effect.params,
+                    ref=effect.ref,
+                    edit_ref=effect.edit_ref,
+                )
+    return written + enqueue(conn, pending)
 
 
 def notify(conn: Connection, channel: str = OUTBOX_CHANNEL, payload: str = "") -> None:

@@ -20,7 +20,7 @@ from quizbot.store import leaderboards, outbox
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
-from quizbot.web.lobby import enqueue_effects, join
+from quizbot.web.lobby import join
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import Command
 
@@ -123,7 +123,7 @@ def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
     lobby = game.new_live(
         session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username
     )
-    enqueue_effects(conn, session_id, lobby.effects)
+    outbox.enqueue_effects(conn, session_id, lobby.effects)
     return None
 
 

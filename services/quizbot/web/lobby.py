@@ -8,12 +8,9 @@ returned here, sent back in the webhook response after that commit.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from sqlalchemy.engine import Connection
 
 from quizbot.domain import game
-from quizbot.domain.effects import AnyEffect, Chat, Effect, Participants
 from quizbot.domain.events import Join, Start
 from quizbot.domain.render import join_toast
 from quizbot.domain.session import Mode
@@ -24,38 +21,6 @@ from quizbot.web.runtime import Runtime
 
 GONE_TOAST = "This quiz is over"
 STARTING_TOAST = "▶️ Starting…"
-
-
-def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffect]) -> int:
-    """Put a transition's messages in the outbox (the caller notifies); returns how many."""
-    count = 0
-    direct: list[outbox.Message] = []
-    for effect in effects:
-        if not isinstance(effect, Effect):
-            raise ValueError(f"the web tier does not apply {effect!r}")
-        if isinstance(effect.audience, Participants):
-            count += outbox.enqueue(conn, direct)
-            direct = []
-            count += outbox.enqueue_to_participants(
-                conn,
-                session_id,
-                effect.method,
-                effect.params,
-                ref=effect.ref,
-                edit_ref=effect.edit_ref,
-            )
-        elif isinstance(effect.audience, Chat):
-            direct.append(
-                outbox.Message(
-                    chat_id=effect.audience.chat_id,
-                    method=effect.method,
-                    params=effect.params,
-                    ref=effect.ref,
-                    edit_ref=effect.edit_ref,
-                    session_id=session_id,
-                )
-            )
-    return count + outbox.enqueue(conn, direct)
 
 
 def join(
@@ -86,7 +51,7 @@ def join(
     upsert_players(conn, [player])
     queued = False
     if add_participant(conn, session_id, player.id, chat_id):
-        queued = enqueue_effects(conn, session_id, transition.effects) > 0
+        queued = outbox.enqueue_effects(conn, session_id, transition.effects) > 0
         if queued:
             outbox.notify(conn)
     return join_toast(state.quiz_title), queued

@@ -26,7 +26,6 @@ from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, St
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
 from quizbot.store import outbox, quizzes, results
-from quizbot.writer.messages import enqueue_effects
 from quizbot.writer.sessions import SessionRow
 
 log = logging.getLogger(__name__)
@@ -225,7 +224,7 @@ def apply(
     kind = _kind(before, transition, event)
     effects: list[AnyEffect] = list(transition.effects)
     finish = next((e for e in effects if isinstance(e, Finish)), None)
-    rows = enqueue_effects(conn, row.id, [e for e in effects if isinstance(e, Effect)])
+    rows = outbox.enqueue_effects(conn, row.id, [e for e in effects if isinstance(e, Effect)])
     finished: results.Finished | None = None
     finish_s: float | None = None
     if finish is not None:
@@ -234,7 +233,7 @@ def apply(
             conn, row.id, finish.reason, now, rules.scoring, top_n=top_n
         )
         if finished is not None and finished.played:
-            rows += enqueue_effects(
+            rows += outbox.enqueue_effects(
                 conn, row.id, leaderboard_effects(transition.state, finished, quiz, top_n)
             )
         finish_s = time.perf_counter() - started
