@@ -3,6 +3,8 @@
 Tasks (named, for logs and ``asyncio`` debugging):
 
 - ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``;
+- ``writer-housekeeping`` prunes expired update ids and old delivered outbox
+  rows every ``HOUSEKEEPING_S``;
 - ``writer-clock-<n>`` run the clock in a thread (the work is database-bound
   and synchronous), then sleep until the next deadline, the wake event or the
   poll interval, whichever comes first. Several workers share the due
@@ -23,8 +25,11 @@ import signal
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.engine import Engine
+
 from quizbot import metrics
 from quizbot.settings import Settings
+from quizbot.store import housekeeping
 from quizbot.store.database import engine_for, libpq_dsn
 from quizbot.store.outbox import CLOCK_CHANNEL
 from quizbot.writer.clock import Clock, is_transient
@@ -38,6 +43,7 @@ DRAIN_S = 20.0
 # Something overdue is locked by another worker or writer: look again soon.
 BUSY_RETRY_S = 0.02
 DB_RETRY_S = 1.0
+HOUSEKEEPING_S = 600.0
 
 
 class Writer:
@@ -66,7 +72,7 @@ class Writer:
             loop.add_signal_handler(sig, self.stop.set)
         statsd = metrics.configure(self.settings, "writer")
         engine, urls = await asyncio.to_thread(
-            engine_for, self.settings, "writer", pool_size=self.workers + 1, max_overflow=0
+            engine_for, self.settings, "writer", pool_size=self.workers + 2, max_overflow=0
         )
         self.clock = Clock(
             engine, self.settings.game_rules(), metrics=statsd, on_applied=self.on_applied
@@ -82,6 +88,7 @@ class Writer:
             asyncio.create_task(self._work(self.clock, wake), name=f"writer-clock-{n}")
             for n in range(1, self.workers + 1)
         ]
+        tasks.append(asyncio.create_task(self._housekeeping(engine), name="writer-housekeeping"))
         stopped = asyncio.create_task(self.stop.wait(), name="writer-stop")
         log.info(
             "writer started: %d clock workers, polling every %d ms",
@@ -107,6 +114,18 @@ class Writer:
         await asyncio.to_thread(engine.dispose)
         log.info("writer stopped%s", " after a task died" if died else "")
         return 1 if died else 0
+
+    async def _housekeeping(self, engine: Engine) -> None:
+        while not self.stop.is_set():
+            try:
+                updates, rows = await asyncio.to_thread(housekeeping.prune, engine)
+                if updates or rows:
+                    log.info("pruned %d update ids and %d outbox rows", updates, rows)
+            except Exception as exc:
+                if not is_transient(exc):
+                    raise
+                log.warning("housekeeping skipped: database unavailable (%s)", exc)
+            await sleep_unless(self.stop, HOUSEKEEPING_S)
 
     async def _work(self, clock: Clock, wake: asyncio.Event) -> None:
         poll_s = self.settings.writer_poll_ms / 1000

@@ -1,0 +1,50 @@
+"""Pruning what only matters for a while: processed update ids and delivered outbox rows.
+
+Telegram keeps an unconfirmed update for at most 24 hours, so an update id
+older than two days can never come back as a retry. A delivered outbox row is
+needed while its message may still be edited (a live session lasts minutes);
+after a week it is only history. Both deletes go in small batches so they never
+hold locks the hot paths wait on.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+UPDATE_IDS_KEPT_S = 2 * 86400
+OUTBOX_KEPT_S = 7 * 86400
+BATCH = 5000
+
+# ctid batches: a bounded delete that walks the processed_at index.
+_PRUNE_UPDATES = sa.text(
+    """
+    DELETE FROM processed_updates WHERE ctid IN (
+        SELECT ctid FROM processed_updates
+        WHERE processed_at < now() - make_interval(secs => :kept) LIMIT :batch)
+    """
+)
+# Only finished rows (sent, dropped, dead); pending and claimed rows are the sender's.
+_PRUNE_OUTBOX = sa.text(
+    """
+    DELETE FROM outbox WHERE id IN (
+        SELECT id FROM outbox
+        WHERE status IN ('sent', 'dropped', 'dead')
+          AND created_at < now() - make_interval(secs => :kept)
+        ORDER BY id LIMIT :batch)
+    """
+)
+
+
+def prune(engine: Engine, max_batches: int = 20) -> tuple[int, int]:
+    """Delete expired update ids and outbox rows; returns (update ids, outbox rows) removed."""
+    removed = [0, 0]
+    jobs = ((_PRUNE_UPDATES, UPDATE_IDS_KEPT_S), (_PRUNE_OUTBOX, OUTBOX_KEPT_S))
+    for index, (statement, kept) in enumerate(jobs):
+        for _ in range(max_batches):
+            with engine.begin() as conn:
+                count = conn.execute(statement, {"kept": kept, "batch": BATCH}).rowcount or 0
+            removed[index] += count
+            if count < BATCH:
+                break
+    return removed[0], removed[1]

@@ -1,0 +1,33 @@
+"""Housekeeping removes only what can no longer matter."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from quizbot.store.housekeeping import prune
+
+
+def test_old_update_ids_and_old_delivered_rows_go_recent_and_unsent_stay(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO processed_updates (update_id, processed_at) VALUES "
+                "(1, now() - interval '3 days'), (2, now() - interval '1 day'), (3, now())"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO outbox (chat_id, method, params, status, created_at) VALUES "
+                "(1, 'sendMessage', '{}', 'sent', now() - interval '8 days'),"
+                "(1, 'sendMessage', '{}', 'dead', now() - interval '8 days'),"
+                "(1, 'sendMessage', '{}', 'pending', now() - interval '8 days'),"
+                "(1, 'sendMessage', '{}', 'sent', now() - interval '2 days')"
+            )
+        )
+    assert prune(engine) == (1, 2)
+    with engine.connect() as conn:
+        ids = sorted(conn.scalars(sa.text("SELECT update_id FROM processed_updates")))
+        statuses = sorted(conn.scalars(sa.text("SELECT status::text FROM outbox")))
+    assert ids == [2, 3]  # a Telegram retry of these is still possible
+    assert statuses == ["pending", "sent"]  # unsent rows are the sender's, recent ones kept
+    assert prune(engine) == (0, 0)
