@@ -89,29 +89,36 @@ class LocalStack:
         return self
 
     def _database(self) -> None:
+        # A database of its own for each run, on the configured server or the
+        # embedded one, so runs never see each other's sessions; dropped at stop.
         if self.settings.database_url:
-            self.direct_url = normalize_url(
-                self.settings.database_direct_url or self.settings.database_url
+            configured = make_url(
+                normalize_url(self.settings.database_direct_url or self.settings.database_url)
             )
-            self.pooled_url = normalize_url(self.settings.database_url)
+            self._admin_url = configured.set(database="postgres").render_as_string(False)
+            user, password = configured.username or "postgres", configured.password
         else:
             data = Path(self.settings.quizbot_var_dir) / "pgdata"
             if not (data / "postmaster.pid").exists():
                 self._started_embedded = data
-            server = embedded_server(data)
-            self._admin_url = server_url(server)
-            self._db_name = f"quizbot_run_{uuid.uuid4().hex[:8]}"
-            ensure_database(self._admin_url, self._db_name)
-            self.direct_url = server_url(server, self._db_name)
-            self.pooled_url = self.direct_url
-            if self.use_pgbouncer and find_binary():
-                self.pgbouncer = PgBouncer(
-                    server_url=self._admin_url,
-                    run_dir=self.layout.root / "pgbouncer",
-                    database=self._db_name,
-                )
-                self.pgbouncer.start()
-                self.pooled_url = self.pgbouncer.url(self._db_name)
+            self._admin_url = server_url(embedded_server(data))
+            user, password = "postgres", None
+        self._db_name = f"quizbot_run_{uuid.uuid4().hex[:8]}"
+        ensure_database(self._admin_url, self._db_name)
+        self.direct_url = (
+            make_url(self._admin_url).set(database=self._db_name).render_as_string(False)
+        )
+        self.pooled_url = self.direct_url
+        if self.use_pgbouncer and find_binary():
+            self.pgbouncer = PgBouncer(
+                server_url=self._admin_url,
+                run_dir=self.layout.root / "pgbouncer",
+                database=self._db_name,
+                user=user,
+                password=password or "quizbot-local",
+            )
+            self.pgbouncer.start()
+            self.pooled_url = self.pgbouncer.url(self._db_name)
         migrate.upgrade(self.direct_url)
         engine = sa.create_engine(self.direct_url, poolclass=sa.NullPool)
         with engine.begin() as conn:
