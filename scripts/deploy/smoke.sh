@@ -75,8 +75,12 @@ direct=$(setting DATABASE_DIRECT_URL)
 [ "$(psql "$direct" -Atc 'SELECT current_setting($$server_version_num$$)::int / 10000')" = 15 ] ||
   fail "PostgreSQL is not 15"
 admin="postgresql://pgbouncer_admin:${QUIZBOT_PGBOUNCER_ADMIN_PASSWORD}@127.0.0.1:6432/pgbouncer"
-psql "$admin" -Atc 'SHOW CONFIG' | grep -q '^pool_mode|transaction|' || fail "pgbouncer is not in transaction mode"
-psql "$admin" -Atc 'SHOW POOLS' | grep -q '^quizbot|quizbot|' || fail "no quizbot pool in pgbouncer"
+# Output captured before grep: grep -q in a pipe may exit before the writer
+# finishes, and pipefail would then count the writer's SIGPIPE as a failure.
+pgb_config=$(psql "$admin" -Atc 'SHOW CONFIG')
+grep -q '^pool_mode|transaction|' <<<"$pgb_config" || fail "pgbouncer is not in transaction mode"
+pgb_pools=$(psql "$admin" -Atc 'SHOW POOLS')
+grep -q '^quizbot|quizbot|' <<<"$pgb_pools" || fail "no quizbot pool in pgbouncer: $pgb_pools"
 ok "PostgreSQL 15 (SCRAM); pgbouncer in transaction mode, userlist from pg_authid (app and admin log in)"
 
 # --- the webhook ------------------------------------------------------------------
@@ -88,12 +92,16 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: applicat
 case "$code" in 401 | 403) ;; *) fail "webhook with a wrong secret answered $code" ;; esac
 ok "/health OK over verified HTTPS through gunicorn; a wrong webhook secret gets $code"
 
-nft list chain inet filter input | grep -q 'policy drop' || fail "the firewall's input policy is not drop"
+input_chain=$(nft list chain inet filter input)
+grep -q 'policy drop' <<<"$input_chain" || fail "the firewall's input policy is not drop: $input_chain"
 ok "firewall loaded (input policy drop)"
 
 # --- statsd into collectd ---------------------------------------------------------
 probe="quizbot.ci.smoke$RANDOM"
-prometheus_has() { curl -fsS http://127.0.0.1:9103/metrics | grep -q "$1"; }
+prometheus_has() {
+  local metrics
+  metrics=$(curl -fsS http://127.0.0.1:9103/metrics) && grep -q "$1" <<<"$metrics"
+}
 echo -n "$probe:1|c" >/dev/udp/127.0.0.1/8125
 # collectd reports every 10 s.
 wait_for 30 prometheus_has "statsd=\"$probe\"" || fail "statsd packet to 127.0.0.1:8125 never reached collectd"

@@ -8,7 +8,6 @@ database holds.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from quizbot.settings import load_settings
 from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
 from quizbot.store.quizzes import import_quiz, load_quiz_file
+from tests.conftest import PgServer
 
 QUIZ = """
 title: E2E mini
@@ -48,15 +48,13 @@ ENV = {"REVEAL_PAUSE_S": "1", "PER_GROUP_PER_MIN": "600", "SEND_RATE_PER_S": "30
 SIM_ARGS = "--group-per-min 600"
 
 
-def _stack(tmp_path: Path, options: LiveOptions, quiz_file: Path) -> LocalStack:
-    settings = load_settings({"QUIZBOT_VAR_DIR": str(Path.cwd() / ".var"), **_db_env()})
+def _stack(tmp_path: Path, options: LiveOptions, quiz_file: Path, server: PgServer) -> LocalStack:
+    # The test server (embedded, or $DATABASE_URL's); the stack makes its own database there.
+    settings = load_settings(
+        {"QUIZBOT_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": server.admin_url}
+    )
     args = f"{options.swarm_args()} --answers {quiz_file}"
     return LocalStack(settings, tmp_path / "run", players_args=args, env=ENV, sim_api_args=SIM_ARGS)
-
-
-def _db_env() -> dict[str, str]:
-    url = os.environ.get("DATABASE_URL")
-    return {"DATABASE_URL": url} if url else {}
 
 
 @pytest.fixture
@@ -68,10 +66,10 @@ def quiz_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def started(
-    tmp_path: Path, quiz_file: Path, request: pytest.FixtureRequest
+    tmp_path: Path, quiz_file: Path, pg_server: PgServer, request: pytest.FixtureRequest
 ) -> Iterator[LocalStack]:
     options: LiveOptions = request.param
-    stack = _stack(tmp_path, options, quiz_file)
+    stack = _stack(tmp_path, options, quiz_file, pg_server)
     stack.start()
     try:
         engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)

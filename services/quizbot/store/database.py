@@ -13,6 +13,7 @@ statements (psycopg2 uses none).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import warnings
@@ -70,6 +71,13 @@ def stop_embedded(data_dir: Path, *, mode: str = "fast") -> bool:
     _quiet_pgserver()
     from pgserver import _commands
 
+    # pgserver caches one handle per data dir and would hand back the stopped
+    # server's; forget it so the next embedded_server() starts it again.
+    from pgserver.postgres_server import PostgresServer
+
+    stale = PostgresServer._instances.pop(data_dir.expanduser().resolve(), None)
+    if stale is not None:
+        atexit.unregister(stale._cleanup)
     user = "pgserver" if os.geteuid() == 0 else None
     _commands.pg_ctl(  # type: ignore[attr-defined]
         ["-w", "-m", mode, "stop"], pgdata=data_dir, user=user, timeout=60
