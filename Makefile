@@ -35,6 +35,11 @@ integration: $(STAMP)
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
 
+# The deployment bundle applied for real: ansible/site.yml on a booted Debian
+# root, twice, then smoke tests (root only; docs/operations.md).
+test-deploy:
+	scripts/test-deploy
+
 clean:
 	rm -rf $(VENV) .var .mypy_cache .ruff_cache .pytest_cache
 

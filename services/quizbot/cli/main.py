@@ -30,6 +30,8 @@ def cli() -> None:
     With DATABASE_URL unset, an embedded PostgreSQL under .var/ is used.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Alembic narrates every migration step; the commands say what happened themselves.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 cli.add_command(db.db)
