@@ -63,7 +63,7 @@ guest_unpack() {
   zstd -dc --quiet "$tarball" | tar -x -C "$root" --numeric-owner --xattrs --xattrs-include='*'
   if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
     cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
-    chroot "$root" update-ca-certificates >/dev/null 2>&1
+    chroot "$root" update-ca-certificates >/dev/null
   fi
 }
 

@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from quizbot.settings import Settings
+from quizbot.settings import Settings, setting_names
 from quizbot.stack.render import RunLayout, render_supervisor, write_env_file
 from quizbot.store import migrate
 from quizbot.store.database import (
@@ -158,10 +158,18 @@ class LocalStack:
             players_args=self.players_args,
         )
         supervisord = Path(sys.executable).parent / "supervisord"
+        # The programs read their settings from the run's env file; a variable
+        # inherited from this process's environment would override it there.
+        inherited = {
+            k: v
+            for k, v in os.environ.items()
+            if k not in setting_names() and k != "QUIZBOT_ENV_FILE"
+        }
         subprocess.run(
             [str(supervisord), "-c", str(self.layout.supervisord_conf)],
             check=True,
             cwd=self.layout.root,
+            env=inherited,
         )
         self._supervisord_pid = self._read_supervisord_pid(timeout=10)
 
