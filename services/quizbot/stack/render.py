@@ -1,8 +1,8 @@
 """Render the ``config/`` files for a run directory.
 
-The VM (Ansible's template module, with ``${`` ``}`` as its variable markers)
-and a local run (this module) fill the same placeholders in the same files, so
-what `make demo` and the e2e tests run is what production runs.
+The VM (Ansible's ``config_template`` filter, the same ``string.Template``
+substitution) and a local run (this module) fill the same placeholders in the
+same files, so what `make demo` and the e2e tests run is what production runs.
 """
 
 from __future__ import annotations
