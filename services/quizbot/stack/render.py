@@ -16,6 +16,9 @@ from pathlib import Path
 from quizbot.paths import config_dir
 
 
+PROGRAMS = ("web", "sender", "writer")
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """Where one local run keeps its rendered config, logs and sockets."""
@@ -81,11 +84,14 @@ def render_supervisor(
         "sim_url": f"http://127.0.0.1:{sim_api_port}" if sim_api_port else "",
         "players_args": players_args,
     }
-    programs = [layout.root / "quizbot.conf"]
-    programs[0].write_text(render_file("supervisor/quizbot.conf", values))
-    if sim_api_port is not None:
-        programs.append(layout.root / "simulator.conf")
-        programs[1].write_text(render_file("supervisor/simulator.conf", values))
+    # One machine runs every program, like a single VM in both `web` and `workers`.
+    values["programs"] = ",".join(PROGRAMS)
+    names = ["quizbot", *PROGRAMS] + (["simulator"] if sim_api_port is not None else [])
+    programs = []
+    for name in names:
+        path = layout.root / f"{name}.conf"
+        path.write_text(render_file(f"supervisor/{name}.conf", values))
+        programs.append(path)
     values["include_files"] = " ".join(str(p) for p in programs)
     layout.supervisord_conf.write_text(render_file("supervisor/supervisord.conf", values))
     return programs
