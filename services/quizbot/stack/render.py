@@ -15,7 +15,6 @@ from pathlib import Path
 
 from quizbot.paths import config_dir
 
-
 PROGRAMS = ("web", "sender", "writer")
 
 
