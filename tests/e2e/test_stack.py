@@ -109,6 +109,23 @@ def test_a_group_quiz_ends_with_the_database_equal_to_ground_truth(started: Loca
     assert report["pg_backends_peak"] <= 20
 
 
+def _wait_for_open_question(stack: LocalStack, timeout: float) -> bool:
+    engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                open_now = conn.scalar(
+                    sa.text("SELECT count(*) FROM sessions WHERE status = 'question'")
+                )
+            if open_now:
+                return True
+            time.sleep(0.1)
+        return False
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.parametrize("started", [PRIVATE], indirect=True)
 def test_a_private_quiz_survives_restarting_the_sender_and_the_writer(
     started: LocalStack,
@@ -116,7 +133,8 @@ def test_a_private_quiz_survives_restarting_the_sender_and_the_writer(
     result: dict[str, Any] = {}
     runner = threading.Thread(target=lambda: result.update(play_live(started, PRIVATE)))
     runner.start()
-    time.sleep(4)  # the lobby is open and players are joining
+    # Restart mid-quiz: a question is open and its broadcast is being sent.
+    assert _wait_for_open_question(started, timeout=120), "the quiz never reached a question"
     for program in ("quizbot:sender", "quizbot:writer"):
         restarted = started.ctl("restart", program)
         assert "started" in restarted.stdout, restarted.stdout

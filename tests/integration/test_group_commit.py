@@ -138,6 +138,8 @@ def test_the_last_participant_answering_wakes_the_writer(
         asyncio.run(
             post_all(server, [press(f"a:{session_id}:0:0", FIRST_PLAYER + i) for i in range(2)])
         )
+        # A notification reaches the socket asynchronously: give one time to arrive.
+        select.select([listener], [], [], 1.0)
         listener.poll()
         assert listener.notifies == []  # two of three answered: nothing to do yet
         asyncio.run(post_all(server, [press(f"a:{session_id}:0:0", FIRST_PLAYER + 2)]))

@@ -99,6 +99,10 @@ player_rows AS (
     SELECT player_id, 1, answered, correct, score,
            CASE WHEN :live AND total > 1 AND rank = 1 AND score > 0 THEN 1 ELSE 0 END
     FROM ranked
+    -- Lock existing rows in id order, like every other players upsert: two
+    -- finishes (or a finish and the web tier's upsert) sharing players then
+    -- cannot take their row locks in opposite orders and deadlock.
+    ORDER BY player_id
     ON CONFLICT (id) DO UPDATE SET
         games_played = p.games_played + 1,
         answers_total = p.answers_total + EXCLUDED.answers_total,
@@ -112,6 +116,7 @@ quiz_board AS (
                                         achieved_at)
     SELECT :quiz_id, player_id, score, total_time_ms, :session_id, :now
     FROM ranked WHERE answered > 0
+    ORDER BY player_id
     ON CONFLICT (quiz_id, player_id) DO UPDATE SET
         best_score = EXCLUDED.best_score, best_time_ms = EXCLUDED.best_time_ms,
         session_id = EXCLUDED.session_id, achieved_at = EXCLUDED.achieved_at
@@ -121,6 +126,7 @@ quiz_board AS (
 chat_board AS (
     INSERT INTO leaderboard_chat AS lc (chat_id, player_id, score_total, games)
     SELECT :chat_id, player_id, score, 1 FROM ranked WHERE :group_mode
+    ORDER BY player_id
     ON CONFLICT (chat_id, player_id) DO UPDATE SET
         score_total = lc.score_total + EXCLUDED.score_total, games = lc.games + 1
 )

@@ -56,10 +56,7 @@ QUIZ = Quiz(
 # ---- checking effects against the Bot API spec ----------------------------
 
 REPO = Path(__file__).parents[3]
-SPEC_PATHS = [
-    REPO / "services" / "quizbot" / "sim" / "spec" / "api.min.json",
-    REPO.parent / "shared" / "telegram-bot-api" / "api.min.json",
-]
+SPEC = REPO / "services" / "quizbot" / "sim" / "spec" / "api.min.json"  # vendored, shipped
 TELEGRAM_HTML_TAGS = {
     "b",
     "strong",
@@ -78,12 +75,9 @@ FILLED_BY_SENDER = {"chat_id", "message_id"}
 
 
 @cache
-def bot_api_spec() -> dict[str, Any] | None:
-    for path in SPEC_PATHS:
-        if path.exists():
-            spec: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-            return spec
-    return None
+def bot_api_spec() -> dict[str, Any]:
+    spec: dict[str, Any] = json.loads(SPEC.read_text(encoding="utf-8"))
+    return spec
 
 
 class TagChecker(HTMLParser):
@@ -124,12 +118,11 @@ def check_effect(effect: AnyEffect) -> None:
     if effect.method.startswith("edit"):
         assert effect.edit_ref is not None and effect.ref is None
     spec = bot_api_spec()
-    if spec is not None:
-        assert effect.method in spec["methods"], f"no Bot API method {effect.method}"
-        fields = {field["name"]: field for field in spec["methods"][effect.method]["fields"]}
-        assert set(params) <= set(fields), f"unknown params {set(params) - set(fields)}"
-        required = {name for name, field in fields.items() if field["required"]}
-        assert required - FILLED_BY_SENDER <= set(params)
+    assert effect.method in spec["methods"], f"no Bot API method {effect.method}"
+    fields = {field["name"]: field for field in spec["methods"][effect.method]["fields"]}
+    assert set(params) <= set(fields), f"unknown params {set(params) - set(fields)}"
+    required = {name for name, field in fields.items() if field["required"]}
+    assert required - FILLED_BY_SENDER <= set(params)
     if effect.method in {"sendMessage", "editMessageText"}:
         text = params["text"]
         if params.get("parse_mode") == "HTML":  # the limit counts the text after parsing
@@ -141,12 +134,10 @@ def check_effect(effect: AnyEffect) -> None:
         assert 1 <= utf16_len(text) <= limits.TEXT_MAX
     markup = params.get("reply_markup")
     if markup is not None:
-        if spec is not None:
-            check_fields(markup, "InlineKeyboardMarkup", spec)
+        check_fields(markup, "InlineKeyboardMarkup", spec)
         for row in markup["inline_keyboard"]:
             for button in row:
-                if spec is not None:
-                    check_fields(button, "InlineKeyboardButton", spec)
+                check_fields(button, "InlineKeyboardButton", spec)
                 assert len(set(button) & {"callback_data", "url"}) == 1
                 if "callback_data" in button:
                     size = len(button["callback_data"].encode("utf-8"))
@@ -155,8 +146,6 @@ def check_effect(effect: AnyEffect) -> None:
 
 def test_effects_are_checked_against_the_bot_api_spec() -> None:
     spec = bot_api_spec()
-    if spec is None:
-        pytest.skip("api.min.json not found; effects are checked without the spec")
     assert {"sendMessage", "editMessageText"} <= set(spec["methods"])
 
 
@@ -200,8 +189,6 @@ def test_the_effect_checker_catches_invalid_calls(effect: Effect) -> None:
     ],
 )
 def test_the_effect_checker_uses_the_spec(effect: Effect) -> None:
-    if bot_api_spec() is None:
-        pytest.skip("api.min.json not found")
     with pytest.raises((AssertionError, KeyError)):
         check_effect(effect)
 
