@@ -17,6 +17,7 @@ from typing import Any
 import click
 import orjson
 
+from quizbot.extras import import_extra
 from quizbot.settings import Settings
 from quizbot.stack.live import LiveOptions, Progress, play_live
 from quizbot.stack.local import LocalStack
@@ -26,6 +27,7 @@ def run_bench(
     settings: Settings, options: LiveOptions, out_dir: Path, env: dict[str, str]
 ) -> dict[str, Any]:
     """Run one live quiz on a fresh stack; write report.json and report.png into ``out_dir``."""
+    import_extra("matplotlib", "bench", "the benchmark's plot")  # fail before the run, not after
     out_dir.mkdir(parents=True, exist_ok=True)
     var = Path(settings.quizbot_var_dir)
     var.mkdir(parents=True, exist_ok=True)
@@ -62,8 +64,7 @@ def run_bench(
 
 def plot(report: dict[str, Any], swarm: dict[str, Any], path: Path) -> None:
     """Ack-latency distribution (left) and when each question reached each player (right)."""
-    import matplotlib
-
+    matplotlib = import_extra("matplotlib", "bench", "the benchmark's plot")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -7,16 +7,17 @@ import logging
 import click
 
 from quizbot.cli import bench, db, demo, quiz, run, sender, sim, web, webhook, writer
+from quizbot.extras import MissingExtra
 from quizbot.settings import MissingSetting
 
 
 class _Group(click.Group):
-    """Turns a missing setting into a one-line error instead of a traceback."""
+    """Turns a missing setting or extra into a one-line error instead of a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
-        except MissingSetting as exc:
+        except (MissingSetting, MissingExtra) as exc:
             raise click.ClickException(str(exc)) from exc
 
 

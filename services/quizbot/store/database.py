@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
+from quizbot.extras import import_extra
 from quizbot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,13 @@ class DatabaseUrls:
     embedded: bool
 
 
-def _quiet_pgserver() -> None:
+def _pgserver() -> Any:
+    # Imported lazily: it reads platform dirs at import, and a production
+    # install (DATABASE_URL set) leaves it out.
     # pgserver asks platformdirs for a runtime dir and warns when XDG_RUNTIME_DIR is unset.
     warnings.filterwarnings("ignore", module="platformdirs")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    return import_extra("pgserver", "embedded", "the embedded PostgreSQL (DATABASE_URL unset)")
 
 
 def embedded_server(data_dir: Path, *, stop_at_exit: bool = False) -> Any:
@@ -57,9 +61,7 @@ def embedded_server(data_dir: Path, *, stop_at_exit: bool = False) -> Any:
     With ``stop_at_exit`` the server stops when the last process that asked for it
     exits; otherwise it keeps running for later commands.
     """
-    _quiet_pgserver()
-    import pgserver  # imported lazily: it reads platform dirs at import
-
+    pgserver = _pgserver()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     return pgserver.get_server(data_dir, cleanup_mode="stop" if stop_at_exit else None)
 
@@ -68,7 +70,7 @@ def stop_embedded(data_dir: Path, *, mode: str = "fast") -> bool:
     """Stop the embedded PostgreSQL in ``data_dir``; False when it was not running."""
     if not (data_dir / "postmaster.pid").exists():
         return False
-    _quiet_pgserver()
+    _pgserver()
     from pgserver import _commands
 
     # pgserver caches one handle per data dir and would hand back the stopped
