@@ -30,7 +30,7 @@ from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
 from quizbot.settings import Settings
-from quizbot.sim.api import RunningSim
+from quizbot.sim.api.app import RunningSim
 from quizbot.store.database import engine_for
 from quizbot.store.outbox import Message, enqueue, notify
 

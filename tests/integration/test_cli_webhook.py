@@ -9,7 +9,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from quizbot.sim.api import start_in_thread
+from quizbot.sim.api.app import start_in_thread
 
 
 def test_set_webhook_sends_url_secret_and_max_connections(tmp_path: Path) -> None:

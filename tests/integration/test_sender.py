@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.store.outbox import Message, enqueue, notify
 from tests.conftest import StatsdListener
 

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
-from quizbot.sim.faults import FaultConfig
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.faults import FaultConfig
 
 from .sender_harness import (
     InProcessSender,

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
-from quizbot.sim.limits import LimitConfig
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.limits import LimitConfig
 
 from .sender_harness import (
     InProcessSender,

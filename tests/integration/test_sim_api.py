@@ -27,7 +27,7 @@ from telegram.error import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.telegram.errors import Block, Migrate, Retry, Success, Wait, decide
 from quizbot.telegram.request import AiohttpRequest
 

@@ -21,10 +21,10 @@ import telegram
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api import RunningSim, SimConfig, start_in_thread
-from quizbot.sim.players import SwarmConfig, SwarmReport, run_swarm
-from quizbot.sim.runner import start_thread
-from quizbot.sim.swarm_answers import load_answer_key
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.runner import start_thread
+from quizbot.sim.swarm.answers import load_answer_key
+from quizbot.sim.swarm.players import SwarmConfig, SwarmReport, run_swarm
 from quizbot.store.quizzes import import_quiz
 from tests.integration.sender_harness import sender_env
 from tests.integration.swarm_standin import ACCEPTED, SESSION, StandInBot

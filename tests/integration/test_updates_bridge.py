@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from quizbot.sim.runner import start_thread
+from quizbot.sim.api.runner import start_thread
 from quizbot.stack.bridge import UpdatesBridge
 
 UPDATE = {

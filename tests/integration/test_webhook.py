@@ -41,7 +41,7 @@ from tests.integration.webtier import (
     web_server,
 )
 
-SPEC = Path(__file__).resolve().parents[2] / "services/quizbot/sim/spec/api.min.json"
+SPEC = Path(__file__).resolve().parents[2] / "services/quizbot/sim/api/spec/api.min.json"
 MAX_BODY = 4096
 TOKEN = "monitoring-token"
 LOCKED_IN = "✅ Answer locked in"

@@ -43,8 +43,8 @@ def api(host: str, port: int, **options: object) -> None:
     with retry_after like Telegram, faults can be scripted, and accepted calls
     are recorded (GET /sim/calls, /sim/updates, /sim/stats).
     """
-    from quizbot.sim.api import run
-    from quizbot.sim.config import SimConfig
+    from quizbot.sim.api.app import run
+    from quizbot.sim.api.config import SimConfig
 
     config = SimConfig.from_cli(**options)  # type: ignore[arg-type]
     run(config, host=host, port=port)

@@ -89,7 +89,7 @@ def players(
     acknowledged.
     """
     from quizbot.settings import load_settings
-    from quizbot.sim.players import Swarm, SwarmConfig
+    from quizbot.sim.swarm.players import Swarm, SwarmConfig
 
     if secret is None:
         secret = load_settings().webhook_secret
@@ -112,7 +112,7 @@ def players(
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    log = logging.getLogger("quizbot.sim.players")
+    log = logging.getLogger("quizbot.sim.swarm.players")
     swarm = Swarm(config, on_event=lambda text: log.info("%s", text))
 
     async def main() -> None:

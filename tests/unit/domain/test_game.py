@@ -56,7 +56,7 @@ QUIZ = Quiz(
 # ---- checking effects against the Bot API spec ----------------------------
 
 REPO = Path(__file__).parents[3]
-SPEC = REPO / "services" / "quizbot" / "sim" / "spec" / "api.min.json"  # vendored, shipped
+SPEC = REPO / "services" / "quizbot" / "sim" / "api" / "spec" / "api.min.json"  # vendored, shipped
 TELEGRAM_HTML_TAGS = {
     "b",
     "strong",

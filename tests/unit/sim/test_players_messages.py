@@ -16,10 +16,10 @@ from quizbot.domain import render
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode, Status
-from quizbot.sim.config import SimConfig
-from quizbot.sim.engine import FakeTelegram
-from quizbot.sim.swarm_answers import AnswerKey, choose, load_answer_key
-from quizbot.sim.swarm_messages import (
+from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.engine import FakeTelegram
+from quizbot.sim.swarm.answers import AnswerKey, choose, load_answer_key
+from quizbot.sim.swarm.messages import (
     is_closed_lobby,
     is_results,
     read_lobby,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from quizbot.sim.swarm_report import (
+from quizbot.sim.swarm.report import (
     AnswerRecord,
     JoinRecord,
     Sent,

@@ -14,9 +14,9 @@ import telegram
 from quizbot.domain import render
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Mode
-from quizbot.sim.config import SimConfig
-from quizbot.sim.engine import FakeTelegram
-from quizbot.sim.swarm_updates import (
+from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.engine import FakeTelegram
+from quizbot.sim.swarm.updates import (
     GROUP_CHAT_ID,
     SimUser,
     UpdateFactory,
@@ -24,7 +24,7 @@ from quizbot.sim.swarm_updates import (
     group_chat,
 )
 
-SPEC = Path(__file__).resolve().parents[3] / "services/quizbot/sim/spec/api.min.json"
+SPEC = Path(__file__).resolve().parents[3] / "services/quizbot/sim/api/spec/api.min.json"
 PRIMITIVES = {
     "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
     "Float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quizbot.sim.config import SimConfig
+from quizbot.sim.api.config import SimConfig
 
 
 def test_from_cli_defaults_are_telegrams_limits() -> None:

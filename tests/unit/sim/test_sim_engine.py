@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 import pytest
 
-from quizbot.sim.config import SimConfig
-from quizbot.sim.engine import FakeTelegram
-from quizbot.sim.faults import FaultConfig
-from quizbot.sim.limits import LimitConfig
+from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.engine import FakeTelegram
+from quizbot.sim.api.faults import FaultConfig
+from quizbot.sim.api.limits import LimitConfig
 
 KEYBOARD = {"inline_keyboard": [[{"text": "A", "callback_data": "a:1:0:0"}]]}
 

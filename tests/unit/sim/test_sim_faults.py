@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizbot.sim.faults import FaultConfig, Faults
+from quizbot.sim.api.faults import FaultConfig, Faults
 
 
 def test_no_faults_by_default() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from quizbot.sim.limits import LimitConfig, RateLimiter, counts
+from quizbot.sim.api.limits import LimitConfig, RateLimiter, counts
 
 
 class FakeClock:

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from quizbot.sim.protocol import ApiError
-from quizbot.sim.schema import load_schema
+from quizbot.sim.api.protocol import ApiError
+from quizbot.sim.api.schema import load_schema
 
 SCHEMA = load_schema()
 

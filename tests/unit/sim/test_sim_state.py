@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from quizbot.sim.state import Journal
+from quizbot.sim.api.state import Journal
 
 
 def test_entries_are_numbered_from_one_and_paginated() -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 import orjson
 
-from quizbot.sim.swarm_report import Sent
+from quizbot.sim.swarm.report import Sent
 from quizbot.telegram.errors import backoff
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

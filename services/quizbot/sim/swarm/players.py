@@ -22,10 +22,10 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from quizbot.sim.swarm_answers import AnswerKey, choose, load_answer_key
-from quizbot.sim.swarm_config import SwarmConfig
-from quizbot.sim.swarm_feed import Delivery, FeedReader
-from quizbot.sim.swarm_messages import (
+from quizbot.sim.swarm.answers import AnswerKey, choose, load_answer_key
+from quizbot.sim.swarm.config import SwarmConfig
+from quizbot.sim.swarm.feed import Delivery, FeedReader
+from quizbot.sim.swarm.messages import (
     Lobby,
     QuestionCard,
     is_closed_lobby,
@@ -33,9 +33,9 @@ from quizbot.sim.swarm_messages import (
     read_lobby,
     read_question,
 )
-from quizbot.sim.swarm_report import AnswerRecord, JoinRecord, Sent, SwarmReport
-from quizbot.sim.swarm_updates import SimUser, UpdateFactory, group_chat
-from quizbot.sim.swarm_webhook import WebhookClient
+from quizbot.sim.swarm.report import AnswerRecord, JoinRecord, Sent, SwarmReport
+from quizbot.sim.swarm.updates import SimUser, UpdateFactory, group_chat
+from quizbot.sim.swarm.webhook import WebhookClient
 
 __all__ = ["Swarm", "SwarmConfig", "SwarmReport", "run_swarm"]
 

@@ -15,11 +15,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from quizbot.sim import limits, methods, protocol
-from quizbot.sim.config import SimConfig
-from quizbot.sim.faults import Faults
-from quizbot.sim.schema import load_schema
-from quizbot.sim.state import SimState
+from quizbot.sim.api import limits, methods, protocol
+from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.faults import Faults
+from quizbot.sim.api.schema import load_schema
+from quizbot.sim.api.state import SimState
 
 
 @dataclass(frozen=True, slots=True)

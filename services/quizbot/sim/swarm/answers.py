@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from quizbot.domain.quiz import Quiz
-from quizbot.sim.swarm_messages import QuestionCard
+from quizbot.sim.swarm.messages import QuestionCard
 from quizbot.store.quizzes import load_quiz_file, sample_files
 
 

@@ -18,7 +18,7 @@ import random
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from quizbot.sim import protocol
+from quizbot.sim.api import protocol
 
 
 @dataclass

@@ -24,8 +24,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from quizbot.sim import content
-from quizbot.sim.protocol import METHOD_NOT_FOUND, ApiError
+from quizbot.sim.api import content
+from quizbot.sim.api.protocol import METHOD_NOT_FOUND, ApiError
 
 Checker = Callable[[Any, str], Any]
 
@@ -139,7 +139,7 @@ class Schema:
 @cache
 def load_schema() -> Schema:
     """The schema of the vendored Bot API spec (loaded once per process)."""
-    text = resources.files("quizbot.sim").joinpath("spec/api.min.json").read_text("utf-8")
+    text = resources.files("quizbot.sim.api").joinpath("spec/api.min.json").read_text("utf-8")
     return Schema(json.loads(text))
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from quizbot.sim import protocol
+from quizbot.sim.api import protocol
 
 ChatId = int | str
 

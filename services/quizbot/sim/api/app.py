@@ -39,12 +39,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from quizbot.sim import protocol
-from quizbot.sim.config import SimConfig
-from quizbot.sim.content import FilePart
-from quizbot.sim.engine import FakeTelegram
-from quizbot.sim.runner import RunningSim, serve, start_thread
-from quizbot.sim.state import call_json, update_json
+from quizbot.sim.api import protocol
+from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.content import FilePart
+from quizbot.sim.api.engine import FakeTelegram
+from quizbot.sim.api.runner import RunningSim, serve, start_thread
+from quizbot.sim.api.state import call_json, update_json
 
 __all__ = ["RunningSim", "SimConfig", "create_app", "run", "start_in_thread"]
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quizbot.sim import protocol
-from quizbot.sim.content import plain_text
-from quizbot.sim.state import SimState
+from quizbot.sim.api import protocol
+from quizbot.sim.api.content import plain_text
+from quizbot.sim.api.state import SimState
 
 Handler = Callable[[SimState, dict[str, Any]], Any]
 

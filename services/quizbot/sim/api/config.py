@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from quizbot.sim.faults import FaultConfig
-from quizbot.sim.limits import LimitConfig
+from quizbot.sim.api.faults import FaultConfig
+from quizbot.sim.api.limits import LimitConfig
 
 
 @dataclass

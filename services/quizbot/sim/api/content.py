@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from quizbot.sim import protocol
+from quizbot.sim.api import protocol
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""The fake Bot API: validation, flood limits, faults, state, and its HTTP app."""

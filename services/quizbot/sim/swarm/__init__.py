@@ -1,0 +1,1 @@
+"""The swarm of simulated quizbot players: they read deliveries, think and answer."""
