@@ -48,12 +48,19 @@ class FakeTelegram:
         self.limits_on = config.limits
         self.limiter = limits.RateLimiter(config.rates, config.clock)
         self.faults = Faults(copy.deepcopy(config.faults))
+        # Bumped by reset(): a call still stalled by a slow fault when the
+        # simulator is reset belongs to the past and must not land in the new
+        # state (a test sharing a server would see another test's message).
+        self.epoch = 0
 
     async def call(self, token: str, method: str, params: dict[str, Any]) -> Answer:
         """Handle one Bot API call as api.telegram.org would."""
         transport = self.faults.transport(method.lower())
         if transport.delay:
+            epoch = self.epoch
             await asyncio.sleep(transport.delay)
+            if epoch != self.epoch:
+                return Answer(0, b"", drop=True)
         if transport.drop and not self.faults.config.drop_after:
             self.state.stats[method, "dropped"] += 1
             return Answer(0, b"", drop=True)
@@ -94,7 +101,13 @@ class FakeTelegram:
         return method.name, result
 
     def reset(self) -> None:
-        """Back to the start-up state: nothing recorded, start-up limits and faults."""
+        """Back to the start-up state: nothing recorded, start-up limits and faults.
+
+        Calls still stalled by a slow fault are dropped when they wake, and
+        long polls of the feed end at once, so nothing from before the reset
+        reaches the state or a reader after it.
+        """
+        self.epoch += 1
         self.state.reset()
         self.limits_on = self.config.limits
         self.limiter = limits.RateLimiter(self.config.rates, self.config.clock)

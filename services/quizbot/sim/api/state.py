@@ -29,6 +29,7 @@ class Journal:
         self.items: list[Any] = []
         self.first = 1  # sequence number of items[0]
         self._event: asyncio.Event | None = None
+        self._generation = 0  # bumped by interrupt()
 
     @property
     def last(self) -> int:
@@ -54,16 +55,28 @@ class Journal:
         return [(self.first + start + i, item) for i, item in enumerate(chunk)]
 
     async def wait(self, seq: int) -> None:
-        """Return once an entry after ``seq`` exists (bound it with asyncio.timeout)."""
-        while not self.items or self.last <= seq:
+        """Return once an entry after ``seq`` exists or :meth:`interrupt` is called.
+
+        Bound it with asyncio.timeout.
+        """
+        generation = self._generation
+        while (not self.items or self.last <= seq) and generation == self._generation:
             if self._event is None:
                 self._event = asyncio.Event()
             await self._event.wait()
 
     def clear(self) -> None:
-        """Forget every entry; numbering continues so readers never go back."""
+        """Forget every entry and end every wait; numbering continues so readers never go back."""
         self.first = self.last + 1
         self.items = []
+        self.interrupt()
+
+    def interrupt(self) -> None:
+        """End every current :meth:`wait` now (they return with nothing new)."""
+        self._generation += 1
+        if self._event is not None:
+            self._event.set()
+            self._event = None
 
 
 @dataclass(slots=True)
