@@ -2,13 +2,18 @@
 
 The same file serves the VM (supervisor), ``make demo``, the benches and the
 tests; only the environment differs (see config/quizbot.env.example). It reads
-the settings and nothing else: it never imports the app, so the master holds no
-engine, socket or thread that a fork could duplicate.
+the settings and sets up logging (``quizbot.logs``), nothing else: it never
+imports the app, so the master holds no engine, socket or thread that a fork
+could duplicate.
 """
 
+from quizbot import logs
 from quizbot.settings import load_settings
 
 _settings = load_settings()
+# The master sets up logging (and the token's redaction) before it forks: the
+# workers inherit it, and gunicorn's and uvicorn's own loggers go through it too.
+logs.setup("web", _settings)
 
 wsgi_app = "quizbot.web.app:app"
 bind = [_settings.web_bind]

@@ -6,9 +6,10 @@ import logging
 
 import click
 
+from quizbot import logs
 from quizbot.cli import bench, db, demo, quiz, run, sender, sim, web, webhook, writer
 from quizbot.extras import MissingExtra
-from quizbot.settings import MissingSetting
+from quizbot.settings import MissingSetting, Settings, load_settings
 
 
 class _Group(click.Group):
@@ -21,6 +22,14 @@ class _Group(click.Group):
             raise click.ClickException(str(exc)) from exc
 
 
+def _settings_for_logs() -> Settings | None:
+    """The settings, for the token to redact; a command reports a bad setting itself."""
+    try:
+        return load_settings()
+    except Exception:  # any setting problem surfaces again where a command reads it
+        return None
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="quizbot")
 def cli() -> None:
@@ -30,7 +39,8 @@ def cli() -> None:
     (QUIZBOT_ENV_FILE, default ./.env); see config/quizbot.env.example.
     With DATABASE_URL unset, an embedded PostgreSQL under .var/ is used.
     """
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # INFO whatever LOG_LEVEL says: the commands narrate their work through logging.
+    logs.setup("cli", _settings_for_logs(), level="INFO")
     # Alembic narrates every migration step; the commands say what happened themselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
 

@@ -68,10 +68,16 @@ class GameRules:
     broadcast_rate_per_s: float = 30.0
 
     def broadcast_s(self, state: SessionState) -> float:
-        """Seconds the sender needs to reach every participant of a PRIVATE session."""
+        """Seconds the sender needs to reach every reachable participant of a PRIVATE session.
+
+        Participants who blocked the bot get no messages, so they take no time.
+        """
         if state.mode is not Mode.PRIVATE or self.broadcast_rate_per_s <= 0:
             return 0.0
-        return state.participant_count / self.broadcast_rate_per_s
+        reached = (
+            state.participant_count if state.reachable_count is None else state.reachable_count
+        )
+        return reached / self.broadcast_rate_per_s
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,6 +55,9 @@ class SessionState:
     participant_count: int
     answered_count: int  # answers to the current question
     last_activity_at: datetime
+    # Participants a PRIVATE broadcast reaches (their chat has not blocked the
+    # bot); None when unknown, taken as every participant.
+    reachable_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

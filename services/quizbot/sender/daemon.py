@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from quizbot import metrics
+from quizbot import logs, metrics
 from quizbot.sender.delivery import Call, Delivery
 from quizbot.sender.events import first_set
 from quizbot.sender.lanes import Lanes
@@ -115,7 +115,10 @@ class Sender:
         self.limiter = RateLimiter(config.limits, time.monotonic)
         self.lanes = Lanes(self.limiter.chat_ready_at, time.monotonic)
         self.results = ResultBuffer(
-            self._write, max_batch=config.batch_size, max_wait_s=config.flush_wait_s
+            self._write,
+            max_batch=config.batch_size,
+            max_wait_s=config.flush_wait_s,
+            scrub=logs.redactor(token),
         )
         self.delivery = Delivery(
             call=call,
@@ -191,10 +194,12 @@ class Sender:
             want = min(c.batch_size, room)
             if want > 0:
                 full = self.lanes.full(CHAT_WINDOW)
-                rows = await self._db(q.claim, self.me, want, c.lease_s, full)
-                self.claimed += len(rows)
-                self.lanes.add(rows)
-                if rows:
+                claim = await self._db(q.claim, self.me, want, c.lease_s, full)
+                self.claimed += len(claim.rows)
+                self.lanes.add(claim.rows)
+                for _, method in claim.dropped_blocked:
+                    self.meters.incr(f"send.{method}.blocked")
+                if claim.rows or claim.dropped_blocked:
                     # A claim takes one row per chat: the next ones may be claimable now.
                     continue
             timeout = c.poll_s if want > 0 else min(c.poll_s, 0.05)

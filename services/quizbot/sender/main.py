@@ -9,13 +9,12 @@ supervisor restarts it).
 from __future__ import annotations
 
 import asyncio
-import logging
 import signal
 import sys
 
 import uvloop
 
-from quizbot import metrics
+from quizbot import logs, metrics
 from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
@@ -55,10 +54,7 @@ def main() -> None:
         settings.require("TELEGRAM_BOT_TOKEN")
     except MissingSetting as exc:
         sys.exit(f"quizbot-sender: {exc}")
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    logs.setup("sender", settings)
     # uvloop: the sender's event loop does all the HTTP; it is noticeably cheaper per call.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         sys.exit(runner.run(run_sender(settings)))

@@ -6,7 +6,8 @@ more CPU than the sends themselves; counters are summed here and timers kept
 through one statsd pipeline, which packs many lines per packet.
 
 Names (under ``<STATSD_PREFIX>.sender``): ``send.<method>.<outcome>``
-(counters; outcome sent, retry, dead, dropped, migrated, 429), ``429.<scope>``
+(counters; outcome sent, retry, dead, dropped, migrated, 429, and blocked: dropped
+unsent at the claim because the chat had blocked the bot), ``429.<scope>``
 (chat or global), ``send_ms`` (Bot API call latency), ``lag_ms`` (enqueue to
 delivery), ``queue.pending`` (rows waiting in the database), ``queue.claimed``
 (rows held in lanes), ``queue.held`` (rows behind a retry).

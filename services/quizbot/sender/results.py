@@ -10,17 +10,23 @@ sender, and a crash in that window means they are sent again (at-least-once).
 Entries keep their order: a chat's migration must be written after the results
 of the messages that went to the old chat, and before those that went to the
 new one.
+
+Every error text is redacted on its way in (``quizbot.logs.redact``): Telegram's
+and the HTTP library's errors can carry the bot token, and ``outbox.error`` is
+read by operators.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from quizbot.logs import redact
 from quizbot.sender.events import first_set
 from quizbot.store import outbox_queries as q
 
@@ -75,8 +81,10 @@ class ResultBuffer:
         max_batch: int = 200,
         max_wait_s: float = 0.1,
         retry_s: float = 1.0,
+        scrub: Callable[[str], str] = redact,
     ) -> None:
         self._writer = writer
+        self._scrub = scrub
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.retry_s = retry_s
@@ -90,7 +98,11 @@ class ResultBuffer:
         return len(self._entries)
 
     def add(self, entry: Entry) -> None:
-        """Buffer one entry; a full buffer wakes the flusher."""
+        """Buffer one entry, its error text redacted; a full buffer wakes the flusher."""
+        if isinstance(entry, q.Outcome) and entry.error:
+            entry = dataclasses.replace(entry, error=self._scrub(entry.error))
+        elif isinstance(entry, Blocked):
+            entry = dataclasses.replace(entry, reason=self._scrub(entry.reason))
         self._entries.append(entry)
         self._first.set()
         if len(self._entries) >= self.max_batch:

@@ -26,6 +26,9 @@ class AnswerIn:
     option: int
     player_id: int
     received_at: float  # epoch seconds at the webhook: the answer time, not the flush time
+    # Pressed in the player's private chat with the bot: proof that they have not
+    # blocked it (Telegram lets no one press a blocked bot's buttons).
+    private_chat: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,18 @@ RECORD_ANSWERS = sa.text(
     """
 )
 _RECORD_ANSWERS_SQL = str(RECORD_ANSWERS.compile(dialect=psycopg2.dialect()))
+
+# The same, for a batch with presses from private chats: their chats' block
+# marks are cleared in the same statement, hence the same transaction (a
+# data-modifying CTE always runs). Only marked rows are written, so a batch of
+# unblocked players pays a primary-key probe each; a group quiz's batches use
+# the statement above and pay nothing.
+_UNBLOCK_CTE = (
+    "WITH unblocked AS ("
+    " UPDATE chats SET blocked_at = NULL, blocked_reason = NULL"
+    " WHERE id = ANY(CAST(%(unblock)s AS bigint[])) AND blocked_at IS NOT NULL) "
+)
+_RECORD_AND_UNBLOCK_SQL = _UNBLOCK_CTE + _RECORD_ANSWERS_SQL.strip()
 
 # OUTCOME_LOOKUP: why the rows the insert did not accept were refused.
 #
@@ -141,11 +156,16 @@ def record_answers(conn: Connection, answers: Sequence[AnswerIn]) -> Recorded:
         "player_ids": _array(a.player_id for a in answers),
         "received_at": _array(a.received_at for a in answers),
     }
+    sql = _RECORD_ANSWERS_SQL
+    unblock = sorted({a.player_id for a in answers if a.private_chat})
+    if unblock:  # a private chat's id is its user's id
+        sql = _RECORD_AND_UNBLOCK_SQL
+        params["unblock"] = _array(unblock)
     # The hot path skips SQLAlchemy's statement machinery: one precompiled
     # string and a raw cursor halve the client CPU of a flush.
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_RECORD_ANSWERS_SQL, params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     finally:
         cursor.close()

@@ -34,36 +34,57 @@ class Message:
     session_id: int | None = None
 
 
-# Insert many rows in one statement; chat_id is also written into params so the
+# A chat that blocked the bot (a 403, or my_chat_member "kicked") gets no rows:
+# Telegram would refuse them, and each refusal costs a global rate slot. The
+# check is a primary-key probe of ``chats`` per row. The mark is cleared when
+# the chat writes to the bot again (``store.updates``); rows queued before the
+# mark was set are dropped by the sender's claim (``outbox_queries.CLAIM``).
+_NOT_BLOCKED = "NOT EXISTS (SELECT 1 FROM chats c WHERE c.id = {chat} AND c.blocked_at IS NOT NULL)"
+
+# Insert many rows in one statement, in the given order (ids follow it: one
+# chat's rows are sent in id order); chat_id is also written into params so the
 # sender sends exactly what is stored.
 _INSERT = sa.text(
-    """
+    f"""
     INSERT INTO outbox (chat_id, method, params, ref, edit_ref, session_id)
     SELECT m.chat_id, m.method,
-           jsonb_set(m.params, '{chat_id}', to_jsonb(m.chat_id)),
+           jsonb_set(m.params, '{{chat_id}}', to_jsonb(m.chat_id)),
            m.ref, m.edit_ref, m.session_id
-    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
-         AS m(chat_id bigint, method text, params jsonb, ref text, edit_ref text, session_id bigint)
-    """
+    FROM ROWS FROM (
+             jsonb_to_recordset(CAST(:rows AS jsonb))
+             AS (chat_id bigint, method text, params jsonb, ref text, edit_ref text,
+                 session_id bigint)
+         ) WITH ORDINALITY AS m(chat_id, method, params, ref, edit_ref, session_id, i)
+    WHERE {_NOT_BLOCKED.format(chat="m.chat_id")}
+    ORDER BY m.i
+    """  # noqa: S608 - a constant condition, no input
 )
 
 # A broadcast to every participant of a session, expanded in the database in
 # participant order, so 10,000 players cost one statement, not 10,000.
 _INSERT_PARTICIPANTS = sa.text(
-    """
+    f"""
     INSERT INTO outbox (chat_id, method, params, ref, edit_ref, session_id)
     SELECT p.chat_id, :method,
-           jsonb_set(CAST(:params AS jsonb), '{chat_id}', to_jsonb(p.chat_id)),
+           jsonb_set(CAST(:params AS jsonb), '{{chat_id}}', to_jsonb(p.chat_id)),
            :ref, :edit_ref, :session_id
     FROM participants p
-    WHERE p.session_id = :session_id
+    WHERE p.session_id = :session_id AND {_NOT_BLOCKED.format(chat="p.chat_id")}
     ORDER BY p.joined_at, p.player_id
-    """
+    """  # noqa: S608 - a constant condition, no input
+)
+
+# The participants a PRIVATE broadcast reaches: the writer paces by this count.
+_REACHABLE = sa.text(
+    f"""
+    SELECT count(*) FROM participants p
+    WHERE p.session_id = :session_id AND {_NOT_BLOCKED.format(chat="p.chat_id")}
+    """  # noqa: S608 - a constant condition, no input
 )
 
 
 def enqueue(conn: Connection, messages: Iterable[Message]) -> int:
-    """Insert ``messages`` (in order) into the outbox; returns how many."""
+    """Insert ``messages`` (in order) into the outbox, except to blocked chats; returns how many."""
     rows = [
         {
             "chat_id": msg.chat_id,
@@ -77,8 +98,8 @@ def enqueue(conn: Connection, messages: Iterable[Message]) -> int:
     ]
     if not rows:
         return 0
-    conn.execute(_INSERT, {"rows": orjson.dumps(rows).decode()})
-    return len(rows)
+    result = conn.execute(_INSERT, {"rows": orjson.dumps(rows).decode()})
+    return int(result.rowcount or 0)
 
 
 def enqueue_to_participants(
@@ -90,7 +111,10 @@ def enqueue_to_participants(
     ref: str | None = None,
     edit_ref: str | None = None,
 ) -> int:
-    """One row per participant of ``session_id``, each to the participant's own chat."""
+    """One row per participant of ``session_id``, each to the participant's own chat.
+
+    Participants whose chat blocked the bot get none.
+    """
     result = conn.execute(
         _INSERT_PARTICIPANTS,
         {
@@ -142,6 +166,11 @@ def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffe
                     edit_ref=effect.edit_ref,
                 )
     return written + enqueue(conn, pending)
+
+
+def reachable_participants(conn: Connection, session_id: int) -> int:
+    """How many participants of ``session_id`` a broadcast reaches (their chat is not blocked)."""
+    return int(conn.scalar(_REACHABLE, {"session_id": session_id}) or 0)
 
 
 def notify(conn: Connection, channel: str = OUTBOX_CHANNEL, payload: str = "") -> None:

@@ -69,8 +69,8 @@ def sender_lock_key(token: str) -> int:
 
 
 # The claim. Safe under concurrency because:
-# - FOR UPDATE OF o SKIP LOCKED in the subquery: a row another transaction holds
-#   is skipped, never waited on, and a claimed row changes status in this same
+# - FOR UPDATE OF o SKIP LOCKED in ``picked``: a row another transaction holds
+#   is skipped, never waited on, and a picked row changes status in this same
 #   statement, so no two claims ever return the same row.
 # - Per-chat order: only a chat's head of line is taken, a pending row none of
 #   whose chat's earlier unsent rows is pending (due or not, locked or not) or
@@ -84,40 +84,55 @@ def sender_lock_key(token: str) -> int:
 #   backlog cannot fill the sender while other chats wait.
 # - Rows inserted by transactions not yet committed are invisible until they
 #   commit; per-chat order is the order of ids among committed rows.
+# - A row whose chat has blocked the bot (``chats.blocked_at``; rows queued
+#   before the block, or by a transaction that raced with it) is not claimed but
+#   dropped here, with the reason Telegram gave for the block: it is never sent
+#   and spends no rate slot. It comes back with status 'dropped' so the sender
+#   can count it, and its chat's next row is head of line at the next claim.
 # The scan follows ix_outbox_pending (oldest due first); the head-of-line check
-# probes ix_outbox_chat_unsent, which holds unsent rows only. The LATERAL lookup
-# resolves edits: the message id recorded for the latest earlier row of the same
-# chat whose ref is this row's edit_ref.
+# probes ix_outbox_chat_unsent, which holds unsent rows only; the block check is
+# a primary-key probe of chats. The LATERAL lookup resolves edits: the message id
+# recorded for the latest earlier row of the same chat whose ref is this row's
+# edit_ref.
 CLAIM = sa.text(
     """
-    WITH claimed AS (
-        UPDATE outbox
-        SET status = 'claimed', leased_by = :me,
-            lease_until = now() + make_interval(secs => :lease_s)
-        WHERE id IN (
-            SELECT o.id FROM outbox o
-            WHERE o.status = 'pending' AND o.available_at <= now()
-              AND o.chat_id <> ALL (CAST(:full AS bigint[]))
-              AND NOT EXISTS (
-                  SELECT 1 FROM outbox e
-                  WHERE e.chat_id = o.chat_id AND e.id < o.id
-                    AND e.status IN ('pending', 'claimed')
-                    AND (e.status = 'pending' OR e.leased_by IS DISTINCT FROM :me)
-              )
-            ORDER BY o.available_at, o.id
-            LIMIT :n
-            FOR UPDATE OF o SKIP LOCKED
-        )
-        RETURNING id, chat_id, method, params, ref, edit_ref, attempts, created_at
+    WITH picked AS (
+        SELECT o.id, ch.blocked_at IS NOT NULL AS blocked, ch.blocked_reason
+        FROM outbox o
+        LEFT JOIN chats ch ON ch.id = o.chat_id
+        WHERE o.status = 'pending' AND o.available_at <= now()
+          AND o.chat_id <> ALL (CAST(:full AS bigint[]))
+          AND NOT EXISTS (
+              SELECT 1 FROM outbox e
+              WHERE e.chat_id = o.chat_id AND e.id < o.id
+                AND e.status IN ('pending', 'claimed')
+                AND (e.status = 'pending' OR e.leased_by IS DISTINCT FROM :me)
+          )
+        ORDER BY o.available_at, o.id
+        LIMIT :n
+        FOR UPDATE OF o SKIP LOCKED
+    ), claimed AS (
+        UPDATE outbox u
+        SET status = CAST(CASE WHEN p.blocked THEN 'dropped' ELSE 'claimed' END
+                          AS outbox_status),
+            leased_by = CASE WHEN p.blocked THEN NULL ELSE :me END,
+            lease_until = CASE WHEN p.blocked THEN NULL
+                               ELSE now() + make_interval(secs => :lease_s) END,
+            error = CASE WHEN p.blocked THEN coalesce(p.blocked_reason, 'blocked')
+                         ELSE u.error END
+        FROM picked p
+        WHERE u.id = p.id
+        RETURNING u.id, u.chat_id, u.method, u.params, u.ref, u.edit_ref, u.attempts,
+                  u.created_at, p.blocked
     )
     SELECT c.id, c.chat_id, c.method, c.params, c.ref, c.edit_ref, c.attempts,
-           extract(epoch FROM c.created_at) AS created_at,
+           extract(epoch FROM c.created_at) AS created_at, c.blocked,
            orig.status::text AS original_status,
            orig.telegram_message_id AS original_message_id
     FROM claimed c
     LEFT JOIN LATERAL (
         SELECT x.status, x.telegram_message_id FROM outbox x
-        WHERE c.edit_ref IS NOT NULL AND x.chat_id = c.chat_id
+        WHERE c.edit_ref IS NOT NULL AND NOT c.blocked AND x.chat_id = c.chat_id
           AND x.ref = c.edit_ref AND x.id < c.id
         ORDER BY x.id DESC
         LIMIT 1
@@ -223,27 +238,41 @@ MIGRATE_CHAT = sa.text(
 PENDING_COUNT = sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
 
 
-def claim(
-    conn: Connection, me: str, n: int, lease_s: float, full: Sequence[int] = ()
-) -> list[ClaimedRow]:
-    """Claim up to ``n`` due head-of-line rows (at most one per chat), skipping ``full`` chats."""
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """What one claim did: the rows to send, and rows dropped because their chat is blocked."""
+
+    rows: list[ClaimedRow]
+    dropped_blocked: list[tuple[int, str]]  # (row id, method)
+
+
+def claim(conn: Connection, me: str, n: int, lease_s: float, full: Sequence[int] = ()) -> Claim:
+    """Claim up to ``n`` due head-of-line rows (at most one per chat), skipping ``full`` chats.
+
+    Head-of-line rows of blocked chats are dropped instead (see :data:`CLAIM`).
+    """
     params = {"me": me, "n": n, "lease_s": lease_s, "full": list(full)}
-    result = conn.execute(CLAIM, params)
-    return [
-        ClaimedRow(
-            id=r.id,
-            chat_id=r.chat_id,
-            method=r.method,
-            params=r.params,
-            ref=r.ref,
-            edit_ref=r.edit_ref,
-            attempts=r.attempts,
-            created_at=float(r.created_at),
-            original_status=r.original_status,
-            original_message_id=r.original_message_id,
+    rows: list[ClaimedRow] = []
+    dropped: list[tuple[int, str]] = []
+    for r in conn.execute(CLAIM, params):
+        if r.blocked:
+            dropped.append((r.id, r.method))
+            continue
+        rows.append(
+            ClaimedRow(
+                id=r.id,
+                chat_id=r.chat_id,
+                method=r.method,
+                params=r.params,
+                ref=r.ref,
+                edit_ref=r.edit_ref,
+                attempts=r.attempts,
+                created_at=float(r.created_at),
+                original_status=r.original_status,
+                original_message_id=r.original_message_id,
+            )
         )
-        for r in result
-    ]
+    return Claim(rows, dropped)
 
 
 def record_outcomes(conn: Connection, me: str, outcomes: Sequence[Outcome]) -> int:

@@ -53,11 +53,25 @@ UPSERT_PLAYERS = sa.text(
     """
 )
 
+# UPSERT_CHAT: a message from a chat proves the bot can write there again (a
+# user cannot write to a bot they blocked, nor a group to a bot it removed), so
+# it clears any block mark; the row is updated anyway, so this costs nothing.
 UPSERT_CHAT = sa.text(
     """
     INSERT INTO chats (id, type, title) VALUES (:id, :type, left(:title, 256))
     ON CONFLICT (id) DO UPDATE SET type = EXCLUDED.type,
-        title = coalesce(EXCLUDED.title, chats.title)
+        title = coalesce(EXCLUDED.title, chats.title),
+        blocked_at = NULL, blocked_reason = NULL
+    """
+)
+
+# UNBLOCK_CHATS: a button pressed in a private chat proves the same. Only rows
+# that are marked are touched (and locked), so for the usual unblocked player
+# this is a primary-key probe that writes nothing.
+UNBLOCK_CHATS = sa.text(
+    """
+    UPDATE chats SET blocked_at = NULL, blocked_reason = NULL
+    WHERE id = ANY(CAST(:ids AS bigint[])) AND blocked_at IS NOT NULL
     """
 )
 
@@ -141,6 +155,14 @@ def upsert_players(conn: Connection, players: Iterable[PlayerInfo]) -> None:
 def upsert_chat(conn: Connection, chat_id: int, chat_type: str, title: str | None) -> None:
     """Create or refresh a chat row."""
     conn.execute(UPSERT_CHAT, {"id": chat_id, "type": chat_type, "title": title})
+
+
+def unblock_chats(conn: Connection, chat_ids: Iterable[int]) -> int:
+    """Clear the block mark of ``chat_ids`` (they wrote to the bot); returns how many had one."""
+    ids = sorted(set(chat_ids))
+    if not ids:
+        return 0
+    return int(conn.execute(UNBLOCK_CHATS, {"ids": ids}).rowcount or 0)
 
 
 def set_blocked(

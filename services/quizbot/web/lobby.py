@@ -16,7 +16,7 @@ from quizbot.domain.render import join_toast
 from quizbot.domain.session import Mode
 from quizbot.store import outbox
 from quizbot.store.sessions_web import add_participant, file_request, lock_session
-from quizbot.store.updates import PlayerInfo, mark_processed, upsert_players
+from quizbot.store.updates import PlayerInfo, mark_processed, unblock_chats, upsert_players
 from quizbot.web.runtime import Runtime
 
 GONE_TOAST = "This quiz is over"
@@ -57,17 +57,28 @@ def join(
     return join_toast(state.quiz_title), queued
 
 
-def press_join(rt: Runtime, update_id: int, session_id: int, player: PlayerInfo) -> str:
-    """The lobby's Join button."""
+def press_join(
+    rt: Runtime, update_id: int, session_id: int, player: PlayerInfo, in_private_chat: bool = False
+) -> str:
+    """The lobby's Join button; pressed in a private chat, it clears that chat's block mark."""
     with rt.engine.begin() as conn:
+        if in_private_chat:
+            unblock_chats(conn, [player.id])
         # A private chat's id is its user's id: that is where a player's questions go.
         toast, _ = join(rt, conn, update_id, session_id, player, private_chat_id=player.id)
         return toast
 
 
-def press_start(rt: Runtime, update_id: int, session_id: int, player: PlayerInfo) -> str:
-    """The lobby's Start button: checked by the rules here, applied by the writer."""
+def press_start(
+    rt: Runtime, update_id: int, session_id: int, player: PlayerInfo, in_private_chat: bool = False
+) -> str:
+    """The lobby's Start button: checked by the rules here, applied by the writer.
+
+    Pressed in a private chat, it clears that chat's block mark.
+    """
     with rt.engine.begin() as conn:
+        if in_private_chat:
+            unblock_chats(conn, [player.id])
         locked = lock_session(conn, session_id)
         if locked is None:
             return GONE_TOAST

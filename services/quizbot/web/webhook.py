@@ -188,22 +188,30 @@ def _player(user: User) -> PlayerInfo:
 
 async def _press(rt: Runtime, press: CallbackPress) -> Reply:
     data = decode_callback(press.data) if press.data else None
+    # A press in the player's private chat clears a block mark on that chat.
+    private = press.chat_type == "private"
     if isinstance(data, AnswerData):
         answer = AnswerIn(
-            press.update_id, data.session_id, data.position, data.option, press.user.id, time.time()
+            press.update_id,
+            data.session_id,
+            data.position,
+            data.option,
+            press.user.id,
+            time.time(),
+            private_chat=private,
         )
         verdict = await rt.committer.submit(Submission(answer, _player(press.user)))
         return callback_answer(press.query_id, TOASTS[verdict])
     if isinstance(data, JoinData):
         rt.meter.incr("updates.join")
         toast = await run_in_threadpool(
-            press_join, rt, press.update_id, data.session_id, _player(press.user)
+            press_join, rt, press.update_id, data.session_id, _player(press.user), private
         )
         return callback_answer(press.query_id, toast)
     if isinstance(data, StartData):
         rt.meter.incr("updates.start")
         toast = await run_in_threadpool(
-            press_start, rt, press.update_id, data.session_id, _player(press.user)
+            press_start, rt, press.update_id, data.session_id, _player(press.user), private
         )
         return callback_answer(press.query_id, toast)
     # Not a button we made: a polite toast, and nothing is written.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 
+from quizbot import logs
 from quizbot.settings import load_settings
 from quizbot.writer.daemon import run
 
@@ -12,10 +12,7 @@ from quizbot.writer.daemon import run
 def main() -> None:
     """Read the settings, run the writer until SIGTERM, exit with its status."""
     settings = load_settings()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(name)s %(levelname)s %(message)s",
-    )
+    logs.setup("writer", settings)
     sys.exit(run(settings))
 
 

@@ -97,8 +97,10 @@ def natural_deadline(row: SessionRow, now: datetime, rules: game.GameRules) -> d
     return max(row.deadline or now, now)
 
 
-def to_state(row: SessionRow, quiz: Quiz, deadline: datetime | None) -> SessionState:
-    """The domain's view of a session row."""
+def to_state(
+    row: SessionRow, quiz: Quiz, deadline: datetime | None, reachable: int | None = None
+) -> SessionState:
+    """The domain's view of a session row; ``reachable`` paces a PRIVATE broadcast."""
     return SessionState(
         session_id=row.id,
         mode=Mode(row.mode),
@@ -112,6 +114,7 @@ def to_state(row: SessionRow, quiz: Quiz, deadline: datetime | None) -> SessionS
         participant_count=row.participant_count,
         answered_count=row.answered_count,
         last_activity_at=row.last_activity_at,
+        reachable_count=reachable,
     )
 
 
@@ -205,7 +208,10 @@ def apply(
     Returns ``None`` when the row calls for nothing (it changed before the claim).
     """
     quiz = quiz_cache.get(conn, row.quiz_id)
-    before = to_state(row, quiz, natural_deadline(row, now, rules))
+    # A PRIVATE broadcast is paced by the players it reaches: blocked chats get
+    # no rows (store.outbox), so they must not stretch the deadlines either.
+    reachable = outbox.reachable_participants(conn, row.id) if row.mode == Mode.PRIVATE else None
+    before = to_state(row, quiz, natural_deadline(row, now, rules), reachable)
     stats = None
     if before.status is Status.QUESTION:
         stats = results.question_stats(conn, row.id, row.position)
