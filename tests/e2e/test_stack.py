@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from quizbot.domain.render import AnswerOutcome, answer_toast
 from quizbot.settings import load_settings
 from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
@@ -88,7 +89,17 @@ def _assert_ground_truth(report: dict[str, Any], players: int) -> None:
     assert report["finished"], report
     assert report["answers_sent"] > 0
     assert report["answers_acknowledged"] == report["answers_sent"]
-    assert report["answers_recorded"] == report["answers_acknowledged"]
+    # A press that reached the web tier after its question closed (a delivery
+    # delayed by a restart, a loaded machine) is acknowledged with the "too
+    # late" toast and not kept; every press is kept or late, and "lost"
+    # below checks that every kept one is in the database.
+    toasts = report["toasts"]
+    kept = toasts.get(answer_toast(AnswerOutcome.ACCEPTED), 0)
+    kept += toasts.get(answer_toast(AnswerOutcome.DUPLICATE), 0)  # a retry of a kept press
+    late = toasts.get(answer_toast(AnswerOutcome.LATE), 0)
+    assert kept + late == report["answers_sent"], toasts
+    assert report["answers_recorded"] == kept
+    assert kept >= report["answers_sent"] // 2, toasts
     assert report["lost"] == 0
     assert report["double_counted"] == 0
     assert report["scores_match"] is True
