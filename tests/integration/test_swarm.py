@@ -195,9 +195,17 @@ def test_the_command_takes_the_secret_from_settings_and_prints_the_ground_truth(
 
 @contextmanager
 def bot_stack(
-    settings: Settings, sim: RunningSim, pooled_url: str, db_url: str, tmp_path: Path
+    settings: Settings,
+    sim: RunningSim,
+    pooled_url: str,
+    db_url: str,
+    tmp_path: Path,
+    **values: object,
 ) -> Iterator[str]:
-    """The bot's three programs on this test's database; yields the webhook URL."""
+    """The bot's three programs on this test's database; yields the webhook URL.
+
+    ``values`` replace settings (after the defaults below).
+    """
     stack = dataclasses.replace(
         settings,
         database_url=pooled_url,
@@ -212,6 +220,7 @@ def bot_stack(
         per_group_per_min=100_000,
         send_rate_per_s=1000.0,
     )
+    stack = dataclasses.replace(stack, **values)  # type: ignore[arg-type]
     env = sender_env(stack)
     daemons = {
         name: subprocess.Popen(
