@@ -9,6 +9,8 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psycopg2
+import psycopg2.extensions
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -16,8 +18,11 @@ from sqlalchemy.engine import Engine
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.sim.api.faults import FaultConfig
+from quizbot.store.database import libpq_dsn
+from quizbot.store.outbox_queries import sender_lock_key
 
 from .sender_harness import (
+    TOKEN,
     InProcessSender,
     calls,
     delivered,
@@ -30,7 +35,7 @@ from .sender_harness import (
     stop_process,
 )
 
-LISTEN_APP = "quizbot-sender-listen"
+LISTEN_APP = "quizbot-sender:%"
 LOCK_APP = "quizbot-sender-lock"
 
 
@@ -124,7 +129,9 @@ async def test_a_second_sender_stands_by_and_takes_over_when_the_first_dies(
     try:
         await wait_for_calls(sim, 20)
         second = start_process(s, tmp_path / "second.log")
-        await asyncio.sleep(1.5)
+        # Only once the standby is up and refused the lock is the takeover a takeover.
+        await eventually(lambda: "standing by" in (tmp_path / "second.log").read_text(), 30)
+        await asyncio.sleep(0.5)
         holders = {r.leased_by.split(":")[1] for r in rows(engine, "status = 'claimed'")}
         assert holders <= {str(first.pid)}, "the standby claimed rows while the first ran"
         first.send_signal(signal.SIGKILL)
@@ -147,7 +154,7 @@ def terminate(engine: Engine, application_name: str) -> int:
             conn.scalar(
                 sa.text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = :name"
+                    "WHERE datname = current_database() AND application_name LIKE :name"
                 ),
                 {"name": application_name},
             )
@@ -161,7 +168,7 @@ def backends(engine: Engine, application_name: str) -> int:
             conn.scalar(
                 sa.text(
                     "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND application_name = :name"
+                    "WHERE datname = current_database() AND application_name LIKE :name"
                 ),
                 {"name": application_name},
             )
@@ -192,16 +199,54 @@ async def test_the_listener_reconnects_when_its_connection_is_killed(
     assert delivered(sim) == {5: [0, 1]}
 
 
-async def test_a_sender_that_loses_its_lock_stops_with_an_error(
-    settings: Settings, engine: Engine, sim: RunningSim
+async def test_a_sender_that_loses_its_lock_stops_sending_at_once_then_takes_it_again(
+    settings: Settings, engine: Engine, sim: RunningSim, db_url: str
 ) -> None:
-    fill(engine, range(1, 11), per_chat=20)
-    s = sender_settings(settings, sim, send_rate_per_s=20.0, sender_lease_s=1.5)
+    total = fill(engine, range(1, 11), per_chat=20)
+    s = sender_settings(settings, sim, send_rate_per_s=20.0, sender_lease_s=30.0)
+    key = sender_lock_key(TOKEN)
+    rival = psycopg2.connect(libpq_dsn(db_url))
+    rival.autocommit = True
     runner = InProcessSender(s)
-    async with runner:
-        await wait_for_calls(sim, 5)
-        assert terminate(engine, LOCK_APP) == 1
-        code = await asyncio.wait_for(runner.task, 10)  # type: ignore[arg-type]
-    assert code == 1
-    counts = statuses(engine)
-    assert counts["claimed"] == 0 and counts["pending"] > 0
+    try:
+        async with runner as sender:
+            await wait_for_calls(sim, 5)
+            # The rival queues for the lock, so it gets it the moment the holder's session ends.
+            waiting = asyncio.create_task(asyncio.to_thread(_lock, rival, key))
+            await eventually(lambda: _waiting_for_lock(engine) == 1)
+            assert terminate(engine, LOCK_APP) == 1
+            killed_at = time.time()
+            await asyncio.wait_for(waiting, 10)
+            await asyncio.sleep(2.0)
+            assert sender.tenure is None and not sender.lock.held
+            late = [c for c in calls(sim, "sendMessage") if c["at"] > killed_at + 0.5]
+            # The rival holds the lock: the old holder sends nothing more.
+            assert late == []
+            await asyncio.to_thread(rival.close)
+            await eventually(lambda: sender.tenures == 2, within=10)
+            counts = await settled(engine, within=60)
+            assert runner.task is not None and not runner.task.done()
+    finally:
+        rival.close()
+    assert counts == {"sent": total}
+    seen = Counter(c["params"]["text"] for c in calls(sim, "sendMessage"))
+    assert len(seen) == total
+    # Everything sent before the loss was recorded (the drain writes it): no repeats.
+    assert sum(n - 1 for n in seen.values()) == 0
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT generation FROM sender_lock")) == 2
+
+
+def _lock(conn: psycopg2.extensions.connection, key: int) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_lock(%s)", (key,))
+
+
+def _waiting_for_lock(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(
+            conn.scalar(
+                sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+            )
+            or 0
+        )

@@ -1,20 +1,17 @@
-"""The sender daemon's lifecycle: lock, named tasks, drain on SIGTERM.
+"""The sender process: the lock, the tenures, and what runs for the whole process.
 
-Tasks (each named, so a traceback says which one died):
+The process stands by until it takes the sender lock, then works one
+:class:`~quizbot.sender.tenure.Tenure` until SIGTERM or until the lock is lost
+(its session killed, the server restarted); after a lost lock it stands by
+again, in the same process. Process-wide tasks: ``listener`` (LISTEN
+quizbot_outbox, wakes the claimer; its session's name tells a standby this
+process is alive, see ``outbox_queries.RECOVER_STALE``), ``status`` (the
+``db_up``/``lock_held``/queue gauges and the ``program_status`` row) and
+``meters`` (sends the summed metrics once a second).
 
-- ``listener``: LISTEN quizbot_outbox, wakes the claimer;
-- ``claimer``: claims due rows into the lanes while they have room, on a
-  notification or every ``poll_s``;
-- ``worker-N``: SENDER_WORKERS of them, each delivering one row at a time;
-- ``results``: writes delivery results, one transaction per batch;
-- ``lease-keeper``: extends this sender's leases, returns expired ones,
-  checks the lock, reports queue depth;
-- ``meters``: sends the summed metrics once a second.
-
-Stopping (SIGTERM, or a task dying): claim nothing more, let in-flight sends
-finish (up to ``drain_s``), write every result, give the unsent claims back
-(pending, lease cleared), release the lock. ``run`` returns 0 after a clean
-stop and 1 when a task died, so supervisor restarts the sender.
+The database being away ends nothing: every call waits it out. ``run``
+returns 0 after SIGTERM and 1 only when a task died of a bug (or Telegram
+rejected the token), so supervisor restarts the sender.
 """
 
 from __future__ import annotations
@@ -25,31 +22,29 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from quizbot import logs, metrics
-from quizbot.sender.delivery import Call, Delivery
-from quizbot.sender.events import first_set
-from quizbot.sender.lanes import Lanes
-from quizbot.sender.listener import Listener
+from quizbot.sender.delivery import Call
 from quizbot.sender.lock import SenderLock
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import Limits, RateLimiter
-from quizbot.sender.results import Entry, ResultBuffer, write
+from quizbot.sender.tenure import Carried, Tenure
 from quizbot.settings import Settings
+from quizbot.store import outage
 from quizbot.store import outbox_queries as q
 from quizbot.store.database import libpq_dsn
+from quizbot.store.events import first_set
+from quizbot.store.listen import Listener
 from quizbot.store.outbox import OUTBOX_CHANNEL
+from quizbot.store.program_status import DbState, StatusReporter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Rows of one chat held in its lane at most: a chat's backlog (one message a
-# second at Telegram's pace) must not fill the sender while other chats wait.
-CHAT_WINDOW = 10
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,8 @@ class SenderConfig:
 
 def sender_name() -> str:
     """This process's ``leased_by``: host, pid and a random tag (unique across restarts)."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    # Short enough that "quizbot-sender:" + it fits an application_name (63 bytes).
+    return f"{socket.gethostname()[:24]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Sender:
@@ -107,138 +103,88 @@ class Sender:
     ) -> None:
         self.config = config
         self.engine = engine
+        self.call = call
         self.me = sender_name()
-        self.lock = SenderLock(libpq_dsn(direct_url), q.sender_lock_key(token))
-        self.direct_dsn = libpq_dsn(direct_url)
+        # Error texts from Telegram or the HTTP library can carry the token.
+        self.scrub = logs.redactor(token)
+        dsn = libpq_dsn(direct_url)
+        self.lock = SenderLock(dsn, q.sender_lock_key(token), self.me)
         self.stop = asyncio.Event()
+        self.wake = asyncio.Event()
         self.meters = meters or Meters(metrics.client())
         self.limiter = RateLimiter(config.limits, time.monotonic)
-        self.lanes = Lanes(self.limiter.chat_ready_at, time.monotonic)
-        self.results = ResultBuffer(
-            self._write,
-            max_batch=config.batch_size,
-            max_wait_s=config.flush_wait_s,
-            scrub=logs.redactor(token),
+        self.listener = Listener(
+            dsn, OUTBOX_CHANNEL, self.wake.set, application_name=q.listener_name(self.me)
         )
-        self.delivery = Delivery(
-            call=call,
-            lanes=self.lanes,
-            limiter=self.limiter,
-            results=self.results,
-            meters=self.meters,
-            max_attempts=config.max_attempts,
-            paid_broadcast=config.paid_broadcast,
-            stop=self.stop,
-        )
-        self._wake = asyncio.Event()
+        self.db_state = DbState()
+        self.tenure: Tenure | None = None
         self._db_lock = asyncio.Lock()
         self.claimed = 0
+        self.tenures = 0
 
     async def run(self) -> int:
-        """Run until :attr:`stop` is set or a task dies; 0 on a clean stop, 1 otherwise."""
-        if not await self.lock.acquire(self.stop):
-            return 0
-        try:
-            orphaned = await self._db(q.recover_orphaned, self.me)
-            log.info("sender %s holds the lock; %d orphaned claims returned", self.me, orphaned)
-            return await self._run_tasks()
-        finally:
-            await self.lock.release()
-
-    async def _run_tasks(self) -> int:
-        c = self.config
-        listener = Listener(self.direct_dsn, OUTBOX_CHANNEL, self._wake.set)
-        workers = [self._task(self.delivery.work(), f"worker-{i}") for i in range(c.workers)]
-        others = [
-            self._task(listener.run(self.stop), "listener"),
-            self._task(self._claim_loop(), "claimer"),
-            self._task(self.results.run(self.stop), "results"),
-            self._task(self._lease_loop(), "lease-keeper"),
-            self._task(self._meter_loop(), "meters"),
+        """Run until :attr:`stop` is set or a task dies of a bug; 0 on a clean stop, 1 otherwise."""
+        status = StatusReporter(
+            self.engine,
+            "sender",
+            self.db_state,
+            self.meters.gauge,
+            state=self._state,
+            lock_holder=lambda: self.lock.held,
+        )
+        process_tasks = [
+            asyncio.create_task(self.listener.run(self.stop), name="listener"),
+            asyncio.create_task(status.run(self.stop), name="status"),
+            asyncio.create_task(self._meter_loop(), name="meters"),
         ]
-        stopped = self._task(self.stop.wait(), "stop")
-        done, _ = await asyncio.wait([stopped, *workers, *others], return_when="FIRST_COMPLETED")
-        died = [t for t in done if t is not stopped]
-        for task in died:
-            exc = task.exception() if not task.cancelled() else None
-            log.error("sender task %s ended unexpectedly: %r", task.get_name(), exc)
-        self.stop.set()
-        await self._drain(workers, others)
+        carried: Carried = []
+        died = False
+        try:
+            while not died and not self.stop.is_set():
+                if not await self.lock.acquire(self.stop):
+                    break
+                self.tenures += 1
+                self.tenure = Tenure(self, q.Term(self.me, self.lock.generation, self.lock.key))
+                try:
+                    died, carried = await self.tenure.run(carried)
+                finally:
+                    self.tenure = None
+                    await self.lock.release()
+        finally:
+            self.stop.set()
+            await asyncio.gather(*process_tasks, return_exceptions=True)
+            self.meters.flush()
         return 1 if died else 0
 
-    async def _drain(
-        self, workers: list[asyncio.Task[None]], others: list[asyncio.Task[Any]]
-    ) -> None:
-        self.lanes.close()
-        _, late = await asyncio.wait(workers, timeout=self.config.drain_s)
-        for task in late:
-            task.cancel()
-        await asyncio.gather(*workers, *others, return_exceptions=True)
-        written = await self.results.drain()
-        unsent = len(self.lanes.take_all())
-        released = await self._db(q.release_mine, self.me)
-        self.meters.flush()
-        log.info(
-            "sender stopped: results %s, %d queued rows (%d claims) given back",
-            "written" if written else "NOT all written",
-            unsent,
-            released,
-        )
-
-    async def _claim_loop(self) -> None:
-        c = self.config
-        room_for = 4 * c.batch_size
-        while not self.stop.is_set():
-            self._wake.clear()
-            room = room_for - self.lanes.depth - self.lanes.in_flight
-            want = min(c.batch_size, room)
-            if want > 0:
-                full = self.lanes.full(CHAT_WINDOW)
-                claim = await self._db(q.claim, self.me, want, c.lease_s, full)
-                self.claimed += len(claim.rows)
-                self.lanes.add(claim.rows)
-                for _, method in claim.dropped_blocked:
-                    self.meters.incr(f"send.{method}.blocked")
-                if claim.rows or claim.dropped_blocked:
-                    # A claim takes one row per chat: the next ones may be claimable now.
-                    continue
-            timeout = c.poll_s if want > 0 else min(c.poll_s, 0.05)
-            await first_set(self._wake, self.stop, within=timeout)
-
-    async def _lease_loop(self) -> None:
-        c = self.config
-        every = max(0.2, c.lease_s / 3)
-        while True:
-            await self.lock.check()
-            await asyncio.to_thread(self._tx, q.extend_leases, self.me, c.lease_s)
-            recovered = await asyncio.to_thread(self._tx, q.recover_expired)
-            if recovered:
-                log.warning("%d expired claims returned to pending", recovered)
-            pending = await asyncio.to_thread(self._tx, q.pending_count)
-            self.meters.gauge("queue.pending", pending)
-            self.meters.gauge("queue.claimed", self.lanes.depth + self.lanes.in_flight)
-            self.meters.gauge("queue.held", self.lanes.held_rows())
-            self.limiter.forget_idle()
-            if await first_set(self.stop, within=every):
-                return
+    def _state(self) -> str:
+        if not self.db_state.up:
+            return "waiting for database"
+        if self.tenure is None:
+            return "standby"
+        return "sending" if self.tenure.results.writable() else "paused (results unwritten)"
 
     async def _meter_loop(self) -> None:
         while not await first_set(self.stop, within=self.config.metrics_s):
             self.meters.flush()
 
-    async def _write(self, entries: list[Entry]) -> None:
-        await self._db(write, self.me, entries)
+    async def retry(self, call: Callable[[], Awaitable[T]], stop: asyncio.Event, what: str) -> T:
+        """``call()`` until it succeeds, waiting out database outages (see ``store.outage``)."""
+        return await outage.retry(call, stop, what=f"sender {what}", on_state=self.db_state.set)
 
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        # Claims and result writes take turns: each claim sees every result
-        # written before it (a retry's new due time, a block's dropped rows),
-        # and the sender keeps one pooled connection busy, not several.
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in one transaction, taking turns with claims and writes.
+
+        Claims and result writes take turns: each claim sees every result
+        written before it (a retry's new due time, a block's dropped rows), and
+        the sender keeps one pooled connection busy, not several.
+        """
         async with self._db_lock:
             return await asyncio.to_thread(self._tx, fn, *args)
+
+    async def query(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(conn, *args)`` in a transaction of its own (lease upkeep, queue depth)."""
+        return await asyncio.to_thread(self._tx, fn, *args)
 
     def _tx(self, fn: Callable[..., T], *args: Any) -> T:
         with self.engine.begin() as conn:
             return fn(conn, *args)
-
-    def _task(self, coro: Any, name: str) -> asyncio.Task[Any]:
-        return asyncio.create_task(coro, name=name)

@@ -39,6 +39,8 @@ _NOT_PAID = frozenset({"sendchataction"})
 # A ref whose message will never exist (it was dropped or dead-lettered).
 FAILED = 0
 REFS_KEPT = 100_000
+# How often a worker looks again whether results are written again.
+GATE_POLL_S = 0.05
 
 
 class SenderHalted(RuntimeError):
@@ -85,8 +87,18 @@ class Delivery:
         self.refs: OrderedDict[tuple[int, str], int] = OrderedDict()
 
     async def work(self) -> None:
-        """One worker: deliver rows until the lanes close."""
-        while (item := await self.lanes.next()) is not None:
+        """One worker: deliver rows until the lanes close.
+
+        No new row is taken while results cannot be recorded (see
+        ``ResultBuffer.writable``): a send that is never recorded is sent again.
+        """
+        while True:
+            while not self.results.writable() and not self.lanes.closed:
+                if await self._stopped_within(GATE_POLL_S):
+                    break
+            item = await self.lanes.next()
+            if item is None:
+                return
             lane, row = item
             try:
                 await self.deliver(lane, row)

@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
-from quizbot.sender.events import first_set
+from quizbot.store.events import first_set
 from quizbot.store.outbox_queries import ClaimedRow
 
 
@@ -151,6 +151,11 @@ class Lanes:
             lane.rows.clear()
         self.depth = 0
         return rows
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
 
     def close(self) -> None:
         """Hand out no more work: every waiting :meth:`next` returns None."""

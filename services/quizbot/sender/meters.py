@@ -9,8 +9,10 @@ Names (under ``<STATSD_PREFIX>.sender``): ``send.<method>.<outcome>``
 (counters; outcome sent, retry, dead, dropped, migrated, 429, and blocked: dropped
 unsent at the claim because the chat had blocked the bot), ``429.<scope>``
 (chat or global), ``send_ms`` (Bot API call latency), ``lag_ms`` (enqueue to
-delivery), ``queue.pending`` (rows waiting in the database), ``queue.claimed``
-(rows held in lanes), ``queue.held`` (rows behind a retry).
+delivery), ``queue.pending`` (rows waiting in the database),
+``queue.oldest_pending_s`` (age of the oldest of them), ``queue.claimed``
+(rows held in lanes), ``queue.held`` (rows behind a retry), ``db_up`` and
+``lock_held`` (1/0, from ``store.program_status``).
 """
 
 from __future__ import annotations

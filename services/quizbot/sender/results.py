@@ -7,6 +7,11 @@ failed write puts the batch back at the front, so nothing is lost while the
 database is away; until the write succeeds the rows stay claimed by this
 sender, and a crash in that window means they are sent again (at-least-once).
 
+While results cannot be written the sender must not go on sending (each send
+it cannot record is a duplicate later): :meth:`ResultBuffer.writable` is False
+after a failed write, or when the oldest buffered entry has waited
+``hold_s``, and the workers take no new row until it is True again.
+
 Entries keep their order: a chat's migration must be written after the results
 of the messages that went to the old chat, and before those that went to the
 new one.
@@ -21,14 +26,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
 from quizbot.logs import redact
-from quizbot.sender.events import first_set
 from quizbot.store import outbox_queries as q
+from quizbot.store.events import first_set
+from quizbot.store.outage import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +59,7 @@ class Migrated:
 Entry = q.Outcome | Blocked | Migrated
 
 
-def write(conn: Connection, me: str, entries: Sequence[Entry]) -> None:
+def write(conn: Connection, term: q.Term, entries: Sequence[Entry]) -> None:
     """Apply ``entries`` in order inside the caller's transaction.
 
     Consecutive outcomes go in one statement; chat events run where they fall.
@@ -62,13 +69,13 @@ def write(conn: Connection, me: str, entries: Sequence[Entry]) -> None:
         if isinstance(entry, q.Outcome):
             outcomes.append(entry)
             continue
-        q.record_outcomes(conn, me, outcomes)
+        q.record_outcomes(conn, term, outcomes)
         outcomes = []
         if isinstance(entry, Blocked):
             q.block_chat(conn, entry.chat_id, entry.reason)
         else:
             q.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
-    q.record_outcomes(conn, me, outcomes)
+    q.record_outcomes(conn, term, outcomes)
 
 
 class ResultBuffer:
@@ -81,6 +88,7 @@ class ResultBuffer:
         max_batch: int = 200,
         max_wait_s: float = 0.1,
         retry_s: float = 1.0,
+        hold_s: float = 1.0,
         scrub: Callable[[str], str] = redact,
     ) -> None:
         self._writer = writer
@@ -88,7 +96,11 @@ class ResultBuffer:
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self.retry_s = retry_s
+        self.hold_s = hold_s
+        self._backoff = Backoff(first_s=min(0.2, retry_s), cap_s=retry_s)
         self._entries: list[Entry] = []
+        self._oldest_at: float | None = None
+        self.failing = False
         self._full = asyncio.Event()
         self._first = asyncio.Event()
         self.flushed = 0
@@ -104,25 +116,46 @@ class ResultBuffer:
         elif isinstance(entry, Blocked):
             entry = dataclasses.replace(entry, reason=self._scrub(entry.reason))
         self._entries.append(entry)
+        if self._oldest_at is None:
+            self._oldest_at = time.monotonic()
         self._first.set()
         if len(self._entries) >= self.max_batch:
             self._full.set()
 
+    def writable(self) -> bool:
+        """Whether results are being recorded: no failed write, nothing waiting ``hold_s``."""
+        if self.failing:
+            return False
+        return self._oldest_at is None or time.monotonic() - self._oldest_at < self.hold_s
+
+    def take(self) -> list[Entry]:
+        """Everything still buffered, removed (a term ends without writing it)."""
+        batch, self._entries, self._oldest_at = self._entries, [], None
+        return batch
+
     async def flush(self) -> bool:
         """Write everything buffered now in one transaction; False (and kept) on failure."""
-        batch, self._entries = self._entries, []
+        oldest_at = self._oldest_at
+        batch = self.take()
         self._full.clear()
         self._first.clear()
         if not batch:
             return True
         try:
             await self._writer(batch)
-        except Exception:
+        except Exception as exc:
             self._entries = batch + self._entries
+            self._oldest_at = oldest_at
             self._first.set()
             self.failures += 1
-            log.exception("writing %d results failed; they stay buffered", len(batch))
+            if not self.failing:
+                log.warning("writing %d results failed (%s); they stay buffered", len(batch), exc)
+            self.failing = True
             return False
+        if self.failing:
+            log.info("results are written again")
+        self.failing = False
+        self._backoff.reset()
         self.flushed += len(batch)
         return True
 
@@ -136,7 +169,7 @@ class ResultBuffer:
             if not self._full.is_set():
                 await first_set(self._full, stop, within=self.max_wait_s)
             if not await self.flush():
-                await first_set(stop, within=self.retry_s)
+                await first_set(stop, within=self._backoff.next())
 
     async def drain(self, attempts: int = 5) -> bool:
         """Flush until empty, retrying a few times; True when everything was written."""

@@ -124,6 +124,8 @@ class Session(Base):
     last_activity_at: Mapped[datetime] = mapped_column(
         sa.DateTime(timezone=True), server_default=NOW
     )
+    # Transitions of this session that raised in a row; it is ended after TRANSITION_MAX_TRIES.
+    transition_failures: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
 
     __table_args__ = (
         # Due deadlines: the writer's clock query scans only live sessions.
@@ -252,6 +254,8 @@ class Outbox(Base):
     available_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     lease_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     leased_by: Mapped[str | None] = mapped_column(sa.String(64))
+    # The sender lock generation the claim was made under (the fence, see sender_lock).
+    lease_gen: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     telegram_message_id: Mapped[int | None] = mapped_column(sa.BigInteger)
@@ -299,3 +303,34 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
 
     __table_args__ = (sa.Index("ix_processed_updates_at", "processed_at"),)
+
+
+class SenderLock(Base):
+    """The generation of the sender lock: bumped by each sender that takes the lock.
+
+    Claims carry the generation they were made under, and a sender claims and
+    extends leases only while its generation is the current one, so a holder
+    that lost the lock cannot touch the outbox after a standby took over.
+    """
+
+    __tablename__ = "sender_lock"
+
+    key: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    generation: Mapped[int] = mapped_column(sa.BigInteger)
+    holder: Mapped[str] = mapped_column(sa.String(64))
+    acquired_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+
+class ProgramStatus(Base):
+    """Each daemon's state, upserted about once a second; ``/monitoring/stats`` lists it."""
+
+    __tablename__ = "program_status"
+
+    program: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    host: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    pid: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    state: Mapped[str] = mapped_column(sa.String(32))
+    db_up: Mapped[bool] = mapped_column(sa.Boolean)
+    lock_holder: Mapped[bool | None] = mapped_column(sa.Boolean)
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)

@@ -80,6 +80,8 @@ def sender_lock_key(token: str) -> int:
 #   and a retried row (pending again, due later) holds back everything after it.
 #   One claim takes at most one row per chat; the sender claims again at once
 #   for the next ones.
+# - The fence: only while :gen is the sender lock's current generation (see
+#   TAKE_GENERATION below), so a sender that lost the lock claims nothing.
 # - ``full`` lists chats whose lane already holds enough rows, so one chat's
 #   backlog cannot fill the sender while other chats wait.
 # - Rows inserted by transactions not yet committed are invisible until they
@@ -101,6 +103,7 @@ CLAIM = sa.text(
         FROM outbox o
         LEFT JOIN chats ch ON ch.id = o.chat_id
         WHERE o.status = 'pending' AND o.available_at <= now()
+          AND EXISTS (SELECT 1 FROM sender_lock l WHERE l.key = :key AND l.generation = :gen)
           AND o.chat_id <> ALL (CAST(:full AS bigint[]))
           AND NOT EXISTS (
               SELECT 1 FROM outbox e
@@ -116,6 +119,7 @@ CLAIM = sa.text(
         SET status = CAST(CASE WHEN p.blocked THEN 'dropped' ELSE 'claimed' END
                           AS outbox_status),
             leased_by = CASE WHEN p.blocked THEN NULL ELSE :me END,
+            lease_gen = CASE WHEN p.blocked THEN NULL ELSE :gen END,
             lease_until = CASE WHEN p.blocked THEN NULL
                                ELSE now() + make_interval(secs => :lease_s) END,
             error = CASE WHEN p.blocked THEN coalesce(p.blocked_reason, 'blocked')
@@ -141,46 +145,65 @@ CLAIM = sa.text(
     """
 )
 
-# Keep this sender's claims alive. Only rows it holds (leased_by = me) are
-# touched; a row finished concurrently is no longer 'claimed' and is skipped.
+# The fence. Each sender that takes the lock bumps its generation
+# (TAKE_GENERATION, on the lock's own session), and every claim records the
+# generation it was made under (lease_gen). Claims and lease extensions apply
+# only while the sender's generation is the current one, so a holder that lost
+# the lock (its lock session was killed, the server restarted) can no longer
+# take rows or keep its leases alive, even before it notices.
+TAKE_GENERATION = """
+    INSERT INTO sender_lock (key, generation, holder) VALUES (%(key)s, 1, %(holder)s)
+    ON CONFLICT (key) DO UPDATE
+    SET generation = sender_lock.generation + 1, holder = EXCLUDED.holder, acquired_at = now()
+    RETURNING generation
+"""
+
+# Keep this term's claims alive (fenced). A row finished concurrently is no
+# longer 'claimed' and is skipped.
 EXTEND_LEASES = sa.text(
     """
     UPDATE outbox SET lease_until = now() + make_interval(secs => :lease_s)
-    WHERE status = 'claimed' AND leased_by = :me
+    WHERE status = 'claimed' AND leased_by = :me AND lease_gen = :gen
+      AND EXISTS (SELECT 1 FROM sender_lock l WHERE l.key = :key AND l.generation = :gen)
     """
 )
 
-# Lease expiry: a sender that died leaves 'claimed' rows behind; once their
-# lease has run out they are pending again. If a live sender finishes such a row
-# concurrently, PostgreSQL re-checks this WHERE on the new row version and
-# skips it, because it is no longer 'claimed'.
-RECOVER_EXPIRED = sa.text(
+# Stale claims, returned to pending by the lock holder (fenced): claims not of
+# its current term whose lease ran out, or whose sender is provably gone. A live
+# sender keeps a LISTEN session named ``quizbot-sender:<leased_by>`` on the
+# server (see listener_name); when no such session exists, the process that
+# made the claims is dead and cannot send them any more, so a standby taking
+# over after a crash need not wait for the lease. A sender that is alive but
+# lost the lock stops sending at once and gives its claims back itself; if it
+# cannot, its leases run out (it no longer extends them).
+# If a live sender finishes such a row concurrently, PostgreSQL re-checks this
+# WHERE on the new row version and skips it, because it is no longer 'claimed'.
+RECOVER_STALE = sa.text(
     """
-    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
-    WHERE status = 'claimed' AND lease_until < now()
+    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL, lease_gen = NULL
+    WHERE status = 'claimed'
+      AND (leased_by IS DISTINCT FROM :me OR lease_gen IS DISTINCT FROM :gen)
+      AND (lease_until < now()
+           OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a
+                          WHERE a.application_name = left('quizbot-sender:' || outbox.leased_by, 63)))
+      AND EXISTS (SELECT 1 FROM sender_lock l WHERE l.key = :key AND l.generation = :gen)
     """
 )
 
-# Take-over: run only while holding the sender lock, which no other live sender
-# of this token can hold, so every claim not made by this process is orphaned.
-RECOVER_ORPHANED = sa.text(
-    """
-    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
-    WHERE status = 'claimed' AND leased_by IS DISTINCT FROM :me
-    """
-)
-
-# Shutdown: whatever this sender still holds was not sent; give it back as is
-# (attempts unchanged). Run after the last results are written.
+# End of a term (shutdown, lost lock) or start of a new one: whatever this
+# process still holds was not sent; give it back as is (attempts unchanged).
+# Run after the last results are written.
 RELEASE_MINE = sa.text(
     """
-    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL
+    UPDATE outbox SET status = 'pending', lease_until = NULL, leased_by = NULL, lease_gen = NULL
     WHERE status = 'claimed' AND leased_by = :me
     """
 )
 
-# A batch of outcomes in one statement. The guard (still 'claimed' by me) makes
-# a late write from a sender that lost its claim a no-op instead of an overwrite.
+# A batch of outcomes in one statement. The guard (still 'claimed' by me, in the
+# term that sent it) makes a late write from a sender that lost its claim a
+# no-op instead of an overwrite. A write of a term that lost the lock still
+# applies to rows nobody took back: those sends did happen.
 RECORD_OUTCOMES = sa.text(
     """
     UPDATE outbox o
@@ -191,11 +214,11 @@ RECORD_OUTCOMES = sa.text(
         sent_at = CASE WHEN v.sent_at IS NULL THEN o.sent_at ELSE to_timestamp(v.sent_at) END,
         telegram_message_id = COALESCE(v.message_id, o.telegram_message_id),
         error = COALESCE(v.error, o.error),
-        lease_until = NULL, leased_by = NULL
+        lease_until = NULL, leased_by = NULL, lease_gen = NULL
     FROM jsonb_to_recordset(CAST(:rows AS jsonb))
          AS v(id bigint, status text, attempted boolean, message_id bigint,
               sent_at double precision, retry_in double precision, error text)
-    WHERE o.id = v.id AND o.status = 'claimed' AND o.leased_by = :me
+    WHERE o.id = v.id AND o.status = 'claimed' AND o.leased_by = :me AND o.lease_gen = :gen
     """
 )
 
@@ -236,6 +259,24 @@ MIGRATE_CHAT = sa.text(
 
 # Queue depth for the metrics: rows waiting, due or not (partial index scan).
 PENDING_COUNT = sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
+# Age of the oldest waiting row, through ix_outbox_pending's partial set.
+OLDEST_PENDING = sa.text(
+    "SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM outbox WHERE status = 'pending'"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One tenure of the sender lock: who claims (``me``) under which generation."""
+
+    me: str
+    gen: int
+    key: int
+
+
+def listener_name(me: str) -> str:
+    """The application_name of a sender's LISTEN session: how RECOVER_STALE sees it alive."""
+    return f"quizbot-sender:{me}"[:63]
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,12 +287,20 @@ class Claim:
     dropped_blocked: list[tuple[int, str]]  # (row id, method)
 
 
-def claim(conn: Connection, me: str, n: int, lease_s: float, full: Sequence[int] = ()) -> Claim:
+def claim(conn: Connection, term: Term, n: int, lease_s: float, full: Sequence[int] = ()) -> Claim:
     """Claim up to ``n`` due head-of-line rows (at most one per chat), skipping ``full`` chats.
 
     Head-of-line rows of blocked chats are dropped instead (see :data:`CLAIM`).
+    Claims nothing unless ``term`` still holds the lock's current generation.
     """
-    params = {"me": me, "n": n, "lease_s": lease_s, "full": list(full)}
+    params = {
+        "me": term.me,
+        "gen": term.gen,
+        "key": term.key,
+        "n": n,
+        "lease_s": lease_s,
+        "full": list(full),
+    }
     rows: list[ClaimedRow] = []
     dropped: list[tuple[int, str]] = []
     for r in conn.execute(CLAIM, params):
@@ -275,7 +324,7 @@ def claim(conn: Connection, me: str, n: int, lease_s: float, full: Sequence[int]
     return Claim(rows, dropped)
 
 
-def record_outcomes(conn: Connection, me: str, outcomes: Sequence[Outcome]) -> int:
+def record_outcomes(conn: Connection, term: Term, outcomes: Sequence[Outcome]) -> int:
     """Write a batch of outcomes in one statement; returns how many rows changed."""
     if not outcomes:
         return 0
@@ -291,7 +340,9 @@ def record_outcomes(conn: Connection, me: str, outcomes: Sequence[Outcome]) -> i
         }
         for o in outcomes
     ]
-    result = conn.execute(RECORD_OUTCOMES, {"me": me, "rows": orjson.dumps(rows).decode()})
+    result = conn.execute(
+        RECORD_OUTCOMES, {"me": term.me, "gen": term.gen, "rows": orjson.dumps(rows).decode()}
+    )
     return int(result.rowcount or 0)
 
 
@@ -316,24 +367,33 @@ def migrate_chat(conn: Connection, old_id: int, new_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-def extend_leases(conn: Connection, me: str, lease_s: float) -> int:
-    """Push the lease of every row this sender holds ``lease_s`` into the future."""
-    return int(conn.execute(EXTEND_LEASES, {"me": me, "lease_s": lease_s}).rowcount or 0)
+def take_generation(cursor: Any, key: int, holder: str) -> int:
+    """On the lock's session, just after taking the lock: the new, current generation."""
+    cursor.execute(TAKE_GENERATION, {"key": key, "holder": holder})
+    return int(cursor.fetchone()[0])
 
 
-def recover_expired(conn: Connection) -> int:
-    """Return rows whose lease ran out to pending; returns how many."""
-    return int(conn.execute(RECOVER_EXPIRED).rowcount or 0)
+def extend_leases(conn: Connection, term: Term, lease_s: float) -> int:
+    """Push the lease of every row ``term`` holds ``lease_s`` into the future (fenced)."""
+    params = {"me": term.me, "gen": term.gen, "key": term.key, "lease_s": lease_s}
+    return int(conn.execute(EXTEND_LEASES, params).rowcount or 0)
 
 
-def recover_orphaned(conn: Connection, me: str) -> int:
-    """Under the sender lock: return every claim not made by ``me`` to pending."""
-    return int(conn.execute(RECOVER_ORPHANED, {"me": me}).rowcount or 0)
+def recover_stale(conn: Connection, term: Term) -> int:
+    """Return other claims whose lease ran out or whose sender is gone; returns how many."""
+    params = {"me": term.me, "gen": term.gen, "key": term.key}
+    return int(conn.execute(RECOVER_STALE, params).rowcount or 0)
 
 
 def release_mine(conn: Connection, me: str) -> int:
-    """Give back every row ``me`` still holds, unsent and with attempts unchanged."""
+    """Give back every row ``me`` (this process, any term) still holds, unsent."""
     return int(conn.execute(RELEASE_MINE, {"me": me}).rowcount or 0)
+
+
+def oldest_pending_s(conn: Connection) -> float | None:
+    """Seconds since the oldest waiting row was enqueued; None when none waits."""
+    value = conn.scalar(OLDEST_PENDING)
+    return float(value) if value is not None else None
 
 
 def pending_count(conn: Connection) -> int:

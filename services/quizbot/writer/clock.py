@@ -13,33 +13,30 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-import psycopg2
 import statsd
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Connection, Engine
 
 from quizbot.domain.game import GameRules
+from quizbot.store import outbox
+from quizbot.store.outage import is_transient
 from quizbot.writer import sessions
 from quizbot.writer.transitions import Applied, QuizCache, apply
 
 log = logging.getLogger(__name__)
 
-# A session whose transition raised is left alone this long, so one broken
-# session cannot stall the clock for every other one.
+# A session whose transition raised is left alone for a while (1 s, doubling up
+# to 30 s), so one broken session cannot stall the clock for every other one;
+# after ``max_tries`` failures in a row it is ended (abandoned, its chat told).
+QUARANTINE_FIRST_S = 1.0
 QUARANTINE_S = 30.0
+ENDED_BY_ERROR_TEXT = (
+    "This game was stopped by an error on our side. Sorry! Send /play or /live to start another."
+)
 
 
 def utcnow() -> datetime:
     """The wall clock, timezone-aware, as the rules require."""
     return datetime.now(UTC)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A database error worth retrying as is: the connection dropped or the server restarted."""
-    return isinstance(exc, DBAPIError) and (
-        exc.connection_invalidated
-        or isinstance(exc.orig, psycopg2.OperationalError | psycopg2.InterfaceError)
-    )
 
 
 class TransitionFailed(RuntimeError):
@@ -65,8 +62,12 @@ class Clock:
         top_n: int = 10,
         metrics: statsd.StatsClient | None = None,
         on_applied: Callable[[Applied, float], None] | None = None,
+        max_tries: int = 5,
+        quarantine_first_s: float = QUARANTINE_FIRST_S,
     ) -> None:
         self.engine = engine
+        self.max_tries = max_tries
+        self.quarantine_first_s = quarantine_first_s
         self.rules = rules
         self.top_n = top_n
         self.metrics = metrics
@@ -101,11 +102,8 @@ class Clock:
             except Exception as exc:
                 if is_transient(exc):
                     raise
-                log.exception("session %s: transition failed; retrying it later", row.id)
-                with self._lock:
-                    self._quarantine[row.id] = time.monotonic() + QUARANTINE_S
-                if self.metrics is not None:
-                    self.metrics.incr("transitions.failed")
+                conn.rollback()
+                self._failed(conn, row.id)
                 raise TransitionFailed(row.id) from exc
             if applied is None:
                 applied = Applied(row.id, "None", "noop", False, None, None, 0)
@@ -136,6 +134,38 @@ class Clock:
             if applied.kind in ("refused", "noop"):
                 skip.append(applied.session_id)
         return done
+
+    def _failed(self, conn: Connection, session_id: int) -> None:
+        """Count a failed transition: quarantine the session, or end it after ``max_tries``."""
+        failures = sessions.record_failure(conn, session_id)
+        if self.metrics is not None:
+            self.metrics.incr("transitions.failed")
+        if failures >= self.max_tries:
+            chat_id = sessions.end_by_error(conn, session_id)
+            if chat_id is not None:
+                text = {"chat_id": chat_id, "text": ENDED_BY_ERROR_TEXT}
+                outbox.enqueue(
+                    conn, [outbox.Message(chat_id, "sendMessage", text, session_id=session_id)]
+                )
+                outbox.notify(conn)
+            conn.commit()
+            log.exception(
+                "session %s: transition failed %d times; game ended", session_id, failures
+            )
+            if self.metrics is not None:
+                self.metrics.incr("transitions.ended_by_error")
+            return
+        conn.commit()
+        pause = min(QUARANTINE_S, self.quarantine_first_s * 2 ** max(0, failures - 1))
+        log.exception(
+            "session %s: transition failed (%d of %d); retrying in %.0f s",
+            session_id,
+            failures,
+            self.max_tries,
+            pause,
+        )
+        with self._lock:
+            self._quarantine[session_id] = time.monotonic() + pause
 
     def seconds_until_next(self, now: datetime | None = None) -> float | None:
         """Seconds until the earliest live deadline (negative if overdue), or None."""

@@ -2,7 +2,9 @@
 
 Tasks (named, for logs and ``asyncio`` debugging):
 
-- ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``;
+- ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``
+  (``store.listen``);
+- ``writer-status`` reports ``db_up`` and the ``program_status`` row;
 - ``writer-housekeeping`` prunes expired update ids and old delivered outbox
   rows every ``HOUSEKEEPING_S``;
 - ``writer-clock-<n>`` run the clock in a thread (the work is database-bound
@@ -11,10 +13,12 @@ Tasks (named, for logs and ``asyncio`` debugging):
   sessions through ``SKIP LOCKED``, so a long finish does not hold up the
   other sessions' deadlines.
 
+A database outage ends nothing: every task waits it out with backoff (0.2 s
+doubling to 2 s, ``store.outage``) and carries on when the database is back.
 SIGTERM (or SIGINT) sets the stop event: each worker finishes the transition it
-is in, and the process exits 0. If any task dies, the others are stopped the
-same way and the process exits 1, so supervisor restarts it; a transition that
-was due is simply done by the next writer, since nothing is lost on a crash.
+is in, and the process exits 0. If any task dies (a bug), the others are stopped
+the same way and the process exits 1, so supervisor restarts it; a transition
+that was due is simply done by the next writer, since nothing is lost on a crash.
 """
 
 from __future__ import annotations
@@ -24,25 +28,29 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
 from quizbot import metrics
 from quizbot.settings import Settings
 from quizbot.store import housekeeping
-from quizbot.store.database import engine_for, libpq_dsn
+from quizbot.store.database import engine_for, libpq_dsn, process_tag
+from quizbot.store.events import first_set
+from quizbot.store.listen import Listener
+from quizbot.store.outage import Stopped, retry
 from quizbot.store.outbox import CLOCK_CHANNEL
-from quizbot.writer.clock import Clock, is_transient
-from quizbot.writer.listener import listen, sleep_unless, wait_either
+from quizbot.store.program_status import DbState, StatusReporter
+from quizbot.writer.clock import Clock
 from quizbot.writer.transitions import Applied
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Below supervisor's stopwaitsecs (30 s), so a drain ends before SIGKILL could.
 DRAIN_S = 20.0
 # Something overdue is locked by another worker or writer: look again soon.
 BUSY_RETRY_S = 0.02
-DB_RETRY_S = 1.0
 HOUSEKEEPING_S = 600.0
 
 
@@ -64,6 +72,7 @@ class Writer:
         self.stop = asyncio.Event()
         self._thread_stop = threading.Event()
         self.clock: Clock | None = None
+        self.db = DbState()
 
     async def serve(self) -> int:
         """Run until stopped; 0 after a clean stop, 1 if a task died."""
@@ -75,14 +84,29 @@ class Writer:
             engine_for, self.settings, "writer", pool_size=self.workers + 2, max_overflow=0
         )
         self.clock = Clock(
-            engine, self.settings.game_rules(), metrics=statsd, on_applied=self.on_applied
+            engine,
+            self.settings.game_rules(),
+            metrics=statsd,
+            on_applied=self.on_applied,
+            max_tries=self.settings.transition_max_tries,
         )
         wake = asyncio.Event()
+        listener = Listener(
+            libpq_dsn(urls.direct),
+            CLOCK_CHANNEL,
+            wake.set,
+            application_name=process_tag("writer-listen"),
+        )
+        status = StatusReporter(
+            engine,
+            "writer",
+            self.db,
+            statsd.gauge,
+            state=lambda: "running" if self.db.up else "waiting for database",
+        )
         tasks = [
-            asyncio.create_task(
-                listen(libpq_dsn(urls.direct), CLOCK_CHANNEL, wake, self.stop),
-                name="writer-listener",
-            )
+            asyncio.create_task(listener.run(self.stop), name="writer-listener"),
+            asyncio.create_task(status.run(self.stop), name="writer-status"),
         ]
         tasks += [
             asyncio.create_task(self._work(self.clock, wake), name=f"writer-clock-{n}")
@@ -115,31 +139,31 @@ class Writer:
         log.info("writer stopped%s", " after a task died" if died else "")
         return 1 if died else 0
 
+    async def _retry(self, fn: Callable[..., T], *args: Any, what: str) -> T:
+        """``fn(*args)`` in a thread, until it succeeds: a database outage is waited out."""
+        return await retry(
+            lambda: asyncio.to_thread(fn, *args), self.stop, what=what, on_state=self.db.set
+        )
+
     async def _housekeeping(self, engine: Engine) -> None:
         while not self.stop.is_set():
             try:
-                updates, rows = await asyncio.to_thread(housekeeping.prune, engine)
-                if updates or rows:
-                    log.info("pruned %d update ids and %d outbox rows", updates, rows)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning("housekeeping skipped: database unavailable (%s)", exc)
-            await sleep_unless(self.stop, HOUSEKEEPING_S)
+                updates, rows = await self._retry(housekeeping.prune, engine, what="housekeeping")
+            except Stopped:
+                return
+            if updates or rows:
+                log.info("pruned %d update ids and %d outbox rows", updates, rows)
+            await first_set(self.stop, within=HOUSEKEEPING_S)
 
     async def _work(self, clock: Clock, wake: asyncio.Event) -> None:
         poll_s = self.settings.writer_poll_ms / 1000
         while not self.stop.is_set():
             wake.clear()
             try:
-                await asyncio.to_thread(clock.run_due, None, self._thread_stop)
-                until = await asyncio.to_thread(clock.seconds_until_next)
-            except Exception as exc:
-                if not is_transient(exc):
-                    raise
-                log.warning("database unavailable (%s); retrying in %.0f s", exc, DB_RETRY_S)
-                await sleep_unless(self.stop, DB_RETRY_S)
-                continue
+                await self._retry(clock.run_due, None, self._thread_stop, what="clock")
+                until = await self._retry(clock.seconds_until_next, what="clock")
+            except Stopped:
+                return
             if until is None:
                 timeout = poll_s
             elif until <= 0:
@@ -147,7 +171,7 @@ class Writer:
             else:
                 # Sleep exactly until the next deadline, so it is applied on time.
                 timeout = min(until, poll_s)
-            await wait_either(wake, self.stop, timeout)
+            await first_set(wake, self.stop, within=timeout)
 
 
 def run(settings: Settings, *, workers: int = 2) -> int:

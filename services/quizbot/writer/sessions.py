@@ -73,6 +73,27 @@ NEXT_DEADLINE = sa.text(
 )
 
 
+# A transition that raised: count it (reset by the next transition that commits).
+RECORD_FAILURE = sa.text(
+    """
+    UPDATE sessions SET transition_failures = transition_failures + 1
+    WHERE id = :id AND status IN ('lobby', 'question', 'reveal')
+    RETURNING transition_failures
+    """
+)
+
+# Too many failures in a row: end the session, so its chat can start another game.
+END_BY_ERROR = sa.text(
+    """
+    UPDATE sessions
+    SET status = 'abandoned', finish_reason = 'error', finished_at = now(), deadline = NULL,
+        pending_command = NULL, pending_by = NULL
+    WHERE id = :id AND status IN ('lobby', 'question', 'reveal')
+    RETURNING chat_id
+    """
+)
+
+
 @dataclass(frozen=True)
 class SessionRow:
     """A claimed session row, as the transition needs it."""
@@ -119,3 +140,14 @@ def next_deadline(conn: Connection, skip: list[int] | None = None) -> datetime |
     """The earliest deadline of any live session, except ``skip``."""
     value: datetime | None = conn.scalar(NEXT_DEADLINE, {"skip": skip or []})
     return value
+
+
+def record_failure(conn: Connection, session_id: int) -> int:
+    """Count a failed transition of a live session; returns the failures in a row (0 if ended)."""
+    return int(conn.scalar(RECORD_FAILURE, {"id": session_id}) or 0)
+
+
+def end_by_error(conn: Connection, session_id: int) -> int | None:
+    """Abandon a live session whose transitions keep failing; returns its chat id."""
+    chat_id: int | None = conn.scalar(END_BY_ERROR, {"id": session_id})
+    return chat_id

@@ -39,7 +39,7 @@ _PERSIST = sa.text(
         participant_count = :participant_count, answered_count = :answered_count,
         last_activity_at = :last_activity_at, opened_at = :opened_at,
         time_limit_ms = :time_limit_ms, started_at = :started_at,
-        pending_command = :pending_command, pending_by = :pending_by
+        pending_command = :pending_command, pending_by = :pending_by, transition_failures = 0
     WHERE id = :id
     """
 )

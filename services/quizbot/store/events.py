@@ -1,6 +1,6 @@
 """Waiting for the first of several asyncio events, with a time limit.
 
-The sender's loops all sleep the same way: until there is work (a
+The daemons' loops all sleep the same way: until there is work (a
 notification, a full buffer), until shutdown, or until a poll interval has
 passed, whichever comes first.
 """
