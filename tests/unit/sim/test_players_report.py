@@ -31,7 +31,7 @@ def answer(
         sent.toast = toast
     else:
         sent.status = 503
-        sent.error = "HTTP 503"
+        sent.error = "Wrong response from the webhook: 503 Service Unavailable"
     return AnswerRecord(player, 7, position, 1, True, 999.0 + position, sent)
 
 

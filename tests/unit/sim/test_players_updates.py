@@ -16,7 +16,7 @@ from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Mode
 from quizbot.sim.api.config import SimConfig
 from quizbot.sim.api.engine import FakeTelegram
-from quizbot.sim.swarm.updates import (
+from quizbot.sim.api.updates import (
     GROUP_CHAT_ID,
     SimUser,
     UpdateFactory,

@@ -19,6 +19,7 @@ Control endpoints (JSON):
   ``{"chat_rate": 0.5}``); buckets refill.
 - ``POST /sim/reset``: back to the start-up state (nothing recorded, start-up
   limits and fault script).
+- ``/sim/users``, ``/sim/chats``: scripted users (:mod:`quizbot.sim.api.control`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from starlette.types import Receive, Scope, Send
 from quizbot.sim.api import protocol
 from quizbot.sim.api.config import SimConfig
 from quizbot.sim.api.content import FilePart
+from quizbot.sim.api.control import Control
 from quizbot.sim.api.engine import FakeTelegram
 from quizbot.sim.api.runner import RunningSim, serve, start_thread
 from quizbot.sim.api.state import call_json, update_json
@@ -75,6 +77,7 @@ def create_app(config: SimConfig | None = None) -> SimApp:
             Route("/sim/faults", handlers.faults, methods=["GET", "POST"]),
             Route("/sim/limits", handlers.limits, methods=["GET", "POST"]),
             Route("/sim/reset", handlers.reset, methods=["POST"]),
+            *Control(telegram.state).routes(),
         ]
     )
     app.telegram = telegram
@@ -119,7 +122,17 @@ class _Handlers:
             body = protocol.error_body(400, "Bad Request: can't parse request body")
             return Response(body, 400, media_type="application/json")
         path = request.path_params
-        answer = await self.tg.call(path["token"], path["method"], params)
+        if path["method"].lower() != "getupdates":
+            answer = await self.tg.call(path["token"], path["method"], params)
+        else:
+            # A long poll ends when its caller hangs up, so a bot that stops
+            # polling does not hold the poll (and a 409) for its whole timeout.
+            gone = asyncio.Event()
+            watcher = asyncio.create_task(_hang_up(request, gone))
+            try:
+                answer = await self.tg.call(path["token"], path["method"], params, gone)
+            finally:
+                watcher.cancel()
         if answer.drop:
             return _Dropped()
         return Response(answer.body, answer.status, media_type="application/json")
@@ -180,6 +193,13 @@ class _Handlers:
     async def reset(self, request: Request) -> Response:
         self.tg.reset()
         return _json({"ok": True})
+
+
+async def _hang_up(request: Request, gone: asyncio.Event) -> None:
+    # Once the body is read, the next ASGI message is the client's disconnect.
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
 
 
 async def _params(request: Request) -> dict[str, Any]:

@@ -10,6 +10,7 @@ then the effect. A refused call changes nothing and takes no flood token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import dataclasses
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from typing import Any
 
 from quizbot.sim.api import limits, methods, protocol
 from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.delivery import Delivery
 from quizbot.sim.api.faults import Faults
 from quizbot.sim.api.schema import load_schema
 from quizbot.sim.api.state import SimState
@@ -52,9 +54,20 @@ class FakeTelegram:
         # simulator is reset belongs to the past and must not land in the new
         # state (a test sharing a server would see another test's message).
         self.epoch = 0
+        self.delivery = Delivery(self.state, self.call)
+        self._polling = False  # a getUpdates long poll is open
 
-    async def call(self, token: str, method: str, params: dict[str, Any]) -> Answer:
-        """Handle one Bot API call as api.telegram.org would."""
+    async def call(
+        self,
+        token: str,
+        method: str,
+        params: dict[str, Any],
+        gone: asyncio.Event | None = None,
+    ) -> Answer:
+        """Handle one Bot API call as api.telegram.org would.
+
+        ``gone`` is set when the caller hangs up: it ends a getUpdates long poll.
+        """
         transport = self.faults.transport(method.lower())
         if transport.delay:
             epoch = self.epoch
@@ -69,7 +82,10 @@ class FakeTelegram:
             self.state.stats[method, str(error.code)] += 1
             return Answer(error.code, error.body())
         try:
-            name, result = self.apply(token, method, params)
+            if method.lower() == "getupdates":
+                name, result = await self._get_updates(token, params, gone)
+            else:
+                name, result = self.apply(token, method, params)
         except protocol.ApiError as exc:
             self.state.stats[method, str(exc.code)] += 1
             return Answer(exc.code, exc.body())
@@ -90,6 +106,8 @@ class FakeTelegram:
             refusal = self.faults.chat(chat_id)
             if refusal is not None:
                 raise refusal
+            if self.state.people.blocked(chat_id):
+                raise protocol.ApiError(403, protocol.BLOCKED)
         if self.limits_on and limits.counts(method.name):
             paid = bool(p.get("allow_paid_broadcast", False))
             wait = self.limiter.acquire(token, chat_id, paid)
@@ -98,7 +116,46 @@ class FakeTelegram:
         handler = methods.HANDLERS.get(method.name) or methods.generic(method.returns)
         result = handler(self.state, p)
         self.state.record(method.name, chat_id, p, result)
+        if method.name in ("setWebhook", "deleteWebhook"):
+            self.delivery.sync(token)
         return method.name, result
+
+    async def _get_updates(
+        self, token: str, params: dict[str, Any], gone: asyncio.Event | None
+    ) -> tuple[str, Any]:
+        """getUpdates, long-polling up to ``timeout`` s; a second poller meanwhile gets 409."""
+        if self._polling:
+            raise protocol.ApiError(409, protocol.POLL_CONFLICT)
+        self._polling = True
+        try:
+            name, result = self.apply(token, "getUpdates", params)
+            # Later looks confirm nothing again: the offset was applied once.
+            p = _without_offset(self.schema.validate(self.schema.method(name), params))
+            timeout = p.get("timeout", 0)
+            epoch = self.epoch
+            deadline = self.config.clock() + min(max(0, timeout), 50)
+            while not result and self.epoch == epoch and not (gone and gone.is_set()):
+                left = deadline - self.config.clock()
+                if left <= 0:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(left):
+                        await self._woken(gone)
+                result = methods.get_updates(self.state, p)
+            return name, result
+        finally:
+            self._polling = False
+
+    async def _woken(self, gone: asyncio.Event | None) -> None:
+        inbox = asyncio.ensure_future(self.state.inbox.wait())
+        waits: set[asyncio.Future[Any]] = {inbox}
+        if gone is not None:
+            waits.add(asyncio.ensure_future(gone.wait()))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
 
     def reset(self) -> None:
         """Back to the start-up state: nothing recorded, start-up limits and faults.
@@ -108,6 +165,7 @@ class FakeTelegram:
         reaches the state or a reader after it.
         """
         self.epoch += 1
+        self.delivery.stop()
         self.state.reset()
         self.limits_on = self.config.limits
         self.limiter = limits.RateLimiter(self.config.rates, self.config.clock)
@@ -136,3 +194,7 @@ class FakeTelegram:
             "chats": len(self.state.chats),
             "limits": self.limits_on,
         }
+
+
+def _without_offset(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "offset"}

@@ -7,10 +7,12 @@ spec'd return type: a stored Message, a MessageId, or ``true``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from quizbot.sim.api import protocol
+from quizbot.sim.api import polls, protocol
 from quizbot.sim.api.content import plain_text
 from quizbot.sim.api.state import SimState
 
@@ -62,6 +64,13 @@ def send_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
             poll[key] = p[key]
     message = state.post(p["chat_id"], _with_markup({"poll": poll}, p))
     state.polls[poll["id"]] = (message["chat"]["id"], message["message_id"])
+    due = polls.closes_at(poll, state.wall_clock())
+    if due is not None and not poll["is_closed"]:
+        state.poll_deadlines[poll["id"]] = due
+        # Closing on time needs no vote to notice it: a timer on the server's loop.
+        with contextlib.suppress(RuntimeError):
+            delay = max(0.0, due - state.wall_clock())
+            asyncio.get_running_loop().call_later(delay, polls.close_if_due, state, poll["id"])
     return message
 
 
@@ -122,6 +131,7 @@ def stop_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
     if "reply_markup" in p:
         changes["reply_markup"] = _inline_markup(p)
     state.replace(old["chat"]["id"], old["message_id"], changes)
+    state.inbox.add({"poll": closed})
     return closed
 
 
@@ -129,6 +139,14 @@ def delete_message(state: SimState, p: dict[str, Any]) -> bool:
     """deleteMessage: remove a stored message."""
     old = _target(state, p, protocol.DELETE_NOT_FOUND)
     state.delete(old["chat"]["id"], old["message_id"])
+    return True
+
+
+def answer_callback_query(state: SimState, p: dict[str, Any]) -> bool:
+    """answerCallbackQuery: the toast or alert reaches the user who pressed."""
+    state.people.answer(
+        p["callback_query_id"], p.get("text", ""), p.get("show_alert", False), p.get("url")
+    )
     return True
 
 
@@ -144,34 +162,51 @@ def set_webhook(state: SimState, p: dict[str, Any]) -> bool:
         raise protocol.bad_request("bad webhook: max_connections must be between 1 and 100")
     state.webhook = {k: v for k, v in p.items() if k != "certificate"}
     state.webhook["max_connections"] = connections
+    state.inbox.allow(p.get("allowed_updates"))
+    if p.get("drop_pending_updates"):
+        state.inbox.clear()
     return True
 
 
 def delete_webhook(state: SimState, p: dict[str, Any]) -> bool:
-    """deleteWebhook: forget the webhook."""
+    """deleteWebhook: forget the webhook (and, if asked, the pending updates)."""
     state.webhook = {"url": ""}
+    if p.get("drop_pending_updates"):
+        state.inbox.clear()
     return True
 
 
 def get_webhook_info(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
-    """getWebhookInfo: the remembered webhook, with nothing pending."""
+    """getWebhookInfo: the webhook, the updates waiting for it and its last error."""
     info: dict[str, Any] = {
         "url": state.webhook.get("url", ""),
         "has_custom_certificate": False,
-        "pending_update_count": 0,
+        "pending_update_count": len(state.inbox),
     }
     if info["url"]:
         for key in ("max_connections", "allowed_updates", "ip_address"):
             if key in state.webhook:
                 info[key] = state.webhook[key]
+    if state.webhook_error is not None:
+        info["last_error_date"], info["last_error_message"] = state.webhook_error
     return info
 
 
 def get_updates(state: SimState, p: dict[str, Any]) -> list[Any]:
-    """getUpdates: nothing to deliver; refused while a webhook is set, like Telegram."""
+    """getUpdates without waiting: confirm below ``offset``, return what is pending.
+
+    Refused while a webhook is set, like Telegram. The engine long-polls
+    (``timeout``) by calling this again when updates arrive.
+    """
     if state.webhook.get("url"):
         raise protocol.ApiError(409, protocol.WEBHOOK_ACTIVE)
-    return []
+    limit = p.get("limit", 100)
+    if not 1 <= limit <= 100:
+        limit = 100
+    if "offset" in p:
+        state.inbox.confirm(p["offset"])
+    state.inbox.allow(p.get("allowed_updates"))
+    return state.inbox.peek(limit)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -182,6 +217,7 @@ HANDLERS: dict[str, Handler] = {
     "editMessageReplyMarkup": edit_message_reply_markup,
     "stopPoll": stop_poll,
     "deleteMessage": delete_message,
+    "answerCallbackQuery": answer_callback_query,
     "getMe": get_me,
     "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,

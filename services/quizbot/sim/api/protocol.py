@@ -35,6 +35,10 @@ KICKED_SUPERGROUP = "Forbidden: bot was kicked from the supergroup chat"
 METHOD_NOT_FOUND = "Not Found: method not found"
 UNAUTHORIZED = "Unauthorized"
 BAD_GATEWAY = "Bad Gateway"
+POLL_CONFLICT = (
+    "Conflict: terminated by other getUpdates request; "
+    "make sure that only one bot instance is running"
+)
 WEBHOOK_ACTIVE = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quizbot.sim.api import protocol
+from quizbot.sim.api.inbox import Inbox
+from quizbot.sim.api.people import People
 
 ChatId = int | str
 
@@ -86,6 +88,8 @@ class Chat:
     info: dict[str, Any]
     messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     next_id: int = 1
+    # Earlier versions of edited messages, oldest first (what users saw before).
+    edits: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 def chat_info(chat_id: int) -> dict[str, Any]:
@@ -121,17 +125,25 @@ class SimState:
         self.stats: Counter[tuple[str, str]] = Counter()
         self.chats: dict[int, Chat] = {}
         self.polls: dict[str, tuple[int, int]] = {}
+        self.poll_deadlines: dict[str, float] = {}  # poll id -> wall clock it closes
         self.webhook: dict[str, Any] = {"url": ""}
+        self.webhook_error: tuple[int, str] | None = None  # (unix time, message)
+        self.people = People()
+        self.inbox = Inbox()
         self._poll_seq = 0
 
     def reset(self) -> None:
-        """Forget chats, polls, recorded calls, the feed and counters."""
+        """Forget chats, polls, users, pending updates, recorded calls, the feed and counters."""
         self.calls.clear()
         self.feed.clear()
         self.stats.clear()
         self.chats.clear()
         self.polls.clear()
+        self.poll_deadlines.clear()
+        self.people.reset()
+        self.inbox.clear()
         self.webhook = {"url": ""}
+        self.webhook_error = None
 
     def chat(self, chat_id: ChatId) -> Chat:
         """The chat with this id, created on first use; "@name" chats do not exist."""
@@ -147,38 +159,64 @@ class SimState:
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         return chat.messages.get(message_id) if chat else None
 
-    def post(self, chat_id: ChatId, body: dict[str, Any]) -> dict[str, Any]:
-        """Deliver a new bot message to a chat; return it as Telegram would."""
+    def post(
+        self, chat_id: ChatId, body: dict[str, Any], sender: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Deliver a new message to a chat; return it as Telegram would.
+
+        The bot's messages (no ``sender``) go to the feed; a user's own
+        messages only take their place in the chat's numbering.
+        """
         chat = self.chat(chat_id)
         message_id = chat.next_id
         chat.next_id += 1
         message = {
             "message_id": message_id,
-            "from": self.bot,
+            "from": sender or self.bot,
             "chat": chat.info,
             "date": int(self.wall_clock()),
             **body,
         }
         if len(chat.messages) >= self.max_messages:
-            del chat.messages[next(iter(chat.messages))]
+            oldest = next(iter(chat.messages))
+            del chat.messages[oldest]
+            chat.edits.pop(oldest, None)
         chat.messages[message_id] = message
-        self._publish("message", chat.info["id"], message_id, message)
+        if sender is None:
+            self._publish("message", chat.info["id"], message_id, message)
         return message
 
     def replace(self, chat_id: int, message_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         """Store an edited copy of a message (``None`` values remove keys)."""
         chat = self.chats[chat_id]
-        message = {**chat.messages[message_id], **changes}
+        old = chat.messages[message_id]
+        message = {**old, **changes}
         message["edit_date"] = int(self.wall_clock())
         for key in [k for k, v in changes.items() if v is None]:
             del message[key]
         chat.messages[message_id] = message
+        chat.edits.setdefault(message_id, []).append(old)
         self._publish("edit", chat_id, message_id, message)
         return message
+
+    def update_poll(self, poll: dict[str, Any]) -> None:
+        """Store a poll's new state in its message (votes are not edits: no edit_date)."""
+        chat_id, message_id = self.polls[poll["id"]]
+        chat = self.chats[chat_id]
+        message = chat.messages.get(message_id)
+        if message is not None:
+            chat.messages[message_id] = {**message, "poll": poll}
+
+    def poll(self, poll_id: str) -> dict[str, Any] | None:
+        """The current state of a poll the bot sent, or None."""
+        where = self.polls.get(poll_id)
+        message = self.message(*where) if where else None
+        return message.get("poll") if message else None
 
     def delete(self, chat_id: int, message_id: int) -> None:
         """Remove a message from its chat."""
         del self.chats[chat_id].messages[message_id]
+        self.chats[chat_id].edits.pop(message_id, None)
         self._publish("delete", chat_id, message_id, None)
 
     def new_poll_id(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from quizbot.sim.swarm.updates import FIRST_USER_ID, GROUP_CHAT_ID
+from quizbot.sim.api.updates import FIRST_USER_ID, GROUP_CHAT_ID
 
 MODES = ("group", "private")
 

@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from quizbot.sim.api.updates import SimUser, UpdateFactory, group_chat
+from quizbot.sim.api.webhook import WebhookClient
 from quizbot.sim.swarm.answers import AnswerKey, choose, load_answer_key
 from quizbot.sim.swarm.config import SwarmConfig
 from quizbot.sim.swarm.feed import Delivery, FeedReader
@@ -34,8 +36,6 @@ from quizbot.sim.swarm.messages import (
     read_question,
 )
 from quizbot.sim.swarm.report import AnswerRecord, JoinRecord, Sent, SwarmReport
-from quizbot.sim.swarm.updates import SimUser, UpdateFactory, group_chat
-from quizbot.sim.swarm.webhook import WebhookClient
 
 __all__ = ["Swarm", "SwarmConfig", "SwarmReport", "run_swarm"]
 

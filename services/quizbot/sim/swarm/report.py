@@ -16,24 +16,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
-@dataclass(slots=True)
-class Sent:
-    """One update the swarm posted, and how the webhook took it."""
-
-    update_id: int
-    sent_at: float  # wall clock, first try
-    acked_at: float | None = None  # wall clock of the 2xx
-    ack_ms: float | None = None  # first try to 2xx, retries included
-    status: int | None = None  # last HTTP status (None: no answer at all)
-    toast: str | None = None  # answerCallbackQuery text in the reply body
-    retries: int = 0
-    error: str | None = None  # why it was never acknowledged
-
-    @property
-    def acknowledged(self) -> bool:
-        """Whether the webhook answered 2xx (the bot promised to keep it)."""
-        return self.acked_at is not None
+from quizbot.sim.api.webhook import Sent
 
 
 @dataclass(slots=True)

@@ -17,15 +17,35 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import orjson
 
-from quizbot.sim.swarm.report import Sent
 from quizbot.telegram.errors import backoff
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+@dataclass(slots=True)
+class Sent:
+    """One update posted to a webhook, and how the webhook took it."""
+
+    update_id: int
+    sent_at: float  # wall clock, first try
+    acked_at: float | None = None  # wall clock of the 2xx
+    ack_ms: float | None = None  # first try to 2xx, retries included
+    status: int | None = None  # last HTTP status (None: no answer at all)
+    toast: str | None = None  # answerCallbackQuery text in the reply body
+    retries: int = 0
+    error: str | None = None  # why it was never acknowledged
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the webhook answered 2xx (the bot promised to keep it)."""
+        return self.acked_at is not None
 
 
 class WebhookClient:
@@ -42,7 +62,11 @@ class WebhookClient:
         backoff_cap_s: float = 5.0,
         timeout_s: float = 30.0,
         rng: random.Random | None = None,
+        on_failure: Callable[[str], None] | None = None,
+        on_reply: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
+        """``on_failure`` hears each failed attempt (Telegram's wording of the
+        error); ``on_reply`` gets each 2xx body, to run a reply-in-webhook call."""
         if not 1 <= max_connections <= 100:
             raise ValueError("max_connections must be 1-100, as Telegram allows")
         self.url = url
@@ -55,6 +79,8 @@ class WebhookClient:
         self.backoff_cap_s = backoff_cap_s
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self.rng = rng or random.Random()
+        self.on_failure = on_failure
+        self.on_reply = on_reply
         self.in_flight = 0
         self.peak_in_flight = 0
         self._slots = asyncio.Semaphore(max_connections)
@@ -93,8 +119,12 @@ class WebhookClient:
                 sent.ack_ms = (time.perf_counter() - started) * 1000.0
                 sent.toast = _toast(reply)
                 sent.error = None
+                if self.on_reply is not None:
+                    await self.on_reply(reply)
                 return sent
             sent.error = error or f"HTTP {status}"
+            if self.on_failure is not None:
+                self.on_failure(sent.error)
         return sent
 
     async def _attempt(self, body: bytes) -> tuple[int | None, bytes, str | None]:
@@ -104,7 +134,12 @@ class WebhookClient:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 async with self._session.post(self.url, data=body, headers=self.headers) as resp:
-                    return resp.status, await resp.read(), None
+                    reply = await resp.read()
+                    if 200 <= resp.status < 300:
+                        return resp.status, reply, None
+                    # Telegram's own wording, as getWebhookInfo reports it.
+                    wrong = f"Wrong response from the webhook: {resp.status} {resp.reason or ''}"
+                    return resp.status, reply, wrong.rstrip()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 return None, b"", f"{type(exc).__name__}: {exc}"
             finally:

@@ -70,6 +70,40 @@ def chat_instance(chat_id: int) -> str:
     return str((chat_id * 2_654_435_761) % (1 << 62) - (1 << 61))
 
 
+def text_message(
+    message_id: int, user: dict[str, Any], chat: dict[str, Any], date: int, text: str
+) -> dict[str, Any]:
+    """A ``Message`` from ``user`` with ``text``; a leading ``/command`` gets its entity."""
+    head = {"message_id": message_id, "from": user, "chat": chat, "date": date}
+    return {**head, **text_body(text)}
+
+
+def text_body(text: str) -> dict[str, Any]:
+    """A text message's content; a leading ``/command`` gets its ``bot_command`` entity."""
+    body: dict[str, Any] = {"text": text}
+    head = text.split(" ", 1)[0]
+    if head.startswith("/"):
+        body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(head)}]
+    return body
+
+
+def callback_query(
+    query_id: str, user: dict[str, Any], message: dict[str, Any], data: str
+) -> dict[str, Any]:
+    """A ``CallbackQuery``: ``user`` pressed the button ``data`` under ``message``.
+
+    ``message`` is the bot's message as it was delivered; Telegram attaches
+    it to the query whole.
+    """
+    return {
+        "id": query_id,
+        "from": user,
+        "message": message,
+        "chat_instance": chat_instance(message["chat"]["id"]),
+        "data": data,
+    }
+
+
 class UpdateFactory:
     """Builds updates with sequential ``update_id``s starting at ``first_update_id``."""
 
@@ -88,29 +122,13 @@ class UpdateFactory:
 
     def command(self, user: SimUser, chat: dict[str, Any], text: str) -> dict[str, Any]:
         """A ``message`` update: ``user`` sends ``text`` (a ``/command args``) in ``chat``."""
-        head = text.split(" ", 1)[0]
-        message: dict[str, Any] = {
-            "message_id": next(self._message_ids),
-            "from": user.user(),
-            "chat": chat,
-            "date": int(self._clock()),
-            "text": text,
-        }
-        if head.startswith("/"):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(head)}]
+        message = text_message(next(self._message_ids), user.user(), chat, int(self._clock()), text)
         return {"update_id": self._next(), "message": message}
 
     def press(self, user: SimUser, message: dict[str, Any], data: str) -> dict[str, Any]:
-        """A ``callback_query`` update: ``user`` pressed the button ``data`` under ``message``.
-
-        ``message`` is the bot's message as it was delivered; Telegram attaches
-        it to the query whole.
-        """
-        query = {
-            "id": str(4_000_000_000_000_000_000 + next(self._query_ids)),
-            "from": user.user(),
-            "message": message,
-            "chat_instance": chat_instance(message["chat"]["id"]),
-            "data": data,
+        """A ``callback_query`` update: ``user`` pressed the button ``data`` under ``message``."""
+        query_id = str(4_000_000_000_000_000_000 + next(self._query_ids))
+        return {
+            "update_id": self._next(),
+            "callback_query": callback_query(query_id, user.user(), message, data),
         }
-        return {"update_id": self._next(), "callback_query": query}

@@ -1,0 +1,115 @@
+"""The ``/sim/`` control endpoints for scripted users (JSON in, JSON out).
+
+- ``POST /sim/users``: create a user (``first_name``; ``id``, ``username``...).
+- ``POST /sim/chats``: create a group or supergroup with ``members`` and ``admins``.
+- ``POST /sim/users/<id>/<action>``: the user acts; ``action`` is one of
+  ``send``, ``document``, ``press``, ``vote``, ``inline``, ``join``,
+  ``leave``, ``block`` (see :mod:`quizbot.sim.api.actions`).
+- ``GET /sim/users/<id>/seen``: what the user has seen (messages with their
+  edits, toasts and alerts, polls with their state).
+
+A malformed request gets ``400 {"ok": false, "field": ..., "error": ...}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from quizbot.sim.api import actions
+from quizbot.sim.api.actions import Body, ControlError
+from quizbot.sim.api.people import Person
+from quizbot.sim.api.state import SimState
+
+Action = Callable[[SimState, Person, Body], dict[str, Any]]
+
+ACTIONS: dict[str, Action] = {
+    "send": actions.send_text,
+    "document": actions.send_document,
+    "press": actions.press,
+    "vote": actions.vote,
+    "inline": actions.inline_query,
+    "join": actions.join,
+    "leave": actions.leave,
+    "block": actions.block,
+}
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+def _refuse(exc: ControlError) -> Response:
+    return _json({"ok": False, "field": exc.field, "error": str(exc)}, exc.status)
+
+
+async def _body(request: Request) -> Body:
+    raw = await request.body()
+    try:
+        return Body(orjson.loads(raw) if raw.strip() else {})
+    except orjson.JSONDecodeError:
+        raise ControlError("body", "is not JSON") from None
+
+
+class Control:
+    """The handlers, bound to one simulator's state."""
+
+    def __init__(self, state: SimState) -> None:
+        self.state = state
+
+    def routes(self) -> list[Route]:
+        """The Starlette routes of the control API."""
+        return [
+            Route("/sim/users", self.create_user, methods=["POST"]),
+            Route("/sim/chats", self.create_chat, methods=["POST"]),
+            Route("/sim/users/{user_id}/seen", self.seen, methods=["GET"]),
+            Route("/sim/users/{user_id}/{action}", self.act, methods=["POST"]),
+        ]
+
+    async def create_user(self, request: Request) -> Response:
+        try:
+            return _json(
+                {"ok": True, "user": actions.create_user(self.state, await _body(request))}
+            )
+        except ControlError as exc:
+            return _refuse(exc)
+
+    async def create_chat(self, request: Request) -> Response:
+        try:
+            created = actions.create_chat(self.state, await _body(request))
+        except ControlError as exc:
+            return _refuse(exc)
+        return _json({"ok": True, **created})
+
+    async def act(self, request: Request) -> Response:
+        try:
+            action = ACTIONS.get(request.path_params["action"])
+            if action is None:
+                raise ControlError("action", f"must be one of {', '.join(ACTIONS)}")
+            person = self._person(request)
+            done = action(self.state, person, await _body(request))
+        except ControlError as exc:
+            return _refuse(exc)
+        return _json({"ok": True, **done})
+
+    async def seen(self, request: Request) -> Response:
+        try:
+            person = self._person(request)
+        except ControlError as exc:
+            return _refuse(exc)
+        return _json({"ok": True, **actions.seen(self.state, person)})
+
+    def _person(self, request: Request) -> Person:
+        raw = request.path_params["user_id"]
+        try:
+            person = self.state.people.users.get(int(raw))
+        except ValueError:
+            raise ControlError("user_id", "must be an integer") from None
+        if person is None:
+            raise ControlError("user_id", f"no user {raw} (create it with POST /sim/users)", 404)
+        return person

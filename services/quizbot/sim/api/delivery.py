@@ -1,0 +1,127 @@
+"""Webhook delivery: with a webhook set, the bot's updates are POSTed to it
+the way Telegram's servers do (see :mod:`quizbot.sim.api.webhook`).
+
+One task per webhook URL drains the inbox: up to ``max_connections``
+updates in flight, each retried with backoff until a 2xx, which confirms it.
+A failed attempt becomes getWebhookInfo's ``last_error_date`` and
+``last_error_message``; an update still refused after ``max_attempts`` is
+dropped, as Telegram eventually drops it. A 2xx body that names a method
+("reply in webhook") is executed as a Bot API call of the bot's token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from quizbot.sim.api.state import SimState
+from quizbot.sim.api.webhook import WebhookClient
+
+log = logging.getLogger(__name__)
+
+# (token, method, params) -> None: a Bot API call made on the bot's behalf.
+Caller = Callable[[str, str, dict[str, Any]], Awaitable[object]]
+
+
+class Delivery:
+    """Keeps one delivery task running for the webhook set in ``state``."""
+
+    def __init__(self, state: SimState, caller: Caller, max_attempts: int = 12) -> None:
+        self.state = state
+        self.caller = caller
+        self.max_attempts = max_attempts
+        self.dropped = 0
+        self._task: asyncio.Task[None] | None = None
+        self._target: tuple[str, str, int] | None = None
+
+    def sync(self, token: str) -> None:
+        """Start, restart or stop delivery after the webhook changed (on the server's loop)."""
+        hook = self.state.webhook
+        target = (hook["url"], hook.get("secret_token", ""), hook.get("max_connections", 40))
+        if not hook.get("url"):
+            target = None  # type: ignore[assignment]
+        if target == self._target and self._task is not None and not self._task.done():
+            return
+        self.stop()
+        self._target = target
+        if target is not None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(token, *target), name="sim-webhook-delivery"
+            )
+
+    def stop(self) -> None:
+        """Stop delivering (the webhook was removed, or the simulator reset)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self._target = None
+
+    async def _run(self, token: str, url: str, secret: str, max_connections: int) -> None:
+        inbox = self.state.inbox
+        in_flight: dict[int, asyncio.Task[None]] = {}
+
+        async def reply(body: bytes) -> None:
+            await self._reply(token, body)
+
+        client = WebhookClient(
+            url,
+            secret or None,
+            max_connections=max_connections,
+            max_attempts=self.max_attempts,
+            on_failure=self._failed,
+            on_reply=reply,
+        )
+        async with client:
+            try:
+                while True:
+                    free = max_connections - len(in_flight)
+                    batch = [
+                        u
+                        for u in inbox.peek(len(in_flight) + free)
+                        if u["update_id"] not in in_flight
+                    ]
+                    for update in batch[:free]:
+                        uid = update["update_id"]
+                        in_flight[uid] = asyncio.create_task(
+                            self._deliver(client, update, in_flight)
+                        )
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(1.0):
+                            await inbox.wait()
+            finally:
+                for task in in_flight.values():
+                    task.cancel()
+
+    async def _deliver(
+        self,
+        client: WebhookClient,
+        update: dict[str, Any],
+        in_flight: dict[int, asyncio.Task[None]],
+    ) -> None:
+        uid = update["update_id"]
+        try:
+            sent = await client.post(update)
+            if not sent.acknowledged:
+                self.dropped += 1
+                log.warning("webhook refused update %s %d times: dropped", uid, self.max_attempts)
+            self.state.inbox.remove(uid)
+        finally:
+            in_flight.pop(uid, None)
+            self.state.inbox.interrupt()  # a slot is free
+
+    def _failed(self, error: str) -> None:
+        self.state.webhook_error = (int(self.state.wall_clock()), error)
+
+    async def _reply(self, token: str, body: bytes) -> None:
+        try:
+            call = orjson.loads(body) if body else None
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(call, dict) and isinstance(call.get("method"), str):
+            params = {k: v for k, v in call.items() if k != "method"}
+            await self.caller(token, call["method"], params)

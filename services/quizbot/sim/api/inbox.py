@@ -1,0 +1,110 @@
+"""The bot's queue of updates: what users did, waiting to reach the bot.
+
+Telegram keeps the updates of a bot until they are confirmed, whichever way
+they are fetched. ``getUpdates`` confirms every update below its ``offset``
+(a negative offset keeps only the last ``-offset``); a webhook confirms an
+update with a 2xx. Updates are numbered with one increasing ``update_id``.
+
+``allowed_updates`` is remembered from the last call that gave it; like
+Telegram, the default leaves out ``chat_member``, ``message_reaction`` and
+``message_reaction_count``, and an update of a type the bot did not ask for
+is dropped when it would have been delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import deque
+from typing import Any
+
+OPT_IN = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
+
+def kind(update: dict[str, Any]) -> str:
+    """The update's type: the one key besides ``update_id``."""
+    return next(k for k in update if k != "update_id")
+
+
+class Inbox:
+    """Unconfirmed updates, oldest first, with a wake-up for long polls."""
+
+    def __init__(self, first_update_id: int = 1, cap: int = 100_000) -> None:
+        self.cap = cap
+        self.first_update_id = first_update_id
+        self._ids = itertools.count(first_update_id)
+        self.pending: deque[dict[str, Any]] = deque()
+        self.allowed: frozenset[str] | None = None  # None: Telegram's default
+        self.dropped = 0
+        self._changed = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def add(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update (``body`` is e.g. ``{"message": {...}}``); returns it with its id."""
+        update = {"update_id": next(self._ids), **body}
+        if len(self.pending) >= self.cap:  # nobody fetches: keep the newest, like a bounded log
+            self.pending.popleft()
+            self.dropped += 1
+        self.pending.append(update)
+        self._changed.set()
+        return update
+
+    def allow(self, allowed: list[str] | None) -> None:
+        """Remember ``allowed_updates`` (None keeps the previous setting, [] the default)."""
+        if allowed is not None:
+            self.allowed = frozenset(allowed) or None
+
+    def wanted(self, update: dict[str, Any]) -> bool:
+        """Whether the bot asked for updates of this type."""
+        name = kind(update)
+        return name not in OPT_IN if self.allowed is None else name in self.allowed
+
+    def confirm(self, offset: int) -> None:
+        """Forget updates below ``offset``; a negative offset keeps the last ``-offset``."""
+        if offset < 0:
+            while len(self.pending) > -offset:
+                self.pending.popleft()
+            return
+        while self.pending and self.pending[0]["update_id"] < offset:
+            self.pending.popleft()
+
+    def peek(self, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` updates the bot wants, oldest first; unwanted ones are dropped."""
+        out: list[dict[str, Any]] = []
+        kept: deque[dict[str, Any]] = deque()
+        while self.pending and len(out) < limit:
+            update = self.pending.popleft()
+            if self.wanted(update):
+                out.append(update)
+                kept.append(update)
+            else:
+                self.dropped += 1
+        kept.extend(self.pending)
+        self.pending = kept
+        return out
+
+    def remove(self, update_id: int) -> None:
+        """Confirm one update (a webhook took it)."""
+        for i, update in enumerate(self.pending):
+            if update["update_id"] == update_id:
+                del self.pending[i]
+                return
+
+    async def wait(self) -> None:
+        """Return once something was added (or :meth:`interrupt` called) since the last wait.
+
+        Bound it with asyncio.timeout. A wake-up may find nothing new: callers loop.
+        """
+        await self._changed.wait()
+        self._changed.clear()
+
+    def interrupt(self) -> None:
+        """Wake every waiter (a reset, a webhook set)."""
+        self._changed.set()
+
+    def clear(self) -> None:
+        """Forget every update; numbering goes on, as Telegram's does."""
+        self.pending.clear()
+        self.interrupt()

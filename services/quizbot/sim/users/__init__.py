@@ -1,0 +1,1 @@
+"""Scripted users: a Python client of the fake Bot API's ``/sim/`` control API."""
