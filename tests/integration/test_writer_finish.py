@@ -123,10 +123,22 @@ def test_a_finish_is_exactly_one_commit(db_url: str, players: int) -> None:
         boards = conn.scalar(
             sa.text("SELECT count(*) FROM outbox WHERE session_id = :s"), {"s": sid}
         )
+        # private mode: each player's message is their own rank, from their results row
+        mismatched = conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM outbox o JOIN participants p"
+                " ON p.session_id = o.session_id AND p.chat_id = o.chat_id"
+                " JOIN results r ON r.session_id = p.session_id AND r.player_id = p.player_id"
+                " WHERE o.session_id = :s AND position("
+                "   'rank ' || to_char(r.rank, 'FM999,999') || ' of ' IN o.params->>'text') = 0"
+            ),
+            {"s": sid},
+        )
     engine.dispose()
     assert done[0] is not None and done[0].kind == "finished"
     assert written == players
-    assert boards == players  # private mode: the leaderboard goes to every player
+    assert boards == players  # private mode: a personal result goes to every player
+    assert mismatched == 0
     assert commits == 1
 
 

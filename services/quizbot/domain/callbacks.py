@@ -2,7 +2,9 @@
 
 Buttons carry everything the web tier needs to record a press without a
 lookup: `a:<session>:<position>:<option>` (answer), `j:<session>` (join a
-lobby), `s:<session>` (the host's Start button). Decoding is strict: the
+lobby), `s:<session>` (the host's Start button), `r:<session>` (📊 My result
+on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
+reveal). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -19,6 +21,8 @@ _NUMBER = r"(0|[1-9][0-9]*)"  # [0-9], not \d: \d also matches non-ASCII digits
 _ANSWER = re.compile(rf"a:{_NUMBER}:{_NUMBER}:{_NUMBER}")
 _JOIN = re.compile(rf"j:{_NUMBER}")
 _START = re.compile(rf"s:{_NUMBER}")
+_RESULT = re.compile(rf"r:{_NUMBER}")
+_QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 
 
 def _check_session(session_id: int) -> None:
@@ -74,7 +78,38 @@ class StartData:
         return f"s:{self.session_id}"
 
 
-CallbackData = AnswerData | JoinData | StartData
+@dataclass(frozen=True, slots=True)
+class ResultData:
+    """A press of 📊 My result under a finished session's leaderboard."""
+
+    session_id: int
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"r:{self.session_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionResultData:
+    """A press of "How did I do?" under the reveal of question `position`."""
+
+    session_id: int
+    position: int
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+        if not 0 <= self.position < limits.QUESTIONS_MAX:
+            raise ValueError(f"position {self.position} out of range")
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"h:{self.session_id}:{self.position}"
+
+
+CallbackData = AnswerData | JoinData | StartData | ResultData | QuestionResultData
 
 
 def decode_callback(data: str) -> CallbackData | None:
@@ -89,6 +124,11 @@ def decode_callback(data: str) -> CallbackData | None:
             return JoinData(int(match.group(1)))
         if match := _START.fullmatch(data):
             return StartData(int(match.group(1)))
+        if match := _RESULT.fullmatch(data):
+            return ResultData(int(match.group(1)))
+        if match := _QUESTION_RESULT.fullmatch(data):
+            session, position = (int(group) for group in match.groups())
+            return QuestionResultData(session, position)
     except ValueError:  # a well-formed number out of range
         return None
     return None

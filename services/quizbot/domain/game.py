@@ -23,6 +23,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -164,17 +165,31 @@ def step(
 
 
 def results_effects(
-    state: SessionState, text: str, *, host_is_participant: bool
+    state: SessionState,
+    text: str,
+    *,
+    host_is_participant: bool,
+    personal: Sequence[tuple[int, str]] = (),
 ) -> tuple[Effect, ...]:
-    """Where the leaderboard (`render.leaderboard_text`) of a finished session goes.
+    """Where the results of a finished session go, each with a 📊 My result button.
 
-    SOLO and GROUP: the session's chat. PRIVATE: every participant, and the
-    host's chat too unless the host played.
+    SOLO and GROUP: the leaderboard `text` (`render.leaderboard_text`) to the
+    session's chat. PRIVATE: to each participant's chat its own text from
+    `personal` (chat id, `render.personal_result_text`), and the leaderboard
+    to the host's chat unless the host played.
     """
-    params: dict[str, object] = {"text": text, "parse_mode": HTML}
+    keyboard = render.results_keyboard(state.session_id)
+    params: dict[str, object] = {"text": text, "parse_mode": HTML, "reply_markup": keyboard}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)
-    effects = [Effect("sendMessage", params, Participants())]
+    effects = [
+        Effect(
+            "sendMessage",
+            {"text": own, "parse_mode": HTML, "reply_markup": keyboard},
+            Chat(chat_id),
+        )
+        for chat_id, own in personal
+    ]
     if not host_is_participant:
         effects.append(Effect("sendMessage", params, Chat(state.chat_id)))
     return tuple(effects)
@@ -288,6 +303,7 @@ def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Eff
         state.quiz_title,
         stats,
         solo=state.mode is Mode.SOLO,
+        session_id=state.session_id,
     )
     ref = question_ref(state.session_id, state.position)
     return Effect("editMessageText", params, _audience(state), edit_ref=ref)

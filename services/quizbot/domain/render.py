@@ -12,7 +12,13 @@ from enum import StrEnum
 from urllib.parse import quote
 
 from quizbot.domain import limits
-from quizbot.domain.callbacks import AnswerData, JoinData, StartData
+from quizbot.domain.callbacks import (
+    AnswerData,
+    JoinData,
+    QuestionResultData,
+    ResultData,
+    StartData,
+)
 from quizbot.domain.formatting import HTML, badge, clip, display_name, escape, fit, plural
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.replies import deep_link
@@ -125,10 +131,21 @@ def reveal_message(
     stats: QuestionStats | None = None,
     *,
     solo: bool = False,
+    session_id: int | None = None,
 ) -> dict[str, object]:
-    """editMessageText params that close a question message and remove its buttons."""
+    """editMessageText params that close a question message and replace its buttons.
+
+    With `session_id` (live modes) the one button left is "How did I do?",
+    answered by a toast; a solo reveal already says how the player did.
+    """
     text = reveal_text(question, position, question_count, quiz_title, stats, solo=solo)
-    return _message(text, NO_KEYBOARD)
+    if session_id is None or solo:
+        return _message(text, NO_KEYBOARD)
+    button = {
+        "text": "🔎 How did I do?",
+        "callback_data": QuestionResultData(session_id, position).encode(),
+    }
+    return _message(text, {"inline_keyboard": [[button]]})
 
 
 def lobby_message(session_id: int, mode: Mode, quiz: Quiz, bot_username: str) -> dict[str, object]:
@@ -198,23 +215,96 @@ def leaderboard_text(
     top: int = 10,
 ) -> str:
     """The results: the top `top` players, then "… and K more" for the rest."""
+    head = "\n".join([_results_heading(title, reason), f"👥 {plural(total_players, 'player')}", ""])
+    if not ranked:
+        return f"{head}\nNobody scored this time. Play again?"
+    items = [_board_line(row, names, question_count) for row in ranked[:top]]
+    return fit(head, items, max(total_players, len(ranked)))
+
+
+def personal_result_text(
+    title: str,
+    mine: Ranked | None,
+    podium: Sequence[Ranked],
+    names: Mapping[int, str],
+    total_players: int,
+    *,
+    question_count: int,
+    reason: Status = Status.FINISHED,
+) -> str:
+    """A PRIVATE-mode player's own results: their score and rank, then the top 3.
+
+    One short message per player instead of the whole board to everyone.
+    """
+    lines = [_results_heading(title, reason), f"👥 {plural(total_players, 'player')}", ""]
+    if mine is None:
+        lines.append("You did not play this one.")
+    else:
+        lines.append(
+            f"You: {badge(mine.rank)} rank {mine.rank:,} of {total_players:,} · "
+            f"<b>{mine.score:,}</b> pts · {mine.correct}/{question_count} ✓"
+        )
+    lines.append("")
+    lines += [_board_line(row, names, question_count) for row in podium[:3]]
+    return "\n".join(lines)
+
+
+def results_keyboard(session_id: int) -> dict[str, object]:
+    """The buttons under a final leaderboard: 📊 My result, answered by a toast."""
+    button = {"text": "📊 My result", "callback_data": ResultData(session_id).encode()}
+    return {"inline_keyboard": [[button]]}
+
+
+def my_result_toast(mine: Ranked | None, total_players: int, question_count: int) -> str:
+    """The toast for 📊 My result (≤ 200 characters), from the player's `results` row."""
+    if mine is None:
+        return "You did not play this quiz."
+    return clip(
+        f"📊 Your result: {mine.score:,} pts · {mine.correct} of {question_count} correct · "
+        f"rank {mine.rank:,} of {total_players:,}",
+        limits.CALLBACK_ANSWER_TEXT_MAX,
+    )
+
+
+def results_pending_toast() -> str:
+    """The toast for 📊 My result while the session's results are not written yet."""
+    return "⏳ The results are not in yet."
+
+
+def question_result_toast(
+    position: int,
+    question: Question,
+    option: int | None,
+    points: int,
+    elapsed_ms: int,
+) -> str:
+    """The toast for "How did I do?" on a reveal (≤ 200 characters).
+
+    `option` is the player's first answer (None: no answer); `points` come from
+    `scoring.points`, the rule the final results use.
+    """
+    head = f"Question {position + 1}:"
+    if option is None:
+        return f"{head} you did not answer this one."
+    if question.is_correct(option):
+        return f"{head} ✅ {LETTERS[option]} is right! +{points:,} pts in {elapsed_ms / 1000:.1f} s"
+    right = ", ".join(LETTERS[i] for i in sorted(question.correct))
+    return f"{head} ❌ you picked {LETTERS[option]}; the answer was {right}."
+
+
+def _results_heading(title: str, reason: Status) -> str:
     headings = {
         Status.STOPPED: f"🛑 <b>{escape(title)}</b> — stopped by the host. Results so far:",
         Status.ABANDONED: f"⌛ <b>{escape(title)}</b> — ended for lack of activity. Results so far:",
     }
-    heading = headings.get(reason, f"🏁 <b>{escape(title)}</b> — final results")
-    head = "\n".join([heading, f"👥 {plural(total_players, 'player')}", ""])
-    if not ranked:
-        return f"{head}\nNobody scored this time. Play again?"
-    items = []
-    for row in ranked[:top]:
-        name = escape(display_name(names.get(row.player_id), row.player_id))
-        correct = f"{row.correct}/{question_count}" if question_count else f"{row.correct}"
-        seconds = row.total_time_ms / 1000
-        items.append(
-            f"{badge(row.rank)} {name} — <b>{row.score:,}</b> pts · {correct} ✓ · {seconds:.1f} s"
-        )
-    return fit(head, items, max(total_players, len(ranked)))
+    return headings.get(reason, f"🏁 <b>{escape(title)}</b> — final results")
+
+
+def _board_line(row: Ranked, names: Mapping[int, str], question_count: int | None) -> str:
+    name = escape(display_name(names.get(row.player_id), row.player_id))
+    correct = f"{row.correct}/{question_count}" if question_count else f"{row.correct}"
+    seconds = row.total_time_ms / 1000
+    return f"{badge(row.rank)} {name} — <b>{row.score:,}</b> pts · {correct} ✓ · {seconds:.1f} s"
 
 
 def _header(quiz_title: str, position: int, question_count: int) -> str:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -230,17 +231,7 @@ def finish_session(
             "top_n": top_n,
         },
     ).all()
-    top = [
-        Ranked(
-            player_id=row.player_id,
-            score=row.score,
-            correct=row.correct,
-            answered=row.answered,
-            total_time_ms=row.total_time_ms,
-            rank=row.rank,
-        )
-        for row in rows
-    ]
+    top = [_ranked(row) for row in rows]
     names = {
         row.player_id: name
         for row in rows
@@ -249,6 +240,36 @@ def finish_session(
     total = rows[0].total if rows else 0
     return Finished(
         session_id, reason, mode, head.quiz_id, head.chat_id, True, total, top, names, host_played
+    )
+
+
+# A PRIVATE session's final messages are personal: every participant's own
+# results row, with the chat it goes to, in the order the broadcasts use.
+_STANDINGS = sa.text(
+    """
+    SELECT p.chat_id, r.player_id, r.score, r.correct, r.answered, r.total_time_ms, r.rank
+    FROM participants p
+    JOIN results r ON r.session_id = p.session_id AND r.player_id = p.player_id
+    WHERE p.session_id = :session_id
+    ORDER BY p.joined_at, p.player_id
+    """
+)
+
+
+def standings(conn: Connection, session_id: int) -> list[tuple[int, Ranked]]:
+    """(chat id, results row) of every participant of a finished session."""
+    rows = conn.execute(_STANDINGS, {"session_id": session_id})
+    return [(int(row.chat_id), _ranked(row)) for row in rows]
+
+
+def _ranked(row: sa.Row[Any]) -> Ranked:
+    return Ranked(
+        player_id=row.player_id,
+        score=row.score,
+        correct=row.correct,
+        answered=row.answered,
+        total_time_ms=row.total_time_ms,
+        rank=row.rank,
     )
 
 

@@ -25,13 +25,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 from telegram import Update as TelegramUpdate
 
-from quizbot.domain.callbacks import AnswerData, JoinData, StartData, decode_callback
+from quizbot.domain.callbacks import (
+    AnswerData,
+    JoinData,
+    QuestionResultData,
+    ResultData,
+    StartData,
+    decode_callback,
+)
 from quizbot.store.answers import AnswerIn
 from quizbot.store.updates import PlayerInfo
 from quizbot.web.chats import apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
 from quizbot.web.committer import CommitFailed, Submission
 from quizbot.web.lobby import press_join, press_start
+from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import (
     CallbackPress,
@@ -212,6 +220,17 @@ async def _press(rt: Runtime, press: CallbackPress) -> Reply:
         rt.meter.incr("updates.start")
         toast = await run_in_threadpool(
             press_start, rt, press.update_id, data.session_id, _player(press.user), private
+        )
+        return callback_answer(press.query_id, toast)
+    # How the player did: read-only, answered in this reply, no outbox row.
+    if isinstance(data, ResultData):
+        rt.meter.incr("updates.my_result")
+        toast = await run_in_threadpool(my_result, rt, data.session_id, press.user.id)
+        return callback_answer(press.query_id, toast)
+    if isinstance(data, QuestionResultData):
+        rt.meter.incr("updates.question_result")
+        toast = await run_in_threadpool(
+            question_result, rt, data.session_id, data.position, press.user.id
         )
         return callback_answer(press.query_id, toast)
     # Not a button we made: a polite toast, and nothing is written.

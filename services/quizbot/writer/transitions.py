@@ -24,6 +24,7 @@ from quizbot.domain import game, render
 from quizbot.domain.effects import AnyEffect, Effect, Finish
 from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, Start, Stop
 from quizbot.domain.quiz import Quiz
+from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
 from quizbot.store import outbox, quizzes, results
 from quizbot.writer.sessions import SessionRow
@@ -239,8 +240,11 @@ def apply(
             conn, row.id, finish.reason, now, rules.scoring, top_n=top_n
         )
         if finished is not None and finished.played:
+            mine = results.standings(conn, row.id) if before.mode is Mode.PRIVATE else []
             rows += outbox.enqueue_effects(
-                conn, row.id, leaderboard_effects(transition.state, finished, quiz, top_n)
+                conn,
+                row.id,
+                leaderboard_effects(transition.state, finished, quiz, top_n, mine),
             )
         finish_s = time.perf_counter() - started
     else:
@@ -263,17 +267,43 @@ def apply(
 
 
 def leaderboard_effects(
-    state: SessionState, finished: results.Finished, quiz: Quiz, top_n: int
+    state: SessionState,
+    finished: results.Finished,
+    quiz: Quiz,
+    top_n: int,
+    standings: list[tuple[int, Ranked]] | None = None,
 ) -> list[Effect]:
-    """The results message of a finished session, addressed by the rules."""
+    """The results messages of a finished session, addressed by the rules.
+
+    ``standings`` (chat id, results row) makes a PRIVATE session's messages
+    personal: each player's own rank and score, then the top 3.
+    """
+    question_count = len(quiz.questions)
     text = render.leaderboard_text(
         quiz.title,
         finished.top,
         finished.names,
         finished.total_players,
-        question_count=len(quiz.questions),
+        question_count=question_count,
         reason=finished.reason,
         top=top_n,
     )
-    effects = game.results_effects(state, text, host_is_participant=finished.host_played)
+    personal = [
+        (
+            chat_id,
+            render.personal_result_text(
+                quiz.title,
+                mine,
+                finished.top,
+                finished.names,
+                finished.total_players,
+                question_count=question_count,
+                reason=finished.reason,
+            ),
+        )
+        for chat_id, mine in standings or ()
+    ]
+    effects = game.results_effects(
+        state, text, host_is_participant=finished.host_played, personal=personal
+    )
     return [e for e in effects if isinstance(e, Effect)]

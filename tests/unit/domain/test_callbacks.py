@@ -7,6 +7,8 @@ from quizbot.domain.callbacks import (
     AnswerData,
     CallbackData,
     JoinData,
+    QuestionResultData,
+    ResultData,
     StartData,
     decode_callback,
 )
@@ -24,6 +26,10 @@ MAX_SESSION = 2**63 - 1
         (JoinData(42), "j:42"),
         (JoinData(MAX_SESSION), f"j:{MAX_SESSION}"),
         (StartData(42), "s:42"),
+        (ResultData(42), "r:42"),
+        (ResultData(MAX_SESSION), f"r:{MAX_SESSION}"),
+        (QuestionResultData(42, 0), "h:42:0"),
+        (QuestionResultData(MAX_SESSION, 99), f"h:{MAX_SESSION}:99"),
     ],
 )
 def test_encode_and_decode_round_trip(data: CallbackData, encoded: str) -> None:
@@ -74,6 +80,13 @@ def test_the_longest_answer_fits_telegrams_64_bytes() -> None:
         "s:-5",
         "s:x",
         "start",
+        "r:",
+        "r:01",
+        "r:1:2",
+        "h:1",
+        "h:1:100",
+        "h:1:02",
+        f"h:{2**63}:0",
         "a:1:2:3" + "\x00",
     ],
 )
@@ -91,6 +104,8 @@ def test_nonsense_decodes_to_none(data: str) -> None:
         lambda: AnswerData(1, -1, 0),
         lambda: JoinData(-1),
         lambda: StartData(2**63),
+        lambda: ResultData(-1),
+        lambda: QuestionResultData(1, limits.QUESTIONS_MAX),
     ],
 )
 def test_out_of_range_values_cannot_be_encoded(make: Callable[[], object]) -> None:

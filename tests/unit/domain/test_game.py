@@ -617,19 +617,36 @@ def test_nobody_can_join_a_solo_game() -> None:
     [
         (Mode.SOLO, True, [Chat(ALICE)]),
         (Mode.GROUP, False, [Chat(GROUP_CHAT)]),
-        (Mode.PRIVATE, True, [Participants()]),
-        (Mode.PRIVATE, False, [Participants(), Chat(HOST_CHAT)]),
+        (Mode.PRIVATE, True, [Chat(ALICE), Chat(BOB)]),
+        (Mode.PRIVATE, False, [Chat(ALICE), Chat(BOB), Chat(HOST_CHAT)]),
     ],
 )
 def test_results_go_where_the_players_are(
     mode: Mode, host_played: bool, audiences: list[object]
 ) -> None:
     state = solo().state if mode is Mode.SOLO else live(mode).state
-    effects = results_effects(state, "🏁 <b>Results</b>", host_is_participant=host_played)
+    personal = [(ALICE, "🏁 yours, Alice"), (BOB, "🏁 yours, Bob")]
+    effects = results_effects(
+        state, "🏁 <b>Results</b>", host_is_participant=host_played, personal=personal
+    )
 
     assert [e.audience for e in effects] == audiences
     for effect in effects:
         check_effect(effect)
+        buttons = effect.params["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+        assert buttons == [[{"text": "📊 My result", "callback_data": f"r:{state.session_id}"}]]
+    if mode is Mode.PRIVATE:
+        texts = [e.params["text"] for e in effects]
+        assert texts[:2] == ["🏁 yours, Alice", "🏁 yours, Bob"]
+        assert texts[2:] == ([] if host_played else ["🏁 <b>Results</b>"])
+
+
+def test_a_live_reveal_offers_how_did_i_do_and_a_solo_reveal_does_not() -> None:
+    for game, expected in ((started(Mode.GROUP), [[f"h:{SID}:0"]]), (solo(), [])):
+        reveal = game.send(Deadline(), after_s=60).effects[0]
+        assert isinstance(reveal, Effect) and reveal.method == "editMessageText"
+        keyboard = reveal.params["reply_markup"]["inline_keyboard"]  # type: ignore[index]
+        assert [[b["callback_data"] for b in row] for row in keyboard] == expected
 
 
 def test_now_must_be_timezone_aware() -> None:

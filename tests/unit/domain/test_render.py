@@ -1,11 +1,12 @@
 import html
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from quizbot.domain import limits
-from quizbot.domain.callbacks import AnswerData, decode_callback
+from quizbot.domain.callbacks import AnswerData, QuestionResultData, decode_callback
 from quizbot.domain.formatting import utf16_len
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.render import (
@@ -16,7 +17,11 @@ from quizbot.domain.render import (
     lobby_closed_message,
     lobby_message,
     lobby_started_message,
+    my_result_toast,
+    personal_result_text,
     question_message,
+    question_result_toast,
+    results_keyboard,
     reveal_message,
     reveal_text,
     welcome_message,
@@ -232,3 +237,90 @@ def test_leaderboard_heading_says_how_the_quiz_ended(reason: Status, heading: st
 
 def test_leaderboard_without_scores() -> None:
     assert leaderboard_text("Q", [], {}, 0).endswith("Nobody scored this time. Play again?")
+
+
+# ---- personal results ---------------------------------------------------------
+
+RANKED = rank(
+    [
+        PlayerTotals(1, 420, 3, 3, 9_000),
+        PlayerTotals(2, 300, 2, 3, 7_000),
+        PlayerTotals(3, 300, 2, 3, 7_000),
+        PlayerTotals(4, 120, 1, 3, 4_000),
+        PlayerTotals(5, 0, 0, 0, 0),
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("mine", "total", "toast"),
+    [
+        (RANKED[0], 5, "📊 Your result: 420 pts · 3 of 3 correct · rank 1 of 5"),
+        (RANKED[2], 5, "📊 Your result: 300 pts · 2 of 3 correct · rank 2 of 5"),
+        (RANKED[4], 5, "📊 Your result: 0 pts · 0 of 3 correct · rank 5 of 5"),
+        (None, 5, "You did not play this quiz."),
+    ],
+)
+def test_my_result_toast_gives_score_correct_count_and_rank(
+    mine: Any, total: int, toast: str
+) -> None:
+    assert my_result_toast(mine, total, 3) == toast
+
+
+def test_my_result_toast_fits_the_toast_limit_for_the_largest_numbers() -> None:
+    huge = rank([PlayerTotals(1, 10**12, 100, 100, 10**9)])[0]
+    huge = replace(huge, rank=10**9)
+    toast = my_result_toast(huge, 10**9, limits.QUESTIONS_MAX)
+    assert len(toast) <= limits.CALLBACK_ANSWER_TEXT_MAX
+
+
+@pytest.mark.parametrize(
+    ("option", "points", "elapsed", "toast"),
+    [
+        (1, 137, 4_200, "Question 2: ✅ B is right! +137 pts in 4.2 s"),
+        (0, 0, 1_000, "Question 2: ❌ you picked A; the answer was B."),
+        (None, 0, 0, "Question 2: you did not answer this one."),
+    ],
+)
+def test_question_result_toast_says_how_the_player_did(
+    option: int | None, points: int, elapsed: int, toast: str
+) -> None:
+    assert question_result_toast(1, CAPITAL, option, points, elapsed) == toast
+    assert len(toast) <= limits.CALLBACK_ANSWER_TEXT_MAX
+
+
+def test_a_live_reveal_carries_how_did_i_do_and_a_solo_one_nothing() -> None:
+    live = reveal_message(CAPITAL, 2, 3, "Capitals", session_id=42)
+    solo = reveal_message(CAPITAL, 2, 3, "Capitals", solo=True, session_id=42)
+
+    assert [[b["callback_data"] for b in row] for row in buttons(live)] == [["h:42:2"]]
+    assert decode_callback("h:42:2") == QuestionResultData(42, 2)
+    assert buttons(solo) == []
+
+
+def test_the_results_keyboard_has_my_result() -> None:
+    keyboard = results_keyboard(42)
+    assert keyboard == {"inline_keyboard": [[{"text": "📊 My result", "callback_data": "r:42"}]]}
+
+
+def test_a_private_players_final_message_is_their_rank_and_the_top_3() -> None:
+    names = {1: "Ada", 2: "Bob", 3: "Cy", 4: "Dee"}
+    text = personal_result_text("Capitals", RANKED[3], RANKED[:3], names, 5, question_count=3)
+
+    assert text == (
+        "🏁 <b>Capitals</b> — final results\n👥 5 players\n\n"
+        "You: 4. rank 4 of 5 · <b>120</b> pts · 1/3 ✓\n\n"
+        "🥇 Ada — <b>420</b> pts · 3/3 ✓ · 9.0 s\n"
+        "🥈 Bob — <b>300</b> pts · 2/3 ✓ · 7.0 s\n"
+        "🥈 Cy — <b>300</b> pts · 2/3 ✓ · 7.0 s"
+    )
+    host = personal_result_text("Capitals", None, RANKED[:3], names, 5, question_count=3)
+    assert "You did not play this one." in host
+
+
+def test_a_personal_result_stays_short_whatever_the_names() -> None:
+    names = {row.player_id: "🎉" * 200 for row in RANKED}
+    text = personal_result_text(
+        "T" * limits.TITLE_MAX, RANKED[0], RANKED, names, 10**6, question_count=100
+    )
+    assert visible_len(text) <= 1000

@@ -126,6 +126,13 @@ def test_the_final_leaderboard_is_recognised(tg: FakeTelegram, reason: Status) -
     text = render.leaderboard_text(QUIZ.title, ranked, {10_000_000: "Ada 0"}, 2, reason=reason)
     message = deliver(tg, GROUP, {"text": text, "parse_mode": "HTML"})
     assert is_results(message)
+    keyboard = render.results_keyboard(5)
+    with_button = deliver(tg, GROUP, {"text": text, "parse_mode": "HTML", "reply_markup": keyboard})
+    assert is_results(with_button)
+    personal = render.personal_result_text(
+        QUIZ.title, ranked[1], ranked, {}, 2, question_count=2, reason=reason
+    )
+    assert is_results(deliver(tg, 10_000_001, {"text": personal, "reply_markup": keyboard}))
 
 
 def test_a_lobby_that_closed_unplayed_is_recognised_and_a_started_one_is_not(

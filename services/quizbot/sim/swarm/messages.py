@@ -14,7 +14,13 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from quizbot.domain.callbacks import AnswerData, JoinData, StartData, decode_callback
+from quizbot.domain.callbacks import (
+    AnswerData,
+    JoinData,
+    ResultData,
+    StartData,
+    decode_callback,
+)
 
 _JOIN_LINK = re.compile(r"https://t\.me/\w+\?start=(join-\d+)")
 # The headings of domain.render.leaderboard_text: finished, or stopped/abandoned.
@@ -109,9 +115,15 @@ def read_question(message: dict[str, Any]) -> QuestionCard | None:
 
 
 def is_results(message: dict[str, Any]) -> bool:
-    """Whether ``message`` is a live quiz's final leaderboard."""
+    """Whether ``message`` is a live quiz's final results (the board or a personal one).
+
+    Its only buttons, if any, are 📊 My result.
+    """
     first_line = message.get("text", "").split("\n", 1)[0]
-    return not button_data(message) and any(marker in first_line for marker in _RESULTS)
+    buttons = [decode_callback(data) for data in button_data(message)]
+    return all(isinstance(b, ResultData) for b in buttons) and any(
+        marker in first_line for marker in _RESULTS
+    )
 
 
 def is_closed_lobby(message: dict[str, Any]) -> bool:

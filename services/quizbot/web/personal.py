@@ -1,0 +1,47 @@
+"""The toasts that tell one player how they did: "📊 My result" and "How did I do?".
+
+Both are answered in the webhook reply (answerCallbackQuery), which Telegram
+does not count against the bot's flood limits, so a thousand presses cost no
+outbox row and no Bot API call. They only read: a Telegram retry is harmless.
+"""
+
+from __future__ import annotations
+
+from quizbot.domain import render, scoring
+from quizbot.store import personal
+from quizbot.web.runtime import Runtime
+
+UNKNOWN = "This quiz is no longer available."
+NOT_YET = "This question is still open."
+
+
+def my_result(rt: Runtime, session_id: int, player_id: int) -> str:
+    """The toast for 📊 My result: score, correct count and rank of N (blocking)."""
+    with rt.engine.connect() as conn:
+        found = personal.session_result(conn, session_id, player_id)
+    if found is None:
+        return UNKNOWN
+    if not found.written:
+        return render.results_pending_toast()
+    return render.my_result_toast(found.mine, found.total_players, found.question_count)
+
+
+def question_result(rt: Runtime, session_id: int, position: int, player_id: int) -> str:
+    """The toast for "How did I do?" on question ``position`` (blocking)."""
+    with rt.engine.connect() as conn:
+        found = personal.question_answer(conn, session_id, position, player_id)
+        quiz = rt.quizzes.get(conn, found.quiz_id) if found is not None else None
+    if found is None or quiz is None or position >= len(quiz.questions):
+        return UNKNOWN
+    if not found.revealed:
+        return NOT_YET
+    question = quiz.questions[position]
+    points = 0
+    if found.option is not None:
+        points = scoring.points(
+            question.is_correct(found.option),
+            found.elapsed_ms,
+            question.time_limit_ms,
+            rt.rules.scoring,
+        )
+    return render.question_result_toast(position, question, found.option, points, found.elapsed_ms)
