@@ -383,6 +383,26 @@ def test_monitoring_stats_show_outbox_commits_pool_and_worker(
     assert {"status", "size", "checkedout"} <= set(body["db_pool"])
 
 
+def test_monitoring_stats_list_each_daemon_with_its_age_and_mark_stale_ones(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO program_status (program, host, pid, state, db_up, lock_holder,"
+                " updated_at) VALUES"
+                " ('sender', 'vm', 10, 'sending', true, true, now()),"
+                " ('writer', 'vm', 11, 'running', true, NULL, now() - interval '60 seconds')"
+            )
+        )
+    programs = client.get(f"{server.url}/monitoring/stats").json()["programs"]
+    by_program = {p["program"]: p for p in programs}
+    assert by_program["sender"]["state"] == "sending" and not by_program["sender"]["stale"]
+    assert by_program["sender"]["lock_holder"] is True
+    assert by_program["writer"]["stale"] and by_program["writer"]["age_s"] >= 60
+    assert by_program["writer"]["state"] == "stale (running)"
+
+
 @pytest.mark.parametrize("path", ["/health", "/monitoring/stats"])
 def test_operator_pages_need_loopback_or_the_monitoring_token(
     server: WebServer, client: httpx.Client, path: str

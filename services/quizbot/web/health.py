@@ -20,18 +20,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from quizbot.store import outbox_queries, program_status
 from quizbot.web.runtime import Runtime
 
 CHECK_TIMEOUT_S = 3.0
 
 OUTBOX_BY_STATUS = sa.text("SELECT CAST(status AS text), count(*) FROM outbox GROUP BY status")
-# Reads pending rows through the partial index ix_outbox_pending, never the history.
-OLDEST_PENDING = sa.text(
-    """
-    SELECT EXTRACT(EPOCH FROM now() - min(created_at)) FROM outbox
-    WHERE status = 'pending'
-    """
-)
 
 
 def allowed(request: Request, token: str | None) -> bool:
@@ -83,14 +77,17 @@ async def health(request: Request) -> Response:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _outbox(rt: Runtime) -> dict[str, Any]:
+def _from_database(rt: Runtime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The outbox figures, and each daemon's last reported state (``program_status``)."""
     with rt.engine.connect() as conn:
         by_status = {str(s): int(n) for s, n in conn.execute(OUTBOX_BY_STATUS)}
-        oldest = conn.scalar(OLDEST_PENDING)
-    return {
+        oldest = outbox_queries.oldest_pending_s(conn)
+        programs = program_status.listing(conn)
+    outbox = {
         "by_status": by_status,
-        "oldest_pending_age_s": round(float(oldest), 3) if oldest is not None else None,
+        "oldest_pending_age_s": round(oldest, 3) if oldest is not None else None,
     }
+    return outbox, programs
 
 
 def pool_figures(rt: Runtime) -> dict[str, Any]:
@@ -104,15 +101,16 @@ def pool_figures(rt: Runtime) -> dict[str, Any]:
 
 
 async def stats(request: Request) -> Response:
-    """Outbox depth, group-commit figures, pool figures, this worker's pid and uptime."""
+    """Outbox depth, daemons' states, group-commit and pool figures, this worker's pid."""
     rt: Runtime = request.app.state.runtime
     if not allowed(request, rt.settings.monitoring_token):
         return Response(status_code=403)
+    programs: list[dict[str, Any]] | dict[str, str]
     try:
         async with asyncio.timeout(CHECK_TIMEOUT_S):
-            outbox: dict[str, Any] = await run_in_threadpool(_outbox, rt)
+            outbox, programs = await run_in_threadpool(_from_database, rt)
     except Exception as exc:  # the page must still show the in-process figures
-        outbox = {"error": f"{type(exc).__name__}: {exc}"[:300]}
+        outbox = programs = {"error": f"{type(exc).__name__}: {exc}"[:300]}
     totals = dict(rt.meter.totals)
     body = {
         "worker": {"pid": rt.pid, "uptime_s": round(rt.uptime_s, 1)},
@@ -121,5 +119,8 @@ async def stats(request: Request) -> Response:
         "updates": {k.split(".", 1)[1]: v for k, v in totals.items() if k.startswith("updates.")},
         "db_pool": pool_figures(rt),
         "outbox": outbox,
+        # Each daemon's row, with its age: a row older than a few seconds is
+        # marked stale (the program is stuck, cut off from the database, or gone).
+        "programs": programs,
     }
     return JSONResponse(body)
