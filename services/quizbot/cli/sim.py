@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from quizbot.cli.sim_players import players
+from quizbot.cli.sim_run import run
 
 
 @click.group()
@@ -51,3 +52,4 @@ def api(host: str, port: int, **options: object) -> None:
 
 
 sim.add_command(players)
+sim.add_command(run)

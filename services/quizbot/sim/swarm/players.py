@@ -26,7 +26,6 @@ from quizbot.sim.api.updates import SimUser, UpdateFactory, group_chat
 from quizbot.sim.api.webhook import WebhookClient
 from quizbot.sim.swarm.answers import AnswerKey, choose, load_answer_key
 from quizbot.sim.swarm.config import SwarmConfig
-from quizbot.sim.swarm.feed import Delivery, FeedReader
 from quizbot.sim.swarm.messages import (
     Lobby,
     QuestionCard,
@@ -36,6 +35,7 @@ from quizbot.sim.swarm.messages import (
     read_question,
 )
 from quizbot.sim.swarm.report import AnswerRecord, JoinRecord, Sent, SwarmReport
+from quizbot.sim.users.feed import Delivery, FeedReader
 
 __all__ = ["Swarm", "SwarmConfig", "SwarmReport", "run_swarm"]
 

@@ -10,13 +10,12 @@ are measured on the monotonic clock.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from quizbot.sim.api.webhook import Sent
+from quizbot.sim.scenario.report import percentile
 
 
 @dataclass(slots=True)
@@ -39,15 +38,6 @@ class JoinRecord:
     player_id: int
     via: str
     sent: Sent
-
-
-def percentile(values: Iterable[float], q: float) -> float | None:
-    """The nearest-rank ``q`` percentile (0-100) of ``values``; None when empty."""
-    ordered = sorted(values)
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(q / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 @dataclass
