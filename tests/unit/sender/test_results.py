@@ -70,3 +70,19 @@ async def test_drain_gives_up_after_its_attempts_and_says_so() -> None:
     buf.add(sent(1))
     assert not await buf.drain(attempts=2)
     assert len(buf) == 1
+
+
+async def test_results_are_unwritable_after_a_failed_write_or_when_they_wait_too_long() -> None:
+    sink = Sink(fail=1)
+    buffer = ResultBuffer(sink, max_batch=10, max_wait_s=60, hold_s=0.05)
+    assert buffer.writable()
+    buffer.add(sent(1))
+    assert not await buffer.flush()
+    assert not buffer.writable()  # workers stop taking rows
+    assert await buffer.flush()
+    assert buffer.writable() and sink.batches == [[1]]
+    buffer.add(sent(2))
+    await asyncio.sleep(0.1)
+    assert not buffer.writable()  # a result waiting hold_s: the writer is stuck
+    assert await buffer.flush()
+    assert buffer.writable()
