@@ -66,3 +66,24 @@ proc_name = "quizbot-web"
 # user, so two gunicorns of one user (the VM's web tier and a load test, or
 # parallel test stacks) would fight over it. supervisorctl is the control here.
 control_socket_disable = True
+
+
+def post_fork(server: object, worker: object) -> None:
+    """Have the kernel SIGTERM this worker when its master dies.
+
+    A SIGKILLed master leaves its workers running, holding the listening
+    socket: the master supervisord starts next cannot bind and exits, again and
+    again, while orphans nobody supervises serve the webhook. With the signal
+    the orphans shut down gracefully (they stop accepting at once and finish
+    their requests), so the new master binds within its retries.
+    """
+    import ctypes
+    import os
+    import signal
+
+    pr_set_pdeathsig = 1
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent:  # the master died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)

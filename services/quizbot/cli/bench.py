@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quizbot.bench import finish, ingest, live, send
+from quizbot.bench import chaos, finish, ingest, live, send
 
 
 @click.group()
@@ -16,3 +16,4 @@ bench.add_command(finish.command)
 bench.add_command(ingest.command)
 bench.add_command(send.command)
 bench.add_command(live.command)
+bench.add_command(chaos.command)

@@ -31,6 +31,7 @@ from quizbot.sender.ratelimit import RateLimiter
 from quizbot.sender.results import Blocked, Migrated, ResultBuffer
 from quizbot.store.outbox_queries import ClaimedRow, Outcome
 from quizbot.telegram import errors
+from quizbot.telegram.request import OUTBOX_ID
 
 Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
@@ -118,12 +119,14 @@ class Delivery:
             # A global pause may have begun while this row waited for its slot.
             wait = self.limiter.global_wait()
         started = self.clock()
+        tagged = OUTBOX_ID.set(row.id)
         try:
             result = await self.call(row.method, params)
         except Exception as exc:
             self._failed(lane, row, params, errors.decide(exc))
             return
         finally:
+            OUTBOX_ID.reset(tagged)
             self.meters.timing("send_ms", (self.clock() - started) * 1000.0)
         message_id = result.get("message_id") if isinstance(result, dict) else None
         self._sent(row, message_id if message_id is not None else params.get("message_id"))

@@ -77,11 +77,16 @@ class _Sampler:
     def run(self) -> None:
         engine = sa.create_engine(self.stack.direct_url, poolclass=sa.NullPool)
         try:
-            with engine.connect() as conn:
-                conn.execution_options(isolation_level="AUTOCOMMIT")
-                while not self.stop.is_set():
-                    self._sample(conn)
-                    self.stop.wait(0.1)
+            while not self.stop.is_set():
+                # The database may be down on purpose (bench chaos): reconnect and go on.
+                try:
+                    with engine.connect() as conn:
+                        conn.execution_options(isolation_level="AUTOCOMMIT")
+                        while not self.stop.is_set():
+                            self._sample(conn)
+                            self.stop.wait(0.1)
+                except sa.exc.DBAPIError:
+                    self.stop.wait(0.5)
         finally:
             engine.dispose()
 

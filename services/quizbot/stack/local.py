@@ -69,6 +69,7 @@ class LocalStack:
     _admin_url: str | None = field(init=False, default=None)
     _db_name: str | None = field(init=False, default=None)
     _started_embedded: Path | None = field(init=False, default=None)
+    _embedded_data: Path | None = field(init=False, default=None)
     _supervisord_pid: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
@@ -99,6 +100,7 @@ class LocalStack:
             user, password = configured.username or "postgres", configured.password
         else:
             data = Path(self.settings.quizbot_var_dir) / "pgdata"
+            self._embedded_data = data
             if not (data / "postmaster.pid").exists():
                 self._started_embedded = data
             self._admin_url = server_url(embedded_server(data))
@@ -305,6 +307,10 @@ class LocalStack:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+    def embedded_data_dir(self) -> Path | None:
+        """The embedded PostgreSQL's data directory, or None on a configured server."""
+        return self._embedded_data
 
     def database_name(self) -> str:
         """The database this run uses."""

@@ -14,9 +14,16 @@ becomes ``TimedOut``, any other client error ``NetworkError``.
 
 Calls without files go out as a JSON body (``application/json``, which
 the Bot API accepts), encoded with orjson; uploads go as multipart.
+
+A caller may name what a call delivers by setting :data:`OUTBOX_ID` around it
+(the sender sets the outbox row's id): it goes out as the ``X-Outbox-Id``
+header, which Telegram ignores and the simulator journals, so a run can count
+the calls that reached Telegram more than once for one row.
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 import aiohttp
 import orjson
@@ -24,6 +31,8 @@ from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 _JSON_HEADERS = {"Content-Type": "application/json"}
+OUTBOX_HEADER = "X-Outbox-Id"
+OUTBOX_ID: ContextVar[int | None] = ContextVar("outbox_id", default=None)
 
 
 class AiohttpRequest(BaseRequest):
@@ -95,13 +104,15 @@ class AiohttpRequest(BaseRequest):
             raise RuntimeError("AiohttpRequest is not initialized")
         timeout = self._timeout(read_timeout, write_timeout, connect_timeout, pool_timeout)
         data: bytes | aiohttp.FormData | None = None
-        headers = None
+        headers: dict[str, str] | None = None
         if request_data is not None:
             if request_data.contains_files:
                 data = _form(request_data)
             else:
                 data = orjson.dumps(request_data.parameters)
                 headers = _JSON_HEADERS
+        if (outbox_id := OUTBOX_ID.get()) is not None:
+            headers = {**(headers or {}), OUTBOX_HEADER: str(outbox_id)}
         try:
             async with self._session.request(
                 method, url, data=data, headers=headers, timeout=timeout

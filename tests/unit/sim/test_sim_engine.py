@@ -177,7 +177,7 @@ async def test_accepted_calls_are_recorded_and_refusals_are_counted(tg: FakeTele
     await _error(tg, "fly", chat_id=1)
     entries = tg.state.calls.since(0, 10)
     assert len(entries) == 1
-    seq, (_, _, method, chat_id, params, message_id) = entries[0]
+    seq, (_, _, method, chat_id, params, message_id, _) = entries[0]
     assert (seq, method, chat_id, params, message_id) == (
         1,
         "sendMessage",
@@ -188,6 +188,22 @@ async def test_accepted_calls_are_recorded_and_refusals_are_counted(tg: FakeTele
     stats = tg.stats()
     assert stats["by_method"]["sendMessage"] == {"200": 1, "400": 1}
     assert stats["by_method"]["fly"] == {"404": 1}
+
+
+async def test_a_call_is_journaled_with_the_outbox_row_it_names(tg: FakeTelegram) -> None:
+    await tg.call("t", "sendMessage", {"chat_id": 1, "text": "x"}, outbox_id=42)
+    await tg.call("t", "sendMessage", {"chat_id": 1, "text": "y"})
+    assert [entry[-1] for _, entry in tg.state.calls.since(0, 10)] == [42, None]
+
+
+async def test_a_migration_shows_in_the_old_group_before_anything_reaches_the_new_one(
+    tg: FakeTelegram,
+) -> None:
+    tg.set_faults({"migrated": {"-1001": -1001000000001}})
+    (_, (kind, _, chat_id, _, message)), *_ = tg.state.feed.since(0, 10)
+    assert (kind, chat_id, message["migrate_to_chat_id"]) == ("message", -1001, -1001000000001)
+    answer = await tg.call("t", "sendMessage", {"chat_id": -1001, "text": "x"})
+    assert answer.status == 400
 
 
 async def test_a_configured_token_refuses_others() -> None:

@@ -9,7 +9,8 @@ parameters in the query string too, like Telegram accepts them.
 
 Control endpoints (JSON):
 
-- ``GET /sim/calls?since=SEQ&limit=N``: accepted calls after SEQ.
+- ``GET /sim/calls?since=SEQ&limit=N``: accepted calls after SEQ, each with the
+  ``outbox_id`` its client sent in an ``X-Outbox-Id`` header (None without one).
 - ``GET /sim/updates?since=SEQ&timeout=S&limit=N``: deliveries (new,
   edited, deleted messages) after SEQ, long-polling up to S seconds.
 - ``GET /sim/chats/<chat_id>/messages``: a chat's messages as they are now.
@@ -122,8 +123,10 @@ class _Handlers:
             body = protocol.error_body(400, "Bad Request: can't parse request body")
             return Response(body, 400, media_type="application/json")
         path = request.path_params
+        tag = request.headers.get("x-outbox-id", "")
+        outbox_id = int(tag) if tag.isdigit() else None
         if path["method"].lower() != "getupdates":
-            answer = await self.tg.call(path["token"], path["method"], params)
+            answer = await self.tg.call(path["token"], path["method"], params, outbox_id=outbox_id)
         else:
             # A long poll ends when its caller hangs up, so a bot that stops
             # polling does not hold the poll (and a 409) for its whole timeout.
@@ -176,7 +179,7 @@ class _Handlers:
     async def faults(self, request: Request) -> Response:
         if request.method == "POST":
             try:
-                self.tg.faults.update(orjson.loads(await request.body()))
+                self.tg.set_faults(orjson.loads(await request.body()))
             except (ValueError, TypeError, AttributeError) as exc:
                 return _json({"error": str(exc)}, 400)
         return _json(self.tg.faults.snapshot())

@@ -63,10 +63,12 @@ class FakeTelegram:
         method: str,
         params: dict[str, Any],
         gone: asyncio.Event | None = None,
+        outbox_id: int | None = None,
     ) -> Answer:
         """Handle one Bot API call as api.telegram.org would.
 
         ``gone`` is set when the caller hangs up: it ends a getUpdates long poll.
+        ``outbox_id`` (the client's ``X-Outbox-Id`` header) is journaled with the call.
         """
         transport = self.faults.transport(method.lower())
         if transport.delay:
@@ -85,7 +87,7 @@ class FakeTelegram:
             if method.lower() == "getupdates":
                 name, result = await self._get_updates(token, params, gone)
             else:
-                name, result = self.apply(token, method, params)
+                name, result = self.apply(token, method, params, outbox_id)
         except protocol.ApiError as exc:
             self.state.stats[method, str(exc.code)] += 1
             return Answer(exc.code, exc.body())
@@ -95,7 +97,9 @@ class FakeTelegram:
         self.state.stats[name, "200"] += 1
         return Answer(200, protocol.ok_body(result))
 
-    def apply(self, token: str, method_name: str, params: dict[str, Any]) -> tuple[str, Any]:
+    def apply(
+        self, token: str, method_name: str, params: dict[str, Any], outbox_id: int | None = None
+    ) -> tuple[str, Any]:
         """Validate, police and perform a call; return (method, result) or raise ApiError."""
         if self.config.token is not None and token != self.config.token:
             raise protocol.ApiError(401, protocol.UNAUTHORIZED)
@@ -115,7 +119,7 @@ class FakeTelegram:
                 raise protocol.retry_after(wait)
         handler = methods.HANDLERS.get(method.name) or methods.generic(method.returns)
         result = handler(self.state, p)
-        self.state.record(method.name, chat_id, p, result)
+        self.state.record(method.name, chat_id, p, result, outbox_id)
         if method.name in ("setWebhook", "deleteWebhook"):
             self.delivery.sync(token)
         return method.name, result
@@ -170,6 +174,19 @@ class FakeTelegram:
         self.limits_on = self.config.limits
         self.limiter = limits.RateLimiter(self.config.rates, self.config.clock)
         self.faults = Faults(copy.deepcopy(self.config.faults))
+
+    def set_faults(self, patch: dict[str, Any]) -> None:
+        """Patch the fault script (see ``Faults.update``).
+
+        A group newly migrated to a supergroup shows it as Telegram does: a
+        service message with ``migrate_to_chat_id`` in the old group, so a
+        reader of the feed learns the new id before any message arrives there.
+        """
+        before = dict(self.faults.config.migrated)
+        self.faults.update(patch)
+        for old, new in self.faults.config.migrated.items():
+            if before.get(old) != new:
+                self.state.post(old, {"migrate_to_chat_id": new})
 
     def set_limits(self, patch: dict[str, Any]) -> None:
         """Switch limits on/off (``enabled``) and/or change their numbers; buckets refill."""

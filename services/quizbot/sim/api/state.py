@@ -225,11 +225,17 @@ class SimState:
         return str(5_000_000_000_000_000_000 + self._poll_seq)
 
     def record(
-        self, method: str, chat_id: ChatId | None, params: dict[str, Any], result: Any
+        self,
+        method: str,
+        chat_id: ChatId | None,
+        params: dict[str, Any],
+        result: Any,
+        outbox_id: int | None = None,
     ) -> None:
         """Journal one accepted call (cheap: one tuple appended)."""
         message_id = result.get("message_id") if isinstance(result, dict) else None
-        self.calls.append((self.wall_clock(), self.clock(), method, chat_id, params, message_id))
+        entry = (self.wall_clock(), self.clock(), method, chat_id, params, message_id, outbox_id)
+        self.calls.append(entry)
 
     def _publish(
         self, kind: str, chat_id: int, message_id: int, message: dict[str, Any] | None
@@ -239,7 +245,7 @@ class SimState:
 
 def call_json(seq: int, entry: tuple[Any, ...]) -> dict[str, Any]:
     """A journal entry of ``SimState.calls`` as JSON-ready data."""
-    at, mono, method, chat_id, params, message_id = entry
+    at, mono, method, chat_id, params, message_id, outbox_id = entry
     return {
         "seq": seq,
         "at": at,
@@ -248,6 +254,7 @@ def call_json(seq: int, entry: tuple[Any, ...]) -> dict[str, Any]:
         "chat_id": chat_id,
         "params": params,
         "message_id": message_id,
+        "outbox_id": outbox_id,
     }
 
 

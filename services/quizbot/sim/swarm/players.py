@@ -22,6 +22,8 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import aiohttp
+
 from quizbot.sim.api.updates import SimUser, UpdateFactory, group_chat
 from quizbot.sim.api.webhook import WebhookClient
 from quizbot.sim.swarm.answers import AnswerKey, choose, load_answer_key
@@ -63,6 +65,7 @@ class Swarm:
         self.joined: set[int] = set()
         self.closed: set[tuple[int, int]] = set()  # (chat, message) whose buttons are gone
         self.results: set[int] = set()
+        self.left: set[int] = set()  # players who blocked the bot: they play no more
         self.done = asyncio.Event()
         self._timers: list[asyncio.TimerHandle] = []
         self._posts: set[asyncio.Task[Any]] = set()
@@ -98,6 +101,7 @@ class Swarm:
             await feed.skip_to_end()
             reader = asyncio.create_task(self._read(feed), name="swarm-feed")
             reader.add_done_callback(self._reader_ended)
+            watcher = asyncio.create_task(self._watch_blocks(feed), name="swarm-blocks")
             host_chat = self.host.private_chat() if self.private else self.group
             self._command(self.host, host_chat, f"/live {cfg.quiz}")
             try:
@@ -108,6 +112,7 @@ class Swarm:
                 report.errors.append(f"timed out after {cfg.timeout_s:g} s")
             finally:
                 reader.cancel()
+                watcher.cancel()
                 for timer in self._timers:
                     timer.cancel()
                 await self._drain()
@@ -160,6 +165,21 @@ class Swarm:
             for delivery in await feed.next_batch():
                 self._see(delivery)
 
+    async def _watch_blocks(self, feed: FeedReader, every_s: float = 0.25) -> None:
+        # Whoever blocks the bot (a chaos run tells the fake API so) stops playing
+        # and expects no results; in private mode the run ends without them.
+        while not self.done.is_set():
+            await asyncio.sleep(every_s)
+            try:
+                blocked = await feed.blocked()
+            except (aiohttp.ClientError, TimeoutError, ValueError):
+                continue
+            newly = (blocked & self.by_id.keys()) - self.left
+            if newly:
+                self.left |= newly
+                self.on_event(f"{len(newly)} players blocked the bot")
+                self._check_finished()
+
     def _mine(self, chat_id: int) -> bool:
         return chat_id in self.by_id if self.private else chat_id == self.group["id"]
 
@@ -167,6 +187,11 @@ class Swarm:
         if not self._mine(d.chat_id):
             return
         message = d.message
+        if message is not None and (new_id := message.get("migrate_to_chat_id")) is not None:
+            # The group became a supergroup: the game goes on under the new id.
+            self.on_event(f"the group migrated to {new_id}")
+            self.group = {**self.group, "id": int(new_id), "type": "supergroup"}
+            return
         if message is None:  # deleted: its buttons went with it
             self.closed.add((d.chat_id, d.message_id))
             return
@@ -252,6 +277,8 @@ class Swarm:
     def _answer(
         self, user: SimUser, card: QuestionCard, chat_id: int, message_id: int, seen_at: float
     ) -> None:
+        if user.id in self.left:
+            return
         if (chat_id, message_id) in self.closed or self.done.is_set():
             self.report.missed += 1  # the buttons were gone before the player chose
             return
@@ -268,7 +295,12 @@ class Swarm:
     def _results(self, chat_id: int) -> None:
         self.results.add(chat_id)
         self.report.results_seen = len(self.results)
-        everyone = self.joined if self.private else {self.group["id"]}
+        self._check_finished()
+
+    def _check_finished(self) -> None:
+        if not self.started:
+            return
+        everyone = self.joined - self.left if self.private else {self.group["id"]}
         if everyone <= self.results:
             self.report.finished = True
             self.on_event("final leaderboard delivered")

@@ -99,6 +99,14 @@ class FeedReader:
         self.cursor = high
         return high
 
+    async def blocked(self) -> set[int]:
+        """The chats whose users have blocked the bot, as the fake API's fault script says."""
+        assert self._session is not None, "use FeedReader as an async context manager"
+        async with self._session.get(f"{self.api_url}/sim/faults") as resp:
+            resp.raise_for_status()
+            data: dict[str, Any] = orjson.loads(await resp.read())
+            return {int(chat) for chat in data.get("blocked", [])}
+
     async def next_batch(self) -> list[Delivery]:
         """The entries after the cursor, waiting up to ``poll_timeout_s`` for some.
 
