@@ -225,6 +225,35 @@ def test_only_the_host_can_start_and_the_start_is_a_request_to_the_writer(
     assert (after.pending_command, after.pending_by, after.due) == ("start", HOST, True)
 
 
+def test_the_host_chooses_close_early_in_a_group_lobby_and_the_lobby_shows_it(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+
+    def chosen() -> bool:
+        with db.connect() as conn:
+            query = "SELECT close_when_all_answered FROM sessions WHERE id = :s"
+            return bool(conn.scalar(sa.text(query), {"s": session.id}))
+
+    refused = send(client, server, press(f"o:{session.id}:1", PLAYER, chat_id=chat)).json()
+    assert refused["text"] == "Only the host can change this"
+    assert not chosen()
+    update = press(f"o:{session.id}:1", HOST, chat_id=chat)
+    first = send(client, server, update).json()
+    retry = send(client, server, update).json()
+    assert first["text"] == retry["text"]
+    assert first["text"] == "⚡ A question closes as soon as every joined player has answered."
+    assert chosen()
+    _lobby, edit = replies(db, chat)  # one edit, though Telegram delivered the press twice
+    assert edit["method"] == "editMessageText"
+    assert "closes as soon as every joined player" in edit["text"]
+    buttons = [
+        b.get("callback_data") for row in edit["reply_markup"]["inline_keyboard"] for b in row
+    ]
+    assert f"o:{session.id}:0" in buttons
+
+
 def test_live_in_a_private_chat_gives_a_join_link_that_brings_players_in(
     server: WebServer, client: httpx.Client, db: Engine, chat: int
 ) -> None:

@@ -139,6 +139,43 @@ def test_private_question_closes_early_once_every_participant_answered(engine: E
     assert all("67% answered correctly (2 of 3)" in m.params["text"] for m in edits)
 
 
+def test_a_group_question_stays_open_for_a_member_answering_after_the_lobby_players(
+    engine: Engine,
+) -> None:
+    world = World(engine)
+    sid = world.live(Mode.GROUP, host=7, chat=-100)
+    for player in (31, 32):
+        world.join(sid, player, -100)
+    world.request(sid, "start", 7)
+    t0 = utcnow()
+    assert kinds(world.tick(t0)) == ["start"]
+
+    assert world.press(sid, 0, 31, RIGHT[0])
+    assert world.press(sid, 0, 32, WRONG[0])
+    # every player counted so far has answered; the question stays open
+    assert world.tick(t0 + 2 * S) == []
+    assert world.press(sid, 0, 33, RIGHT[0])  # a member answering for the first time
+    assert world.tick(t0 + 9 * S) == []
+    assert kinds(world.tick(t0 + 10 * S)) == ["close"]
+    assert "67% answered correctly (2 of 3)" in world.messages(sid)[-1].params["text"]
+
+
+def test_a_group_question_closes_early_when_the_host_chose_it(engine: Engine) -> None:
+    world = World(engine)
+    sid = world.live(Mode.GROUP, host=7, chat=-100)
+    for player in (41, 42):
+        world.join(sid, player, -100)
+    world.execute("UPDATE sessions SET close_when_all_answered = true WHERE id = :s", s=sid)
+    world.request(sid, "start", 7)
+    t0 = utcnow()
+    assert kinds(world.tick(t0)) == ["start"]
+
+    assert world.press(sid, 0, 41, RIGHT[0])
+    assert world.tick(t0 + 1 * S) == []
+    assert world.press(sid, 0, 42, RIGHT[0])
+    assert kinds(world.tick(t0 + 2 * S)) == ["close_early"]
+
+
 def test_an_answer_after_the_question_closed_is_rejected(engine: Engine) -> None:
     world = World(engine)
     sid = world.live(Mode.GROUP, host=7, chat=-100)

@@ -4,7 +4,7 @@ Buttons carry everything the web tier needs to record a press without a
 lookup: `a:<session>:<position>:<option>` (answer), `j:<session>` (join a
 lobby), `s:<session>` (the host's Start button), `r:<session>` (📊 My result
 on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
-reveal). Decoding is strict: the
+reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -22,6 +22,7 @@ _ANSWER = re.compile(rf"a:{_NUMBER}:{_NUMBER}:{_NUMBER}")
 _JOIN = re.compile(rf"j:{_NUMBER}")
 _START = re.compile(rf"s:{_NUMBER}")
 _RESULT = re.compile(rf"r:{_NUMBER}")
+_OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 
 
@@ -109,7 +110,22 @@ class QuestionResultData:
         return f"h:{self.session_id}:{self.position}"
 
 
-CallbackData = AnswerData | JoinData | StartData | ResultData | QuestionResultData
+@dataclass(frozen=True, slots=True)
+class CloseEarlyData:
+    """The host's choice in a group lobby: close questions once every joined player answered."""
+
+    session_id: int
+    on: bool
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+
+    def encode(self) -> str:
+        """The callback_data string (an explicit value, so a retried press changes nothing)."""
+        return f"o:{self.session_id}:{int(self.on)}"
+
+
+CallbackData = AnswerData | JoinData | StartData | ResultData | QuestionResultData | CloseEarlyData
 
 
 def decode_callback(data: str) -> CallbackData | None:
@@ -124,6 +140,8 @@ def decode_callback(data: str) -> CallbackData | None:
             return JoinData(int(match.group(1)))
         if match := _START.fullmatch(data):
             return StartData(int(match.group(1)))
+        if match := _OPTION.fullmatch(data):
+            return CloseEarlyData(int(match.group(1)), match.group(2) == "1")
         if match := _RESULT.fullmatch(data):
             return ResultData(int(match.group(1)))
         if match := _QUESTION_RESULT.fullmatch(data):

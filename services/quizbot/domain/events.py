@@ -29,6 +29,14 @@ class Start:
 
 
 @dataclass(frozen=True, slots=True)
+class SetCloseEarly:
+    """The host of a group game chose, in the lobby, whether questions close early."""
+
+    by_player_id: int
+    on: bool
+
+
+@dataclass(frozen=True, slots=True)
 class AnswerRecorded:
     """`count` answers to the open question are now stored (a total, not a delta)."""
 
@@ -67,4 +75,4 @@ class Abandon:
     stats: QuestionStats | None = None
 
 
-Event = Join | Start | AnswerRecorded | Deadline | EveryoneAnswered | Stop | Abandon
+Event = Join | Start | SetCloseEarly | AnswerRecorded | Deadline | EveryoneAnswered | Stop | Abandon

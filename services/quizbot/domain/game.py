@@ -45,6 +45,7 @@ from quizbot.domain.events import (
     Event,
     EveryoneAnswered,
     Join,
+    SetCloseEarly,
     Start,
     Stop,
 )
@@ -137,6 +138,8 @@ def step(
             return _join(state, event, now, quiz)
         case Start():
             return _start(state, event, now, rules, quiz)
+        case SetCloseEarly():
+            return _set_close_early(state, event, quiz)
         case AnswerRecorded():
             if state.status is not Status.QUESTION:
                 return _refuse(state, "This question is no longer open")
@@ -151,6 +154,8 @@ def step(
             answered = max(state.answered_count, event.stats.answered if event.stats else 0)
             if state.status is not Status.QUESTION:
                 return _refuse(state, "No question is open")
+            if not closes_early(state):
+                return _refuse(state, "Group questions stay open their full time")
             if state.participant_count == 0 or answered < state.participant_count:
                 return _refuse(state, "Not everyone has answered yet")
             return _close(state, event.stats, now, rules, quiz)
@@ -162,6 +167,17 @@ def step(
             if now - state.last_activity_at < timedelta(seconds=rules.abandon_after_s):
                 return _refuse(state, "This quiz is still active")
             return _end(state, Status.ABANDONED, event.stats, quiz)
+
+
+def closes_early(state: SessionState) -> bool:
+    """Whether a question closes once every participant has answered it.
+
+    Solo and private live games: yes, their participants are known. A group:
+    anyone may answer, and answering joins, so closing when the players counted
+    so far have answered would refuse a member about to answer for the first
+    time. It closes early only when its host chose so in the lobby.
+    """
+    return state.mode is not Mode.GROUP or state.close_when_all_answered
 
 
 def results_effects(
@@ -222,6 +238,24 @@ def _join(state: SessionState, event: Join, now: datetime, quiz: Quiz) -> Transi
             Effect("sendMessage", params, chat, ref=question_ref(state.session_id, state.position))
         )
     return Transition(joined, tuple(effects))
+
+
+def _set_close_early(state: SessionState, event: SetCloseEarly, quiz: Quiz) -> Transition:
+    if state.mode is not Mode.GROUP:
+        return _refuse(state, "Only group games have this option")
+    if state.status is not Status.LOBBY:
+        return _refuse(state, "This quiz has already started")
+    if event.by_player_id != state.host_id:
+        return _refuse(state, "Only the host can change this")
+    chosen = replace(state, close_when_all_answered=event.on)
+    if event.on == state.close_when_all_answered:
+        return Transition(chosen)
+    # A GROUP lobby has no invite link, so it needs no bot username.
+    lobby = render.lobby_message(state.session_id, state.mode, quiz, "", close_early=event.on)
+    edit = Effect(
+        "editMessageText", lobby, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
+    )
+    return Transition(chosen, (edit,))
 
 
 def _start(

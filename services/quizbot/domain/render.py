@@ -14,6 +14,7 @@ from urllib.parse import quote
 from quizbot.domain import limits
 from quizbot.domain.callbacks import (
     AnswerData,
+    CloseEarlyData,
     JoinData,
     QuestionResultData,
     ResultData,
@@ -148,10 +149,18 @@ def reveal_message(
     return _message(text, {"inline_keyboard": [[button]]})
 
 
-def lobby_message(session_id: int, mode: Mode, quiz: Quiz, bot_username: str) -> dict[str, object]:
+def lobby_message(
+    session_id: int,
+    mode: Mode,
+    quiz: Quiz,
+    bot_username: str,
+    *,
+    close_early: bool = False,
+) -> dict[str, object]:
     """sendMessage params for a live quiz's lobby: Join and (host-only) Start buttons.
 
-    In PRIVATE mode it also carries the `join-<session>` deep link to share.
+    In PRIVATE mode it also carries the `join-<session>` deep link to share; in
+    GROUP mode the host's close-early option (`close_early` is its value).
     """
     seconds = sorted({q.time_limit_s for q in quiz.questions})
     timing = f"{seconds[0]} s" if len(seconds) == 1 else f"{seconds[0]}–{seconds[-1]} s"
@@ -167,10 +176,28 @@ def lobby_message(session_id: int, mode: Mode, quiz: Quiz, bot_username: str) ->
         lines += ["Players join from their own chat with me through this link:", link, ""]
         keyboard.append([_invite_button(link, quiz.title)])
     else:
-        lines += ["Press 🙋 Join to play.", ""]
+        lines += ["Press 🙋 Join to play, or just answer the first question.", ""]
+        lines += [_close_early_line(close_early), ""]
+        keyboard.append([_close_early_button(session_id, close_early)])
     lines.append("The host starts the game with ▶️ Start.")
     keyboard.append([{"text": "▶️ Start", "callback_data": StartData(session_id).encode()}])
     return _message("\n".join(lines), {"inline_keyboard": keyboard})
+
+
+def close_early_toast(on: bool) -> str:
+    """The toast for the host's close-early option in a group lobby."""
+    return _close_early_line(on)
+
+
+def _close_early_line(on: bool) -> str:
+    if on:
+        return "⚡ A question closes as soon as every joined player has answered."
+    return "⏱ Each question stays open its full time, so anyone can still answer."
+
+
+def _close_early_button(session_id: int, on: bool) -> dict[str, object]:
+    text = "⏱ Keep questions open full time" if on else "⚡ Close when all joined answered"
+    return {"text": text, "callback_data": CloseEarlyData(session_id, not on).encode()}
 
 
 def lobby_started_message(mode: Mode, quiz_title: str, players: int) -> dict[str, object]:

@@ -58,6 +58,9 @@ class SessionState:
     # Participants a PRIVATE broadcast reaches (their chat has not blocked the
     # bot); None when unknown, taken as every participant.
     reachable_count: int | None = None
+    # GROUP only, the host's lobby option: close a question once every joined
+    # player has answered. Solo and private live games always do.
+    close_when_all_answered: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,9 @@ class Session(Base):
     )
     # Transitions of this session that raised in a row; it is ended after TRANSITION_MAX_TRIES.
     transition_failures: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
+    # The host's lobby option for a group game: close a question as soon as every
+    # joined player has answered (otherwise it stays open its full time).
+    close_when_all_answered: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
 
     __table_args__ = (
         # Due deadlines: the writer's clock query scans only live sessions.

@@ -55,7 +55,7 @@ SESSION_STATE = sa.text(
     """
     SELECT s.id, s.quiz_id, s.mode, s.status, q.title, s.question_count, s.position,
            s.deadline, s.chat_id, s.host_id, s.participant_count, s.answered_count,
-           s.last_activity_at, now() AS now
+           s.last_activity_at, s.close_when_all_answered, now() AS now
     FROM sessions s JOIN quizzes q ON q.id = s.quiz_id
     WHERE s.id = :session_id
     FOR NO KEY UPDATE OF s
@@ -87,6 +87,11 @@ FILE_REQUEST = sa.text(
     WHERE id = :session_id AND status IN ('lobby', 'question', 'reveal')
     RETURNING id
     """
+)
+
+
+SET_CLOSE_EARLY = sa.text(
+    "UPDATE sessions SET close_when_all_answered = :on WHERE id = :session_id"
 )
 
 
@@ -152,6 +157,7 @@ def lock_session(conn: Connection, session_id: int) -> LockedSession | None:
         participant_count=row.participant_count,
         answered_count=row.answered_count,
         last_activity_at=row.last_activity_at,
+        close_when_all_answered=row.close_when_all_answered,
     )
     return LockedSession(quiz_id=row.quiz_id, state=state, now=row.now)
 
@@ -165,6 +171,11 @@ def add_participant(conn: Connection, session_id: int, player_id: int, chat_id: 
         return False
     conn.execute(COUNT_JOIN, {"session_id": session_id})
     return True
+
+
+def set_close_early(conn: Connection, session_id: int, on: bool) -> None:
+    """Store the host's close-early choice for a group session (locked by the caller)."""
+    conn.execute(SET_CLOSE_EARLY, {"session_id": session_id, "on": on})
 
 
 def file_request(conn: Connection, session_id: int, command: str, by_player_id: int) -> bool:

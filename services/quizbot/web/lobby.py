@@ -1,4 +1,4 @@
-"""Joining a live quiz and the host's Start: the lobby's two buttons and the join link.
+"""The lobby's buttons (Join, the host's Start and close-early option) and the join link.
 
 Each runs in one transaction on the worker's thread pool: the session row is
 locked, the domain rules decide, and the participant, the request and the
@@ -11,11 +11,16 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from quizbot.domain import game
-from quizbot.domain.events import Join, Start
-from quizbot.domain.render import join_toast
+from quizbot.domain.events import Join, SetCloseEarly, Start
+from quizbot.domain.render import close_early_toast, join_toast
 from quizbot.domain.session import Mode
 from quizbot.store import outbox
-from quizbot.store.sessions_web import add_participant, file_request, lock_session
+from quizbot.store.sessions_web import (
+    add_participant,
+    file_request,
+    lock_session,
+    set_close_early,
+)
 from quizbot.store.updates import PlayerInfo, mark_processed, unblock_chats, upsert_players
 from quizbot.web.runtime import Runtime
 
@@ -90,3 +95,24 @@ def press_start(
             return STARTING_TOAST  # a retry: the request is already filed
         file_request(conn, session_id, "start", player.id)
         return STARTING_TOAST
+
+
+def press_close_early(
+    rt: Runtime, update_id: int, session_id: int, player: PlayerInfo, on: bool
+) -> str:
+    """The host's close-early option in a group lobby; the lobby message is edited to show it."""
+    with rt.engine.begin() as conn:
+        locked = lock_session(conn, session_id)
+        if locked is None:
+            return GONE_TOAST
+        quiz = rt.quizzes.get(conn, locked.quiz_id)
+        transition = game.step(
+            locked.state, SetCloseEarly(player.id, on), locked.now, rt.rules, quiz
+        )
+        if not transition.accepted:
+            return transition.reason or GONE_TOAST
+        if mark_processed(conn, update_id):
+            set_close_early(conn, session_id, on)
+            if outbox.enqueue_effects(conn, session_id, transition.effects):
+                outbox.notify(conn)
+        return close_early_toast(on)

@@ -27,6 +27,7 @@ from telegram import Update as TelegramUpdate
 
 from quizbot.domain.callbacks import (
     AnswerData,
+    CloseEarlyData,
     JoinData,
     QuestionResultData,
     ResultData,
@@ -38,7 +39,7 @@ from quizbot.store.updates import PlayerInfo
 from quizbot.web.chats import apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
 from quizbot.web.committer import CommitFailed, Submission
-from quizbot.web.lobby import press_join, press_start
+from quizbot.web.lobby import press_close_early, press_join, press_start
 from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import (
@@ -220,6 +221,12 @@ async def _press(rt: Runtime, press: CallbackPress) -> Reply:
         rt.meter.incr("updates.start")
         toast = await run_in_threadpool(
             press_start, rt, press.update_id, data.session_id, _player(press.user), private
+        )
+        return callback_answer(press.query_id, toast)
+    if isinstance(data, CloseEarlyData):
+        rt.meter.incr("updates.close_early")
+        toast = await run_in_threadpool(
+            press_close_early, rt, press.update_id, data.session_id, _player(press.user), data.on
         )
         return callback_answer(press.query_id, toast)
     # How the player did: read-only, answered in this reply, no outbox row.

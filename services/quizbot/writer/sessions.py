@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 _COLUMNS = """
     id, quiz_id, mode, status, chat_id, host_id, position, question_count, deadline,
     participant_count, answered_count, last_activity_at, pending_command, pending_by,
-    created_at, opened_at, started_at, time_limit_ms
+    created_at, opened_at, started_at, time_limit_ms, close_when_all_answered
 """
 
 CLAIM_DUE = sa.text(
@@ -56,7 +56,9 @@ CLAIM_REQUESTED = sa.text(
       AND id <> ALL(CAST(:skip AS bigint[]))
       AND (pending_command IS NOT NULL
            OR (status = 'question' AND participant_count > 0
-               AND answered_count >= participant_count)
+               AND answered_count >= participant_count
+               -- a group closes early only by its host's choice (domain.game.closes_early)
+               AND (mode <> 'group' OR close_when_all_answered))
            OR last_activity_at <= :idle_before)
     ORDER BY id
     LIMIT 1
@@ -116,6 +118,7 @@ class SessionRow:
     opened_at: datetime | None
     started_at: datetime | None
     time_limit_ms: int | None
+    close_when_all_answered: bool = False
 
 
 def claim_due(conn: Connection, now: datetime, skip: list[int] | None = None) -> SessionRow | None:

@@ -116,6 +116,7 @@ def to_state(
         answered_count=row.answered_count,
         last_activity_at=row.last_activity_at,
         reachable_count=reachable,
+        close_when_all_answered=row.close_when_all_answered,
     )
 
 
@@ -136,6 +137,7 @@ def choose_event(
         return Start(by_player_id=row.pending_by or 0)
     if (
         state.status is Status.QUESTION
+        and game.closes_early(state)
         and state.participant_count > 0
         and state.answered_count >= state.participant_count
     ):

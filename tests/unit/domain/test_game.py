@@ -18,9 +18,11 @@ from quizbot.domain.game import (
     EveryoneAnswered,
     GameRules,
     Join,
+    SetCloseEarly,
     Start,
     Stop,
     Transition,
+    closes_early,
     new_live,
     new_solo,
     results_effects,
@@ -241,8 +243,10 @@ def live(mode: Mode, *players: int, rules: GameRules = RULES) -> Game:
     return game
 
 
-def started(mode: Mode) -> Game:
+def started(mode: Mode, *, close_early: bool = False) -> Game:
     game = live(mode, ALICE, BOB)
+    if close_early:
+        assert game.send(SetCloseEarly(HOST, on=True)).accepted
     assert game.send(Start(HOST), after_s=5).accepted
     return game
 
@@ -344,7 +348,8 @@ def test_group_lobby_has_join_and_start_buttons_in_the_group() -> None:
         "lobby:77",
     )
     buttons = [b for row in lobby.params["reply_markup"]["inline_keyboard"] for b in row]  # type: ignore[index]
-    assert [b.get("callback_data") for b in buttons] == ["j:77", "s:77"]
+    assert [b.get("callback_data") for b in buttons] == ["j:77", "o:77:1", "s:77"]
+    assert "stays open its full time" in text_of(lobby)
     assert game.state.deadline == T0 + timedelta(seconds=RULES.lobby_timeout_s)
 
 
@@ -375,8 +380,52 @@ def test_group_join_sends_nothing_so_big_groups_stay_within_rate_limits() -> Non
 # ---- early advance and the clock ------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("mode", "close_early", "closes"),
+    [
+        (Mode.GROUP, False, False),  # a member about to answer is never shut out
+        (Mode.GROUP, True, True),  # the host chose it in the lobby
+        (Mode.PRIVATE, False, True),  # the participants are known
+    ],
+)
+def test_who_closes_a_question_early(mode: Mode, close_early: bool, closes: bool) -> None:
+    game = started(mode, close_early=close_early)
+    assert closes_early(game.state) is closes
+    game.send(AnswerRecorded(2), after_s=1)
+
+    close = game.send(EveryoneAnswered(QuestionStats(answered=2, correct=2)))
+
+    assert close.accepted is closes
+    assert game.state.status is (Status.REVEAL if closes else Status.QUESTION)
+    if not closes:
+        assert close.reason == "Group questions stay open their full time"
+        assert game.at_deadline().accepted  # it closes at its deadline as usual
+
+
+def test_a_solo_question_closes_as_soon_as_it_is_answered() -> None:
+    assert closes_early(solo().state)
+
+
+def test_only_the_host_of_a_group_lobby_sets_close_early_and_the_lobby_shows_it() -> None:
+    game = live(Mode.GROUP, ALICE)
+    assert game.send(SetCloseEarly(ALICE, on=True)).reason == "Only the host can change this"
+
+    chosen = game.send(SetCloseEarly(HOST, on=True))
+
+    assert game.state.close_when_all_answered
+    [edit] = chosen.effects
+    assert isinstance(edit, Effect) and edit.edit_ref == "lobby:77"
+    assert "closes as soon as every joined player has answered" in text_of(edit)
+    buttons = [b for row in edit.params["reply_markup"]["inline_keyboard"] for b in row]  # type: ignore[index]
+    assert "o:77:0" in [b.get("callback_data") for b in buttons]
+    assert game.send(SetCloseEarly(HOST, on=True)).effects == ()  # a repeat changes nothing
+    assert game.send(Start(HOST)).accepted
+    assert game.send(SetCloseEarly(HOST, on=False)).reason == "This quiz has already started"
+    assert live(Mode.PRIVATE).send(SetCloseEarly(HOST, on=True)).accepted is False
+
+
 def test_a_live_question_closes_early_once_everyone_answered() -> None:
-    game = started(Mode.GROUP)
+    game = started(Mode.GROUP, close_early=True)
     assert game.send(AnswerRecorded(1), after_s=1).accepted
 
     refused = game.send(EveryoneAnswered())
@@ -389,7 +438,7 @@ def test_a_live_question_closes_early_once_everyone_answered() -> None:
 
 
 def test_everyone_answered_trusts_the_stores_count_in_the_stats() -> None:
-    game = started(Mode.GROUP)
+    game = started(Mode.GROUP, close_early=True)
 
     assert game.send(EveryoneAnswered(QuestionStats(answered=2, correct=2))).accepted
 

@@ -161,7 +161,10 @@ def test_lobby_messages() -> None:
     lobby = lobby_message(5, Mode.GROUP, quiz, "quiz_bot")
 
     assert "2 questions · 20–45 s each" in str(lobby["text"])
-    assert [button["callback_data"] for row in buttons(lobby) for button in row] == ["j:5", "s:5"]
+    datas = [button["callback_data"] for row in buttons(lobby) for button in row]
+    assert datas == ["j:5", "o:5:1", "s:5"]
+    chosen = lobby_message(5, Mode.GROUP, quiz, "quiz_bot", close_early=True)
+    assert [b["callback_data"] for row in buttons(chosen) for b in row] == ["j:5", "o:5:0", "s:5"]
     assert buttons(lobby_started_message(Mode.GROUP, "Caps", 1)) == []
     assert "Started with 1 player." in str(lobby_started_message(Mode.GROUP, "Caps", 1)["text"])
     assert "Cancelled" in str(lobby_closed_message("Caps", Status.STOPPED)["text"])
