@@ -1,6 +1,6 @@
 """A small echo-and-button bot on python-telegram-bot's Application, unchanged.
 
-Run as a program by tests/integration/test_sim_any_bot.py:
+Run as a program by tests/integration/sim/test_any_bot.py:
 ``python ptb_echo_bot.py SIM_URL TOKEN polling`` or
 ``python ptb_echo_bot.py SIM_URL TOKEN webhook PORT SECRET``.
 It knows nothing of quizbot or of the simulator except its base URL.

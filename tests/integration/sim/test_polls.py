@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import telegram
 
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.sim.client import ControlRefused, SimClient, User
 
 TOKEN = "515151:poll-token"
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def client(sim: RunningSim) -> Iterator[SimClient]:
-    with SimClient(sim.url) as control:
-        yield control
 
 
 @pytest.fixture

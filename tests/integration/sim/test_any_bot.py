@@ -8,7 +8,6 @@ the tests assert what each user saw.
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
 import threading
@@ -23,33 +22,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.sim.api.runner import start_thread
 from quizbot.sim.client import ControlRefused, SimClient, User
+from tests.integration.sim.conftest import free_port
 
 TOKEN = "424242:any-bot-token"
 BOT = Path(__file__).with_name("ptb_echo_bot.py")
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def client(sim: RunningSim) -> Iterator[SimClient]:
-    with SimClient(sim.url) as control:
-        yield control
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -109,7 +89,7 @@ def test_a_ptb_application_polling_plays_with_scripted_users(
 def test_a_webhook_bot_with_ptb_run_webhook_gets_updates_with_its_secret(
     sim: RunningSim, client: SimClient
 ) -> None:
-    port = _free_port()
+    port = free_port()
     args = [sys.executable, str(BOT), sim.url, TOKEN, "webhook", str(port), "s3cret"]
     process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.integration.sim.conftest import free_port
 
 BOT = Path(__file__).with_name("ptb_echo_bot.py")
 QUIZBOT = Path(sys.executable).with_name("quizbot")
@@ -30,18 +31,11 @@ stop:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 def test_a_scenario_plays_against_a_polling_bot_and_reports(tmp_path: Path) -> None:
     scenario = tmp_path / "buttons.yml"
     scenario.write_text(SCENARIO)
-    port = _free_port()
+    port = free_port()
     run = subprocess.Popen(
         [str(QUIZBOT), "sim", "run", str(scenario), "--port", str(port), "--no-limits"],
         stdout=subprocess.PIPE,
