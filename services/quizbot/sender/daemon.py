@@ -5,7 +5,7 @@ The process stands by until it takes the sender lock, then works one
 (its session killed, the server restarted); after a lost lock it stands by
 again, in the same process. Process-wide tasks: ``listener`` (LISTEN
 quizbot_outbox, wakes the claimer; its session's name tells a standby this
-process is alive, see ``outbox_queries.RECOVER_STALE``), ``status`` (the
+process is alive, see ``leases.RECOVER_STALE``), ``status`` (the
 ``db_up``/``lock_held``/queue gauges and the ``program_status`` row) and
 ``meters`` (sends the summed metrics once a second).
 
@@ -35,7 +35,7 @@ from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import Limits, RateLimiter
 from quizbot.sender.tenure import Carried, Tenure
 from quizbot.settings import Settings
-from quizbot.store import outage
+from quizbot.store import leases, outage
 from quizbot.store import outbox_queries as q
 from quizbot.store.database import libpq_dsn
 from quizbot.store.events import first_set
@@ -114,7 +114,7 @@ class Sender:
         self.meters = meters or Meters(metrics.client())
         self.limiter = RateLimiter(config.limits, time.monotonic)
         self.listener = Listener(
-            dsn, OUTBOX_CHANNEL, self.wake.set, application_name=q.listener_name(self.me)
+            dsn, OUTBOX_CHANNEL, self.wake.set, application_name=leases.listener_name(self.me)
         )
         self.db_state = DbState()
         self.tenure: Tenure | None = None
@@ -144,7 +144,9 @@ class Sender:
                 if not await self.lock.acquire(self.stop):
                     break
                 self.tenures += 1
-                self.tenure = Tenure(self, q.Term(self.me, self.lock.generation, self.lock.key))
+                self.tenure = Tenure(
+                    self, leases.Term(self.me, self.lock.generation, self.lock.key)
+                )
                 try:
                     died, carried = await self.tenure.run(carried)
                 finally:

@@ -26,8 +26,7 @@ import logging
 import psycopg2
 import psycopg2.extensions
 
-from quizbot.store import direct
-from quizbot.store import outbox_queries as q
+from quizbot.store import direct, leases
 
 log = logging.getLogger(__name__)
 
@@ -104,4 +103,4 @@ class SenderLock:
             row = cur.fetchone()
             if not (row and row[0]):
                 return None
-            return q.take_generation(cur, self.key, self.holder)
+            return leases.take_generation(cur, self.key, self.holder)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from quizbot.logs import redact
+from quizbot.store import leases
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
 from quizbot.store.outage import Backoff
@@ -59,7 +60,7 @@ class Migrated:
 Entry = q.Outcome | Blocked | Migrated
 
 
-def write(conn: Connection, term: q.Term, entries: Sequence[Entry]) -> None:
+def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None:
     """Apply ``entries`` in order inside the caller's transaction.
 
     Consecutive outcomes go in one statement; chat events run where they fall.

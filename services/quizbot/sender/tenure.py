@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from quizbot.sender.delivery import Delivery
 from quizbot.sender.lanes import Lanes
 from quizbot.sender.results import Entry, ResultBuffer, write
+from quizbot.store import leases
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
 from quizbot.store.outage import Stopped, is_transient
@@ -47,13 +48,13 @@ CHAT_WINDOW = 10
 # How often stale claims are looked for (a crashed sender's rows come back this fast).
 RECOVER_EVERY_S = 1.0
 
-Carried = list[tuple[q.Term, list[Entry]]]
+Carried = list[tuple[leases.Term, list[Entry]]]
 
 
 class Tenure:
     """The sender's work while it holds the lock under one generation."""
 
-    def __init__(self, sender: Sender, term: q.Term) -> None:
+    def __init__(self, sender: Sender, term: leases.Term) -> None:
         self.s = sender
         self.term = term
         c = sender.config
@@ -108,8 +109,8 @@ class Tenure:
         for term, entries in carried:
             await self.s.db(write, term, entries)
         carried.clear()
-        released = await self.s.db(q.release_mine, self.term.me)
-        stale = await self.s.db(q.recover_stale, self.term)
+        released = await self.s.db(leases.release_mine, self.term.me)
+        stale = await self.s.db(leases.recover_stale, self.term)
         log.info(
             "sender %s holds the lock (generation %d); %d own and %d stale claims returned",
             self.term.me,
@@ -130,7 +131,7 @@ class Tenure:
         left = self.results.take()
         released: int | str = "no"
         try:
-            released = await self.s.db(q.release_mine, self.term.me)
+            released = await self.s.db(leases.release_mine, self.term.me)
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -176,11 +177,11 @@ class Tenure:
             try:
                 if time.monotonic() - extended_at >= extend_every:
                     await self._db_retry(
-                        s.query, q.extend_leases, self.term, c.lease_s, what="lease"
+                        s.query, leases.extend_leases, self.term, c.lease_s, what="lease"
                     )
                     extended_at = time.monotonic()
                 recovered = await self._db_retry(
-                    s.query, q.recover_stale, self.term, what="recover"
+                    s.query, leases.recover_stale, self.term, what="recover"
                 )
                 pending = await self._db_retry(s.query, q.pending_count, what="queue depth")
                 oldest = await self._db_retry(s.query, q.oldest_pending_s, what="queue age")
