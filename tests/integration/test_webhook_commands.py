@@ -254,6 +254,57 @@ def test_the_host_chooses_close_early_in_a_group_lobby_and_the_lobby_shows_it(
     assert f"o:{session.id}:0" in buttons
 
 
+def finish(db: Engine, session_id: int) -> None:
+    with db.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE sessions SET status = 'finished' WHERE id = :s"), {"s": session_id}
+        )
+
+
+def test_play_again_under_a_groups_results_opens_a_new_lobby_hosted_by_the_presser(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    first = live_session(db, chat)
+    finish(db, first.id)
+    clear_outbox(db)
+
+    update = press(f"p:{first.id}", PLAYER, chat_id=chat)
+    reply = send(client, server, update).json()
+    send(client, server, update)  # Telegram's retry opens nothing more
+
+    assert reply["text"] == "🔁 Here we go again!"
+    again = live_session(db, chat)
+    assert again.id != first.id
+    assert (again.mode, again.host_id) == ("group", PLAYER)
+    (lobby,) = replies(db, chat)
+    assert lobby["ref"] == f"lobby:{again.id}"
+
+
+def test_play_again_after_a_solo_game_starts_the_same_quiz_alone(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/play capitals", PLAYER))
+    first = live_session(db, PLAYER)
+    finish(db, first.id)
+
+    send(client, server, press(f"p:{first.id}", PLAYER, chat_id=PLAYER))
+
+    again = live_session(db, PLAYER)
+    assert again.id != first.id
+    assert (again.mode, again.pending_command) == ("solo", "start")
+
+
+def test_another_quiz_sends_the_quiz_list_to_the_chat(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    clear_outbox(db)
+    reply = send(client, server, press("n", PLAYER, chat_id=chat)).json()
+    assert reply["text"] == "📚 Pick one from the list"
+    (quizzes,) = replies(db, chat)
+    assert "Quizzes" in quizzes["text"] and "play-capitals" in quizzes["text"]
+
+
 def test_live_in_a_private_chat_gives_a_join_link_that_brings_players_in(
     server: WebServer, client: httpx.Client, db: Engine, chat: int
 ) -> None:

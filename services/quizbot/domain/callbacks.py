@@ -4,7 +4,8 @@ Buttons carry everything the web tier needs to record a press without a
 lookup: `a:<session>:<position>:<option>` (answer), `j:<session>` (join a
 lobby), `s:<session>` (the host's Start button), `r:<session>` (📊 My result
 on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
-reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby). Decoding is strict: the
+reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby),
+`p:<session>` (Play again: the same quiz, same mode) and `n` (Another quiz). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -22,6 +23,8 @@ _ANSWER = re.compile(rf"a:{_NUMBER}:{_NUMBER}:{_NUMBER}")
 _JOIN = re.compile(rf"j:{_NUMBER}")
 _START = re.compile(rf"s:{_NUMBER}")
 _RESULT = re.compile(rf"r:{_NUMBER}")
+_AGAIN = re.compile(rf"p:{_NUMBER}")
+_ANOTHER = "n"
 _OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 
@@ -125,7 +128,39 @@ class CloseEarlyData:
         return f"o:{self.session_id}:{int(self.on)}"
 
 
-CallbackData = AnswerData | JoinData | StartData | ResultData | QuestionResultData | CloseEarlyData
+@dataclass(frozen=True, slots=True)
+class PlayAgainData:
+    """A press of 🔁 Play again under a finished session's results."""
+
+    session_id: int
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"p:{self.session_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class AnotherQuizData:
+    """A press of 📚 Another quiz under a finished session's results."""
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return _ANOTHER
+
+
+CallbackData = (
+    AnswerData
+    | JoinData
+    | StartData
+    | ResultData
+    | QuestionResultData
+    | CloseEarlyData
+    | PlayAgainData
+    | AnotherQuizData
+)
 
 
 def decode_callback(data: str) -> CallbackData | None:
@@ -140,6 +175,10 @@ def decode_callback(data: str) -> CallbackData | None:
             return JoinData(int(match.group(1)))
         if match := _START.fullmatch(data):
             return StartData(int(match.group(1)))
+        if data == _ANOTHER:
+            return AnotherQuizData()
+        if match := _AGAIN.fullmatch(data):
+            return PlayAgainData(int(match.group(1)))
         if match := _OPTION.fullmatch(data):
             return CloseEarlyData(int(match.group(1)), match.group(2) == "1")
         if match := _RESULT.fullmatch(data):

@@ -13,9 +13,11 @@ from urllib.parse import quote
 
 from quizbot.domain import limits
 from quizbot.domain.callbacks import (
+    AnotherQuizData,
     AnswerData,
     CloseEarlyData,
     JoinData,
+    PlayAgainData,
     QuestionResultData,
     ResultData,
     StartData,
@@ -277,9 +279,11 @@ def personal_result_text(
 
 
 def results_keyboard(session_id: int) -> dict[str, object]:
-    """The buttons under a final leaderboard: 📊 My result, answered by a toast."""
-    button = {"text": "📊 My result", "callback_data": ResultData(session_id).encode()}
-    return {"inline_keyboard": [[button]]}
+    """The buttons under a session's results: 📊 My result (a toast), then what to play next."""
+    mine = {"text": "📊 My result", "callback_data": ResultData(session_id).encode()}
+    again = {"text": "🔁 Play again", "callback_data": PlayAgainData(session_id).encode()}
+    another = {"text": "📚 Another quiz", "callback_data": AnotherQuizData().encode()}
+    return {"inline_keyboard": [[mine], [again, another]]}
 
 
 def my_result_toast(mine: Ranked | None, total_players: int, question_count: int) -> str:

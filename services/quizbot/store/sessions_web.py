@@ -90,6 +90,14 @@ FILE_REQUEST = sa.text(
 )
 
 
+SESSION_QUIZ = sa.text(
+    """
+    SELECT q.slug, CAST(s.mode AS text) AS mode
+    FROM sessions s JOIN quizzes q ON q.id = s.quiz_id
+    WHERE s.id = :session_id
+    """
+)
+
 SET_CLOSE_EARLY = sa.text(
     "UPDATE sessions SET close_when_all_answered = :on WHERE id = :session_id"
 )
@@ -171,6 +179,12 @@ def add_participant(conn: Connection, session_id: int, player_id: int, chat_id: 
         return False
     conn.execute(COUNT_JOIN, {"session_id": session_id})
     return True
+
+
+def session_quiz(conn: Connection, session_id: int) -> tuple[str, Mode] | None:
+    """(quiz slug, mode) of a session, for Play again; None if there is no such session."""
+    row = conn.execute(SESSION_QUIZ, {"session_id": session_id}).first()
+    return (str(row.slug), Mode(row.mode)) if row is not None else None
 
 
 def set_close_early(conn: Connection, session_id: int, on: bool) -> None:

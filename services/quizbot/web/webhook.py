@@ -25,22 +25,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 from telegram import Update as TelegramUpdate
 
-from quizbot.domain.callbacks import (
-    AnswerData,
-    CloseEarlyData,
-    JoinData,
-    QuestionResultData,
-    ResultData,
-    StartData,
-    decode_callback,
-)
+from quizbot.domain.callbacks import AnswerData, decode_callback
 from quizbot.store.answers import AnswerIn
-from quizbot.store.updates import PlayerInfo
+from quizbot.web.buttons import COUNTERS, player_info, press_button
 from quizbot.web.chats import apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
 from quizbot.web.committer import CommitFailed, Submission
-from quizbot.web.lobby import press_close_early, press_join, press_start
-from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import (
     CallbackPress,
@@ -51,7 +41,6 @@ from quizbot.web.updates import (
     Migration,
     PollVote,
     Update,
-    User,
     parse_update,
 )
 from quizbot.web.verdicts import TOASTS, Verdict
@@ -191,14 +180,8 @@ async def dispatch(rt: Runtime, update: Update) -> Reply:
     return EMPTY
 
 
-def _player(user: User) -> PlayerInfo:
-    return PlayerInfo(user.id, user.first_name, user.username, user.language_code)
-
-
 async def _press(rt: Runtime, press: CallbackPress) -> Reply:
     data = decode_callback(press.data) if press.data else None
-    # A press in the player's private chat clears a block mark on that chat.
-    private = press.chat_type == "private"
     if isinstance(data, AnswerData):
         answer = AnswerIn(
             press.update_id,
@@ -207,42 +190,18 @@ async def _press(rt: Runtime, press: CallbackPress) -> Reply:
             data.option,
             press.user.id,
             time.time(),
-            private_chat=private,
+            # A press in the player's private chat clears a block mark on that chat.
+            private_chat=press.chat_type == "private",
         )
-        verdict = await rt.committer.submit(Submission(answer, _player(press.user)))
+        verdict = await rt.committer.submit(Submission(answer, player_info(press.user)))
         return callback_answer(press.query_id, TOASTS[verdict])
-    if isinstance(data, JoinData):
-        rt.meter.incr("updates.join")
-        toast = await run_in_threadpool(
-            press_join, rt, press.update_id, data.session_id, _player(press.user), private
-        )
-        return callback_answer(press.query_id, toast)
-    if isinstance(data, StartData):
-        rt.meter.incr("updates.start")
-        toast = await run_in_threadpool(
-            press_start, rt, press.update_id, data.session_id, _player(press.user), private
-        )
-        return callback_answer(press.query_id, toast)
-    if isinstance(data, CloseEarlyData):
-        rt.meter.incr("updates.close_early")
-        toast = await run_in_threadpool(
-            press_close_early, rt, press.update_id, data.session_id, _player(press.user), data.on
-        )
-        return callback_answer(press.query_id, toast)
-    # How the player did: read-only, answered in this reply, no outbox row.
-    if isinstance(data, ResultData):
-        rt.meter.incr("updates.my_result")
-        toast = await run_in_threadpool(my_result, rt, data.session_id, press.user.id)
-        return callback_answer(press.query_id, toast)
-    if isinstance(data, QuestionResultData):
-        rt.meter.incr("updates.question_result")
-        toast = await run_in_threadpool(
-            question_result, rt, data.session_id, data.position, press.user.id
-        )
-        return callback_answer(press.query_id, toast)
-    # Not a button we made: a polite toast, and nothing is written.
-    rt.meter.incr("answers.forged")
-    return callback_answer(press.query_id, TOASTS[Verdict.FORGED])
+    if data is None:
+        # Not a button we made: a polite toast, and nothing is written.
+        rt.meter.incr("answers.forged")
+        return callback_answer(press.query_id, TOASTS[Verdict.FORGED])
+    rt.meter.incr(f"updates.{COUNTERS[type(data)]}")
+    toast = await run_in_threadpool(press_button, rt, press, data)
+    return callback_answer(press.query_id, toast)
 
 
 async def _vote(rt: Runtime, vote: PollVote) -> None:
@@ -250,4 +209,4 @@ async def _vote(rt: Runtime, vote: PollVote) -> None:
         rt.meter.incr("updates.ignored.poll_retract")
         return
     answer = AnswerIn(vote.update_id, -1, -1, vote.option_ids[0], vote.user.id, time.time())
-    await rt.committer.submit(Submission(answer, _player(vote.user), poll_id=vote.poll_id))
+    await rt.committer.submit(Submission(answer, player_info(vote.user), poll_id=vote.poll_id))

@@ -4,10 +4,12 @@ import pytest
 
 from quizbot.domain import limits
 from quizbot.domain.callbacks import (
+    AnotherQuizData,
     AnswerData,
     CallbackData,
     CloseEarlyData,
     JoinData,
+    PlayAgainData,
     QuestionResultData,
     ResultData,
     StartData,
@@ -29,6 +31,8 @@ MAX_SESSION = 2**63 - 1
         (StartData(42), "s:42"),
         (ResultData(42), "r:42"),
         (CloseEarlyData(42, True), "o:42:1"),
+        (PlayAgainData(42), "p:42"),
+        (AnotherQuizData(), "n"),
         (CloseEarlyData(42, False), "o:42:0"),
         (ResultData(MAX_SESSION), f"r:{MAX_SESSION}"),
         (QuestionResultData(42, 0), "h:42:0"),
@@ -86,6 +90,10 @@ def test_the_longest_answer_fits_telegrams_64_bytes() -> None:
         "r:",
         "r:01",
         "o:1",
+        "n:1",
+        "N",
+        "p:",
+        "p:1:2",
         "o:1:2",
         "o:1:01",
         "r:1:2",

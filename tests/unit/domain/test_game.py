@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from quizbot.domain import limits
+from quizbot.domain import limits, render
 from quizbot.domain.effects import AnyEffect, Chat, Effect, Finish, Participants
 from quizbot.domain.game import (
     Abandon,
@@ -683,7 +683,11 @@ def test_results_go_where_the_players_are(
     for effect in effects:
         check_effect(effect)
         buttons = effect.params["reply_markup"]["inline_keyboard"]  # type: ignore[index]
-        assert buttons == [[{"text": "📊 My result", "callback_data": f"r:{state.session_id}"}]]
+        assert [[b["callback_data"] for b in row] for row in buttons] == [
+            [f"r:{state.session_id}"],
+            [f"p:{state.session_id}", "n"],
+        ]
+        assert buttons == render.results_keyboard(state.session_id)["inline_keyboard"]
     if mode is Mode.PRIVATE:
         texts = [e.params["text"] for e in effects]
         assert texts[:2] == ["🏁 yours, Alice", "🏁 yours, Bob"]

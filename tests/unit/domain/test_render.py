@@ -301,9 +301,13 @@ def test_a_live_reveal_carries_how_did_i_do_and_a_solo_one_nothing() -> None:
     assert buttons(solo) == []
 
 
-def test_the_results_keyboard_has_my_result() -> None:
+def test_the_results_keyboard_has_my_result_play_again_and_another_quiz() -> None:
     keyboard = results_keyboard(42)
-    assert keyboard == {"inline_keyboard": [[{"text": "📊 My result", "callback_data": "r:42"}]]}
+    rows = [[(b["text"], b["callback_data"]) for b in row] for row in keyboard["inline_keyboard"]]  # type: ignore[attr-defined]
+    assert rows == [
+        [("📊 My result", "r:42")],
+        [("🔁 Play again", "p:42"), ("📚 Another quiz", "n")],
+    ]
 
 
 def test_a_private_players_final_message_is_their_rank_and_the_top_3() -> None:

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from quizbot.domain.callbacks import (
+    AnotherQuizData,
     AnswerData,
     JoinData,
+    PlayAgainData,
     ResultData,
     StartData,
     decode_callback,
@@ -117,11 +119,12 @@ def read_question(message: dict[str, Any]) -> QuestionCard | None:
 def is_results(message: dict[str, Any]) -> bool:
     """Whether ``message`` is a live quiz's final results (the board or a personal one).
 
-    Its only buttons, if any, are 📊 My result.
+    Its only buttons, if any, are the after-game ones (My result, Play again, Another quiz).
     """
     first_line = message.get("text", "").split("\n", 1)[0]
     buttons = [decode_callback(data) for data in button_data(message)]
-    return all(isinstance(b, ResultData) for b in buttons) and any(
+    after_game = (ResultData, PlayAgainData, AnotherQuizData)
+    return all(isinstance(b, after_game) for b in buttons) and any(
         marker in first_line for marker in _RESULTS
     )
 

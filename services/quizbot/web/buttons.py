@@ -1,0 +1,73 @@
+"""Every inline button but the answers, each run on the worker's thread pool.
+
+An answer goes through the group committer (the hot path, in ``webhook``);
+the rest are rare and each does its own small transaction or read. Each
+returns the toast sent back in the webhook reply (answerCallbackQuery).
+"""
+
+from __future__ import annotations
+
+from quizbot.domain.callbacks import (
+    AnotherQuizData,
+    CloseEarlyData,
+    JoinData,
+    PlayAgainData,
+    QuestionResultData,
+    ResultData,
+    StartData,
+)
+from quizbot.store.updates import PlayerInfo
+from quizbot.web.again import press_another_quiz, press_play_again
+from quizbot.web.lobby import press_close_early, press_join, press_start
+from quizbot.web.personal import my_result, question_result
+from quizbot.web.runtime import Runtime
+from quizbot.web.updates import CallbackPress, User
+
+ButtonData = (
+    JoinData
+    | StartData
+    | CloseEarlyData
+    | ResultData
+    | QuestionResultData
+    | PlayAgainData
+    | AnotherQuizData
+)
+
+# The statsd counter of each button (updates.<name>).
+COUNTERS: dict[type, str] = {
+    JoinData: "join",
+    StartData: "start",
+    CloseEarlyData: "close_early",
+    ResultData: "my_result",
+    QuestionResultData: "question_result",
+    PlayAgainData: "play_again",
+    AnotherQuizData: "another_quiz",
+}
+
+
+def player_info(user: User) -> PlayerInfo:
+    """The player row a press or vote refreshes."""
+    return PlayerInfo(user.id, user.first_name, user.username, user.language_code)
+
+
+def press_button(rt: Runtime, press: CallbackPress, data: ButtonData) -> str:
+    """Apply one button press and return its toast (blocking)."""
+    # A press in the player's private chat clears a block mark on that chat.
+    private = press.chat_type == "private"
+    player = player_info(press.user)
+    match data:
+        case JoinData():
+            return press_join(rt, press.update_id, data.session_id, player, private)
+        case StartData():
+            return press_start(rt, press.update_id, data.session_id, player, private)
+        case CloseEarlyData():
+            return press_close_early(rt, press.update_id, data.session_id, player, data.on)
+        # How the player did: read-only, answered in the reply, no outbox row.
+        case ResultData():
+            return my_result(rt, data.session_id, player.id)
+        case QuestionResultData():
+            return question_result(rt, data.session_id, data.position, player.id)
+        case PlayAgainData():
+            return press_play_again(rt, press, data.session_id)
+        case AnotherQuizData():
+            return press_another_quiz(rt, press)
