@@ -86,6 +86,12 @@ class Settings:
     statsd_prefix: str
     log_level: str
 
+    # Operating it (quizbot status).
+    supervisor_url: str
+    prometheus_url: str | None
+    pgbouncer_admin_url: str | None
+    database_read_url: str | None
+
     def game_rules(self) -> GameRules:
         """The domain's game rules with this deployment's timings, scoring and send rate."""
         rate = 1000.0 if self.paid_broadcast else self.send_rate_per_s
@@ -164,6 +170,10 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         statsd_port=config("STATSD_PORT", cast=int, default=8125),
         statsd_prefix=config("STATSD_PREFIX", default="quizbot"),
         log_level=config("LOG_LEVEL", default="INFO"),
+        supervisor_url=config("SUPERVISOR_URL", default="unix:///var/run/supervisor.sock"),
+        prometheus_url=opt("PROMETHEUS_URL"),
+        pgbouncer_admin_url=opt("PGBOUNCER_ADMIN_URL"),
+        database_read_url=opt("DATABASE_READ_URL"),
     )
     if values["commit_mode"] not in ("group", "naive"):
         raise ValueError(f"COMMIT_MODE must be 'group' or 'naive', not {values['commit_mode']!r}")

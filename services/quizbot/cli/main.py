@@ -7,7 +7,7 @@ import logging
 import click
 
 from quizbot import logs
-from quizbot.cli import bench, db, demo, quiz, run, sender, sim, web, webhook, writer
+from quizbot.cli import bench, db, demo, quiz, run, sender, sim, status, web, webhook, writer
 from quizbot.extras import MissingExtra
 from quizbot.settings import MissingSetting, Settings, load_settings
 
@@ -56,3 +56,4 @@ cli.add_command(webhook.set_webhook)
 cli.add_command(webhook.delete_webhook)
 cli.add_command(demo.demo)
 cli.add_command(run.run)
+cli.add_command(status.status)

@@ -143,6 +143,8 @@ class LocalStack:
             "STATSD_HOST": self.settings.statsd_host,
             "STATSD_PORT": str(self.settings.statsd_port),
             "LOG_LEVEL": self.settings.log_level,
+            # quizbot status, pointed at this run with QUIZBOT_ENV_FILE=<run>/env.
+            "SUPERVISOR_URL": f"unix://{self.layout.root}/supervisor.sock",
         }
         if self.simulator:
             env |= {

@@ -1,0 +1,1 @@
+"""Operating quizbot: what an operator looks at (status) and restores (backups)."""
