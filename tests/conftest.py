@@ -109,20 +109,25 @@ def db_url(pg_server: PgServer, db_name: str) -> str:
     return pg_server.url(db_name)
 
 
-def pgbouncer_required() -> bool:
-    """In CI, or as root (where .ci/run installs it), a missing pgbouncer fails the tests."""
+def tools_required() -> bool:
+    """In CI, or as root (where .ci/run installs them), a missing pgbouncer or promtool
+    fails the tests; elsewhere the tests that need one are skipped, saying so."""
     return bool(os.environ.get("CI")) or os.geteuid() == 0
+
+
+def require_tool(path: str | None, name: str, package: str) -> str:
+    """``path`` of a system tool, or a failure (CI, root) or a plain skip when it is missing."""
+    if path is None:
+        if tools_required():
+            pytest.fail(f"{name} is not installed; .ci/run installs it (apt-get install {package})")
+        pytest.skip(f"{name} is not installed (not required outside CI and root)")
+    return path
 
 
 @pytest.fixture(scope="session")
 def pgbouncer(pg_server: PgServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgBouncer]:
     """A real pgbouncer in transaction mode in front of the test server."""
-    if find_binary() is None:
-        if pgbouncer_required():
-            pytest.fail(
-                "pgbouncer is not installed; .ci/run installs it (apt-get install pgbouncer)"
-            )
-        pytest.skip("pgbouncer is not installed (not required outside CI and root)")
+    require_tool(find_binary(), "pgbouncer", "pgbouncer")
     bouncer = PgBouncer(
         server_url=pg_server.admin_url, run_dir=tmp_path_factory.mktemp("pgbouncer")
     )

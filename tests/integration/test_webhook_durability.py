@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from quizbot.store import migrate
 from quizbot.store.database import embedded_server, ensure_database, server_url, stop_embedded
 from quizbot.store.pgbouncer import PgBouncer, find_binary
-from tests.conftest import VAR, pgbouncer_required
+from tests.conftest import VAR, tools_required
 from tests.integration.webtier import (
     FIRST_PLAYER,
     answers,
@@ -54,7 +54,7 @@ class Crashable:
 
 @pytest.fixture
 def crashable() -> Iterator[Crashable]:
-    if find_binary() is None and not pgbouncer_required():
+    if find_binary() is None and not tools_required():
         pytest.skip("pgbouncer is not installed (not required outside CI and root)")
     data_dir = VAR / f"pgcrash-{uuid.uuid4().hex[:8]}"
     pg = Crashable(data_dir)
