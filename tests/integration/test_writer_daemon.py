@@ -84,6 +84,8 @@ def test_the_writer_plays_a_live_game_by_itself_and_drains_on_sigterm(
 ) -> None:
     world = World(engine, quiz=QUICK)
     sid = world.live(Mode.GROUP, host=7, chat=-100)
+    # The host chose close-early in the lobby: the question closes once both answered.
+    world.execute("UPDATE sessions SET close_when_all_answered = true WHERE id = :s", s=sid)
     world.join(sid, 11, -100)
     world.join(sid, 12, -100)
     writer = start_writer()

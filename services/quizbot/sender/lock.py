@@ -20,13 +20,13 @@ sender then stops sending at once and stands by again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 import psycopg2
 import psycopg2.extensions
 
 from quizbot.store import direct, leases
+from quizbot.store.events import first_set
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,13 @@ class SenderLock:
             if not announced:
                 log.info("another sender holds the lock (or the database is away); standing by")
                 announced = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.poll_s)
+            await first_set(stop, within=self.poll_s)
         return False
 
     async def keep(self, stop: asyncio.Event) -> None:
         """Ping the lock's session every ``ping_s`` until ``stop`` or until it is lost."""
         while self._watch is not None and not self.lost.is_set() and not stop.is_set():
-            try:
-                await asyncio.wait_for(stop.wait(), self.ping_s)
-            except TimeoutError:
+            if not await first_set(stop, within=self.ping_s):
                 await self._watch.ping()
         if self.lost.is_set():
             self.held = False

@@ -12,7 +12,6 @@ a silently dropped TCP connection never becomes readable.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -53,8 +52,7 @@ class Listener:
                 await self._listen(stop, backoff)
             except psycopg2.Error as exc:
                 log.warning("LISTEN %s: connection failed: %s", self.channel, exc)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), backoff.next())
+            await first_set(stop, within=backoff.next())
 
     async def _listen(self, stop: asyncio.Event, backoff: Backoff) -> None:
         conn = await asyncio.to_thread(direct.connect, self.dsn, self.application_name)

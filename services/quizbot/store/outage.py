@@ -18,6 +18,8 @@ from typing import TypeVar
 import psycopg2
 import sqlalchemy.exc
 
+from quizbot.store.events import first_set
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -87,9 +89,7 @@ async def retry(
                 failed = True
             if on_state is not None:
                 on_state(False)
-            try:
-                await asyncio.wait_for(stop.wait(), backoff.next())
-            except TimeoutError:
+            if not await first_set(stop, within=backoff.next()):
                 continue
             raise Stopped(what) from exc
         if failed:

@@ -11,7 +11,6 @@ The upsert is itself a probe of the database through pgbouncer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -21,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from quizbot.store.events import first_set
 from quizbot.store.outage import is_transient
 
 log = logging.getLogger(__name__)
@@ -110,8 +110,7 @@ class StatusReporter:
         """Report until ``stop``, then once more with state ``stopped``."""
         while not stop.is_set():
             await self.report()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.every_s)
+            await first_set(stop, within=self.every_s)
         await self.report("stopped")
 
     async def report(self, state: str | None = None) -> None:
