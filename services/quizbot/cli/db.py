@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
+from quizbot.ops.backups import RestoreFailed, pg_tool, restore
 from quizbot.settings import load_settings
 from quizbot.store import migrate
-from quizbot.store.database import create_engine, resolve_urls, stop_embedded
+from quizbot.store.database import create_engine, normalize_url, resolve_urls, stop_embedded
 
 
 @click.group()
@@ -63,3 +66,44 @@ def stop() -> None:
         click.echo("embedded PostgreSQL stopped")
     else:
         click.echo("embedded PostgreSQL is not running")
+
+
+@db.command("restore")
+@click.argument("dump", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--into", "database", default=None, help="New database (default <db>_restore_<time>)."
+)
+@click.option(
+    "--admin-url",
+    default=None,
+    help="A role that may create databases (default: DATABASE_DIRECT_URL's server, database postgres).",
+)
+def restore_command(dump: Path, database: str | None, admin_url: str | None) -> None:
+    """Restore a pg_dump -Fc file into a NEW database and migrate it to head.
+
+    The live database is never touched. Prints the revisions and row counts;
+    exits non-zero when pg_restore or the migration fails.
+    """
+    server_bin = None
+    if admin_url:
+        # Needs no quizbot settings: `sudo -u postgres quizbot db restore ... --admin-url`.
+        admin, base = normalize_url(admin_url), "quizbot"
+    else:
+        urls = resolve_urls(load_settings())
+        source = make_url(urls.direct)
+        admin = source.set(database="postgres").render_as_string(False)
+        base = source.database or "quizbot"
+        if urls.embedded:
+            from pgserver._commands import POSTGRES_BIN_PATH  # the embedded server's client
+
+            server_bin = POSTGRES_BIN_PATH
+    name = database or f"{base}_restore_{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+    try:
+        done = restore(dump, admin, name, pg_tool("pg_restore", server_bin))
+    except RestoreFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"restored {dump} into database {done.database}")
+    click.echo(
+        f"revision: {done.revision_in_dump or 'none'} in the dump, {done.revision} after migrating"
+    )
+    click.echo("rows: " + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
