@@ -28,9 +28,9 @@ import sqlalchemy as sa
 
 from quizbot.bench import chaos_report as cr
 from quizbot.bench.chaos_runner import FaultRunner, quietly
-from quizbot.bench.probe import AnswerProbe, ProbeResult
+from quizbot.bench.probe import AnswerProbe
 from quizbot.settings import Settings
-from quizbot.stack.faults import Durations, Faults, Injected, kinds_for
+from quizbot.stack.faults import Durations, Faults, kinds_for
 from quizbot.stack.live import LiveOptions, Progress, play_live
 from quizbot.stack.local import LocalStack
 from quizbot.store.quizzes import import_quiz, load_quiz_file
@@ -183,7 +183,9 @@ def _play(
     rows = _outbox(engine)
     calls = _journal(stack)
     swarm = orjson.loads((stack.layout.root / "swarm.json").read_bytes())
-    report.update(_figures(options, runner.done, probes, rows, calls, swarm, t0))
+    report["seed"] = options.seed
+    report["durations"] = asdict(options.durations)
+    report.update(cr.figures(runner.done, probes, rows, calls, swarm, t0))
     report["programs_running_after"] = {
         k: v for k, v in stack.states().items() if not k.startswith("simulator:players")
     }
@@ -200,64 +202,6 @@ def _play(
     report["failures"] = cr.verdict(report, limits)
     report["passed"] = not report["failures"]
     return report
-
-
-def _figures(
-    options: ChaosOptions,
-    done: list[tuple[Injected | None, str, str | None]],
-    probes: list[ProbeResult],
-    rows: list[cr.OutboxRow],
-    calls: list[cr.Call],
-    swarm: dict[str, Any],
-    t0: float,
-) -> dict[str, Any]:
-    accepted = cr.first_accepts(calls)
-    acks = cr.answer_acks(swarm, probes)
-    injected = [f for f, _, _ in done if f is not None]
-    recoveries = [cr.recovery(f, acks, rows, accepted) for f in injected]
-    spans = cr.windows(injected, recoveries, time.time())
-    faults: list[dict[str, Any]] = []
-    found = iter(zip(injected, recoveries, strict=True))
-    for fault, kind, error in done:
-        if fault is None:
-            faults.append({"kind": kind, "error": error, "recovery_s": None})
-            continue
-        _, rec = next(found)
-        faults.append(
-            {
-                "kind": kind,
-                "at_s": round(fault.started_at - t0, 2),
-                "outage_s": 0.0 if kind.startswith("kill") else round(fault.outage_s, 2),
-                **rec,
-                "detail": fault.detail,
-            }
-        )
-    by_status: dict[str, int] = {}
-    for row in rows:
-        by_status[row.status] = by_status.get(row.status, 0) + 1
-    return {
-        "seed": options.seed,
-        "durations": asdict(options.durations),
-        "faults": faults,
-        "outbox_rows": len(rows),
-        "outbox_by_status": by_status,
-        "outbox_lost": cr.outbox_lost(rows, accepted),
-        "duplicate_sends": cr.duplicate_sends(calls),
-        "calls_without_outbox_id": sum(1 for c in calls if c.outbox_id is None),
-        # Rows marked sent with no accepted call naming them: 0 proves the mapping exact.
-        "sent_rows_without_call": sum(
-            1 for r in rows if r.status == "sent" and r.id not in accepted
-        ),
-        "ack_p99_ms_outside_faults": cr.ack_p99_outside(swarm, spans),
-        "probes": len(probes),
-        "probes_acknowledged": sum(1 for p in probes if p.acknowledged),
-        "timeline": {
-            "t0": t0,
-            "windows": spans,
-            "probe_failures": [p.sent_at for p in probes if not p.acknowledged],
-            "accepted": sorted(c.at for c in calls),
-        },
-    }
 
 
 def _drain(engine: sa.Engine, timeout_s: float = 60.0) -> None:

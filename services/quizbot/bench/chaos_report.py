@@ -10,6 +10,7 @@ function of them, so the definitions below are the report's definitions.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -152,6 +153,63 @@ def ack_p99_outside(swarm: dict[str, Any], spans: Sequence[tuple[float, float]])
     if not latencies:
         return None
     return round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1)
+
+
+def figures(
+    done: list[tuple[Injected | None, str, str | None]],
+    probes: list[ProbeResult],
+    rows: list[OutboxRow],
+    calls: list[Call],
+    swarm: dict[str, Any],
+    t0: float,
+) -> dict[str, Any]:
+    """The report's figures from what the run recorded (``done``: each planned fault,
+    as injected, or None with the error that kept it from happening)."""
+    accepted = first_accepts(calls)
+    acks = answer_acks(swarm, probes)
+    injected = [f for f, _, _ in done if f is not None]
+    recoveries = [recovery(f, acks, rows, accepted) for f in injected]
+    spans = windows(injected, recoveries, time.time())
+    faults: list[dict[str, Any]] = []
+    found = iter(zip(injected, recoveries, strict=True))
+    for fault, kind, error in done:
+        if fault is None:
+            faults.append({"kind": kind, "error": error, "recovery_s": None})
+            continue
+        _, rec = next(found)
+        faults.append(
+            {
+                "kind": kind,
+                "at_s": round(fault.started_at - t0, 2),
+                "outage_s": 0.0 if kind.startswith("kill") else round(fault.outage_s, 2),
+                **rec,
+                "detail": fault.detail,
+            }
+        )
+    by_status: dict[str, int] = {}
+    for row in rows:
+        by_status[row.status] = by_status.get(row.status, 0) + 1
+    return {
+        "faults": faults,
+        "outbox_rows": len(rows),
+        "outbox_by_status": by_status,
+        "outbox_lost": outbox_lost(rows, accepted),
+        "duplicate_sends": duplicate_sends(calls),
+        "calls_without_outbox_id": sum(1 for c in calls if c.outbox_id is None),
+        # Rows marked sent with no accepted call naming them: 0 proves the mapping exact.
+        "sent_rows_without_call": sum(
+            1 for r in rows if r.status == "sent" and r.id not in accepted
+        ),
+        "ack_p99_ms_outside_faults": ack_p99_outside(swarm, spans),
+        "probes": len(probes),
+        "probes_acknowledged": sum(1 for p in probes if p.acknowledged),
+        "timeline": {
+            "t0": t0,
+            "windows": spans,
+            "probe_failures": [p.sent_at for p in probes if not p.acknowledged],
+            "accepted": sorted(c.at for c in calls),
+        },
+    }
 
 
 def verdict(report: dict[str, Any], limits: dict[str, float]) -> list[str]:
