@@ -15,7 +15,7 @@ from quizbot.domain.effects import Chat, Effect, Participants
 from quizbot.domain.session import Mode
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
-from quizbot.store import answers, outbox, outbox_queries, updates
+from quizbot.store import answers, leases, outbox, outbox_queries, updates
 from quizbot.writer.clock import utcnow
 
 from .sender_harness import InProcessSender, calls, rows, sender_settings, settled
@@ -87,8 +87,13 @@ def test_rows_queued_before_the_block_are_dropped_at_the_claim_with_the_reason(
             {"c": BLOCKED},
         )
     with engine.begin() as conn:
-        first = outbox_queries.claim(conn, "me", 10, 30.0)
-        second = outbox_queries.claim(conn, "me", 10, 30.0)
+        # The claim is fenced: it takes rows only under the sender lock's generation.
+        key = outbox_queries.sender_lock_key("token")
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        term = leases.Term("me", leases.take_generation(cursor, key, "me"), key)
+    with engine.begin() as conn:
+        first = outbox_queries.claim(conn, term, 10, 30.0)
+        second = outbox_queries.claim(conn, term, 10, 30.0)
     # One row per chat and claim: the blocked chat's head is dropped, then the next.
     assert [r.chat_id for r in first.rows] == [r.chat_id for r in second.rows] == [OPEN]
     assert [m for _, m in first.dropped_blocked + second.dropped_blocked] == ["sendMessage"] * 2
