@@ -39,6 +39,12 @@ class Settings:
     database_direct_url: str | None
     db_pool_size: int
     db_max_overflow: int
+    db_statement_timeout_ms: int
+    db_lock_timeout_ms: int
+    db_idle_in_transaction_timeout_ms: int
+    db_keepalives_idle_s: int
+    db_keepalives_interval_s: int
+    db_keepalives_count: int
     quizbot_var_dir: str
 
     # Telegram.
@@ -134,6 +140,14 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         database_direct_url=opt("DATABASE_DIRECT_URL"),
         db_pool_size=config("DB_POOL_SIZE", cast=int, default=4),
         db_max_overflow=config("DB_MAX_OVERFLOW", cast=int, default=2),
+        db_statement_timeout_ms=config("DB_STATEMENT_TIMEOUT_MS", cast=int, default=5000),
+        db_lock_timeout_ms=config("DB_LOCK_TIMEOUT_MS", cast=int, default=2000),
+        db_idle_in_transaction_timeout_ms=config(
+            "DB_IDLE_IN_TRANSACTION_TIMEOUT_MS", cast=int, default=60000
+        ),
+        db_keepalives_idle_s=config("DB_KEEPALIVES_IDLE_S", cast=int, default=30),
+        db_keepalives_interval_s=config("DB_KEEPALIVES_INTERVAL_S", cast=int, default=10),
+        db_keepalives_count=config("DB_KEEPALIVES_COUNT", cast=int, default=3),
         quizbot_var_dir=config("QUIZBOT_VAR_DIR", default=_default_var_dir()),
         telegram_bot_token=opt("TELEGRAM_BOT_TOKEN"),
         telegram_api_url=config("TELEGRAM_API_URL", default="https://api.telegram.org"),

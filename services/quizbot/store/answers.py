@@ -135,6 +135,24 @@ POLL_SESSIONS = sa.text(
 )
 
 
+# UNLOCKED_SESSIONS: which of these sessions nobody holds a row lock on right now.
+# SKIP LOCKED never waits, so after a batch timed out on a lock this finds the
+# stuck sessions at once. Run alone in autocommit, the lock it takes ends with
+# the statement; FOR NO KEY UPDATE is the lock RECORD_ANSWERS itself takes.
+UNLOCKED_SESSIONS = sa.text(
+    """
+    SELECT id FROM sessions WHERE id = ANY(CAST(:ids AS bigint[]))
+    FOR NO KEY UPDATE SKIP LOCKED
+    """
+)
+
+
+def unlocked_sessions(conn: Connection, session_ids: Sequence[int]) -> set[int]:
+    """The ones of ``session_ids`` that exist and that no transaction holds locked."""
+    rows = conn.execute(UNLOCKED_SESSIONS, {"ids": list(session_ids)})
+    return {int(sid) for (sid,) in rows}
+
+
 def _array(values: Iterable[object]) -> str:
     """A PostgreSQL array literal of numbers: one string for psycopg2 to quote.
 

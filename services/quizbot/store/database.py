@@ -9,6 +9,12 @@ The engine is built per process (never at import time: gunicorn forks after
 import) and sized for pgbouncer's transaction pooling: a small pool, no
 session state that would leak between transactions, no server-side prepared
 statements (psycopg2 uses none).
+
+Every connection carries the same limits (docs/architecture.md, "Timeouts"):
+statement, lock and idle-in-transaction timeouts, and TCP keepalives. Direct
+connections send the timeouts as libpq ``options``; pgbouncer in transaction
+mode drops startup options, so it applies them to each server connection it
+opens with its ``connect_query`` (:func:`session_sql`).
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg2.errors
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine, make_url
 
 from quizbot.extras import import_extra
@@ -114,16 +122,59 @@ def ensure_database(admin_url: str, name: str) -> None:
         engine.dispose()
 
 
+def session_parameters(settings: Settings) -> dict[str, str]:
+    """The server settings every session runs with (milliseconds; 0 is off)."""
+    return {
+        "statement_timeout": str(settings.db_statement_timeout_ms),
+        "lock_timeout": str(settings.db_lock_timeout_ms),
+        "idle_in_transaction_session_timeout": str(settings.db_idle_in_transaction_timeout_ms),
+    }
+
+
+def session_sql(settings: Settings) -> str:
+    """:func:`session_parameters` as SET statements, for pgbouncer's ``connect_query``."""
+    return "; ".join(f"SET {k} = {v}" for k, v in session_parameters(settings).items())
+
+
+def connect_parameters(settings: Settings) -> dict[str, str]:
+    """libpq keywords for every connection: keepalives, and the session settings as options."""
+    options = " ".join(f"-c {k}={v}" for k, v in session_parameters(settings).items())
+    return {
+        "keepalives": "1",
+        "keepalives_idle": str(settings.db_keepalives_idle_s),
+        "keepalives_interval": str(settings.db_keepalives_interval_s),
+        "keepalives_count": str(settings.db_keepalives_count),
+        "options": options,
+    }
+
+
+def with_parameters(url: str, settings: Settings) -> str:
+    """``url`` carrying :func:`connect_parameters`; values already in the URL win."""
+    parsed = make_url(url)
+    extra = {k: v for k, v in connect_parameters(settings).items() if k not in parsed.query}
+    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
+
+
 def resolve_urls(settings: Settings) -> DatabaseUrls:
-    """The database URLs for this process: configured, or the embedded server's."""
+    """The database URLs for this process (configured, or the embedded server's).
+
+    Both carry :func:`connect_parameters`, so every engine and every raw
+    connection made from them (:func:`libpq_dsn`) gets the same limits.
+    """
     if settings.database_url:
         pooled = normalize_url(settings.database_url)
         direct = normalize_url(settings.database_direct_url or settings.database_url)
-        return DatabaseUrls(pooled=pooled, direct=direct, embedded=False)
-    server = embedded_server(Path(settings.quizbot_var_dir) / "pgdata")
-    ensure_database(server_url(server), EMBEDDED_DB_NAME)
-    url = server_url(server, EMBEDDED_DB_NAME)
-    return DatabaseUrls(pooled=url, direct=url, embedded=True)
+        embedded = False
+    else:
+        server = embedded_server(Path(settings.quizbot_var_dir) / "pgdata")
+        ensure_database(server_url(server), EMBEDDED_DB_NAME)
+        pooled = direct = server_url(server, EMBEDDED_DB_NAME)
+        embedded = True
+    return DatabaseUrls(
+        pooled=with_parameters(pooled, settings),
+        direct=with_parameters(direct, settings),
+        embedded=embedded,
+    )
 
 
 def normalize_url(url: str) -> str:
@@ -135,16 +186,58 @@ def normalize_url(url: str) -> str:
 
 
 def libpq_dsn(url: str) -> str:
-    """A libpq connection string for raw psycopg2 connections (LISTEN, COPY)."""
+    """A libpq connection string for raw psycopg2 connections (LISTEN, COPY).
+
+    The URL's query parameters (keepalives, options) come along, quoted for libpq.
+    """
     parsed = make_url(url)
-    parts = {
+    parts: dict[str, Any] = {
+        **{k: v for k, v in parsed.query.items() if isinstance(v, str)},
         "host": parsed.host or parsed.query.get("host"),
         "port": parsed.port or parsed.query.get("port"),
         "dbname": parsed.database,
         "user": parsed.username,
         "password": parsed.password,
     }
-    return " ".join(f"{k}={v}" for k, v in parts.items() if v)
+    return " ".join(f"{k}={_libpq_quote(str(v))}" for k, v in parts.items() if v)
+
+
+def _libpq_quote(value: str) -> str:
+    if value and not any(c in value for c in " '\\"):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# SQLSTATEs of a statement cancelled by lock_timeout or statement_timeout: the
+# database is up, but something holds what the statement needs.
+_STUCK = (psycopg2.errors.LockNotAvailable, psycopg2.errors.QueryCanceled)
+
+
+def is_stuck(exc: BaseException) -> bool:
+    """Whether ``exc`` is a statement cancelled by ``lock_timeout`` or ``statement_timeout``."""
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    return isinstance(orig, _STUCK)
+
+
+def is_poison(exc: BaseException) -> bool:
+    """Whether the database refused ``exc``'s statement for the data it carries.
+
+    psycopg2's DataError (SQLSTATE class 22: out of range, bad encoding) and
+    IntegrityError (class 23: a constraint): the same rows fail every time.
+    """
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) else exc
+    return isinstance(orig, psycopg2.DataError | psycopg2.IntegrityError)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A log-safe name for a database error: its class and SQLSTATE, never its message.
+
+    Messages quote the values that failed (``invalid input syntax ...: "<value>"``),
+    and values come from users.
+    """
+    orig = exc.orig if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None else exc
+    code = getattr(orig, "pgcode", None)
+    return f"{type(orig).__name__} ({code})" if code else type(orig).__name__
 
 
 def create_engine(url: str, settings: Settings, *, application_name: str, **kw: Any) -> Engine:

@@ -20,6 +20,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from quizbot.paths import config_dir
+from quizbot.settings import load_settings
+from quizbot.store.database import session_sql
 
 TEMP_PREFIX = "quizbot-pgbouncer-"
 BINARY_CANDIDATES = ("pgbouncer", "/usr/sbin/pgbouncer", "/usr/bin/pgbouncer")
@@ -39,6 +41,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def default_connect_query() -> str:
+    """The session settings (timeouts) with their default values, as pgbouncer's connect_query."""
+    return session_sql(load_settings({}))
 
 
 def render(values: dict[str, str]) -> str:
@@ -64,6 +71,9 @@ class PgBouncer:
     pool_size: int = 12
     max_db_connections: int = 16
     port: int = field(default_factory=free_port)
+    # Run on every server connection pgbouncer opens: transaction pooling drops
+    # the clients' startup options, so this is how the timeouts reach PostgreSQL.
+    connect_query: str = field(default_factory=default_connect_query)
     process: subprocess.Popen[bytes] | None = None
 
     def url(self, database: str) -> str:
@@ -75,6 +85,8 @@ class PgBouncer:
         host = server.host or server.query.get("host") or "127.0.0.1"
         port = server.port or server.query.get("port") or 5432
         target = f"host={host} port={port}"
+        if self.connect_query:
+            target += " connect_query='" + self.connect_query.replace("'", "''") + "'"
         if self.database == "*":
             return f"* = {target}"
         return f"{self.database} = {target} dbname={self.database}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,12 +55,16 @@ class CommitStats:
         }
 
 
-def record(
-    meter: Meter, size: int, flush_ms: float, verdicts: list[Verdict], error: BaseException | None
-) -> None:
-    """statsd figures of one flush (on the event loop thread)."""
-    if error is not None:
+def record(meter: Meter, size: int, flush_ms: float, outcomes: Sequence[object]) -> None:
+    """statsd figures of one flush (on the event loop thread).
+
+    ``outcomes`` holds a :class:`Verdict` per committed answer and an exception
+    per answer that did not commit; a flush with any of those counts as failed.
+    """
+    verdicts = [o for o in outcomes if isinstance(o, Verdict)]
+    if len(verdicts) < len(outcomes):
         meter.incr("commit.failed")
+    if not verdicts:
         return
     meter.timing("commit.batch_size", size)
     meter.timing("commit.flush_ms", flush_ms)

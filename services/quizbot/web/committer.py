@@ -19,15 +19,23 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
-from quizbot.store.answers import AnswerIn, lookup_outcomes, poll_sessions, record_answers
+from quizbot.store.answers import (
+    AnswerIn,
+    lookup_outcomes,
+    poll_sessions,
+    record_answers,
+    unlocked_sessions,
+)
 from quizbot.store.updates import PlayerInfo, upsert_players
 from quizbot.web.commit_stats import CommitStats, record
 from quizbot.web.meter import Meter
+from quizbot.web.salvage import CommitFailed, Outcome, StuckSessions, salvage
 from quizbot.web.verdicts import Verdict, classify
 
 log = logging.getLogger(__name__)
@@ -119,6 +127,7 @@ class GroupCommitter:
         self._conn: Connection | None = None
         self._pending: set[asyncio.Future[Verdict]] = set()
         self._flush_started: float | None = None
+        self._stuck = StuckSessions()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the DB thread and its watchdog; futures are resolved on ``loop``."""
@@ -208,24 +217,52 @@ class GroupCommitter:
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
 
+    def _write(self, batch: Sequence[Submission]) -> list[Verdict]:
+        try:
+            conn = self._connection()
+            verdicts = write_batch(conn, list(batch))
+            conn.commit()  # ends SQLAlchemy's bookkeeping; the statement committed itself
+            return verdicts
+        except Exception:
+            self._discard_connection()
+            raise
+
+    def _unlocked(self, batch: Sequence[Submission]) -> list[bool]:
+        # Poll votes (session -1) learn their session inside write_batch; they go along.
+        ids = sorted({sub.answer.session_id for sub in batch if sub.answer.session_id >= 0})
+        try:
+            free = unlocked_sessions(self._connection(), ids) if ids else set()
+        except Exception:
+            self._discard_connection()
+            raise
+        self._stuck.seen((sid for sid in ids if sid not in free), free)
+        return [sub.answer.session_id < 0 or sub.answer.session_id in free for sub in batch]
+
+    def _write_unstuck(self, batch: list[Submission]) -> list[Outcome]:
+        """Write ``batch``, first turning away answers for sessions known to be locked."""
+        if not self._stuck.suspects(sub.answer.session_id for sub in batch):
+            return list(self._write(batch))
+        free = self._unlocked(batch)
+        rest = [sub for sub, ok in zip(batch, free, strict=True) if ok]
+        verdicts = iter(self._write(rest) if rest else [])
+        stuck = CommitFailed("its session is locked")
+        return [next(verdicts) if ok else stuck for ok in free]
+
     def _flush(self, batch: list[tuple[Submission, asyncio.Future[Verdict]]]) -> None:
         self._flush_started = time.monotonic()
         start = time.perf_counter()
-        verdicts: list[Verdict] = []
-        error: BaseException | None = None
+        subs = [sub for sub, _ in batch]
+        outcomes: list[Outcome]
         try:
-            conn = self._connection()
-            verdicts = write_batch(conn, [sub for sub, _ in batch])
-            conn.commit()  # ends SQLAlchemy's bookkeeping; the statement committed itself
-        except Exception as exc:  # the database is down or the batch failed: all get 5xx
-            log.warning("group commit of %d answers failed: %s", len(batch), exc)
-            error = exc
-            self._discard_connection()
+            outcomes = self._write_unstuck(subs)
+        except Exception as exc:  # see quizbot.web.salvage for who gets what
+            outcomes = salvage(subs, exc, self._write, self._unlocked)
         flush_ms = (time.perf_counter() - start) * 1000.0
         self._flush_started = None
-        self.stats.add(len(batch), flush_ms, error is None)
+        ok = not any(isinstance(o, CommitFailed) for o in outcomes)
+        self.stats.add(len(batch), flush_ms, ok)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self._settle, batch, verdicts, error, flush_ms)
+        self._loop.call_soon_threadsafe(self._settle, batch, outcomes, flush_ms)
 
     def _discard_connection(self) -> None:
         if self._conn is not None:
@@ -239,21 +276,16 @@ class GroupCommitter:
     def _settle(
         self,
         batch: list[tuple[Submission, asyncio.Future[Verdict]]],
-        verdicts: list[Verdict],
-        error: BaseException | None,
+        outcomes: list[Outcome],
         flush_ms: float,
     ) -> None:
-        record(self.meter, len(batch), flush_ms, verdicts, error)
+        record(self.meter, len(batch), flush_ms, outcomes)
         pending = self._pending
-        for i, (_, future) in enumerate(batch):
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
             pending.discard(future)
             if future.done():  # failed by the watchdog, or the client went away
                 continue
-            if error is not None:
-                future.set_exception(CommitFailed(str(error)))
+            if isinstance(outcome, CommitFailed):
+                future.set_exception(outcome)
             else:
-                future.set_result(verdicts[i])
-
-
-class CommitFailed(RuntimeError):
-    """The commit holding an answer failed; the webhook answers 503 so Telegram retries."""
+                future.set_result(outcome)

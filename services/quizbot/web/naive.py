@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy.engine import Engine
 
+from quizbot.store.database import describe_error
 from quizbot.web.commit_stats import CommitStats, record
-from quizbot.web.committer import CommitFailed, Submission, write_batch
+from quizbot.web.committer import Submission, write_batch
 from quizbot.web.meter import Meter
+from quizbot.web.salvage import CommitFailed
 from quizbot.web.verdicts import Verdict
 
 
@@ -64,15 +66,15 @@ class NaiveCommitter:
             with self.engine.begin() as conn:
                 return write_batch(conn, [submission])[0]
         except Exception as exc:  # the database is down: the webhook answers 503
-            raise CommitFailed(str(exc)) from exc
+            raise CommitFailed(describe_error(exc)) from exc
 
     def _done(self, start: float) -> Callable[[asyncio.Future[Verdict]], None]:
         def done(future: asyncio.Future[Verdict]) -> None:
             self._inflight -= 1
             flush_ms = (time.perf_counter() - start) * 1000.0
-            error = None if future.cancelled() else future.exception()
-            verdicts = [future.result()] if error is None and not future.cancelled() else []
+            error = CommitFailed("cancelled") if future.cancelled() else future.exception()
+            outcome = future.result() if error is None else error
             self.stats.add(1, flush_ms, error is None)
-            record(self.meter, 1, flush_ms, verdicts, error)
+            record(self.meter, 1, flush_ms, [outcome])
 
         return done

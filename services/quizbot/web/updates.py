@@ -4,21 +4,63 @@ The webhook parses each body with orjson and picks fields directly: building a
 full ``telegram.Update`` costs far more CPU than the whole answer path may
 spend (see docs/performance.md). Anything the bot does not act on becomes
 :class:`Ignored`, named by its update type so it can be counted.
+
+Every field the bot acts on is read through :mod:`quizbot.web.fields`, so what
+leaves this module is well-typed and fits the database. What cannot be read is
+either :class:`MalformedUpdate` (not a JSON object at all: 400) or
+:class:`InvalidUpdate` (JSON that can never be applied: 200, counted, so
+Telegram stops sending it again).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from quizbot.domain import limits
+from quizbot.web.fields import (
+    BIGINT_MAX,
+    FieldError,
+    bigint,
+    ident,
+    int_list,
+    obj,
+    opt_bigint,
+    opt_ident,
+    opt_obj,
+    opt_str,
+    opt_text,
+    text,
+)
+
 # Chat member statuses that mean "the bot can no longer write here".
 GONE_STATUSES = frozenset({"kicked", "left"})
+MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
+CHAT_TYPES = frozenset({"private", "group", "supergroup", "channel"})
+# Bounds for strings the bot keeps; Telegram's own are smaller (names 64, titles 128).
+ID_MAX = 256  # callback query and poll ids: opaque strings
+NAME_MAX = 256
+LANGUAGE_MAX = 35  # an IETF language tag
 
 
 class MalformedUpdate(ValueError):
-    """Not JSON, not an object, or missing a field Telegram always sends."""
+    """Not JSON, or not a JSON object: not an update at all (400)."""
+
+
+class InvalidUpdate(ValueError):
+    """A JSON object that can never be applied: wrong types, out-of-range ids.
+
+    ``reason`` names the field and the problem, never the value, so it can be
+    logged; ``update_id`` is the update's id when it has a usable one.
+    """
+
+    def __init__(self, update_id: int | None, reason: str) -> None:
+        super().__init__(reason)
+        self.update_id = update_id
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,81 +145,116 @@ Update = CallbackPress | PollVote | Command | MemberChange | Migration | Ignored
 
 
 def parse_update(body: bytes, bot_username: str | None = None) -> Update:
-    """Reduce a webhook body to what the bot acts on, or raise :class:`MalformedUpdate`."""
+    """Reduce a webhook body to what the bot acts on.
+
+    Raises :class:`MalformedUpdate` or :class:`InvalidUpdate` (see the module docstring).
+    """
     try:
         raw = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise MalformedUpdate(f"not JSON: {exc}") from exc
-    if not isinstance(raw, dict):
+    except orjson.JSONDecodeError:
+        raw = _lenient(body)
+        raise InvalidUpdate(_usable_id(raw), "JSON with a lone surrogate or deep nesting") from None
+    if type(raw) is not dict:
         raise MalformedUpdate("an update is a JSON object")
-    update_id = raw.get("update_id")
-    if type(update_id) is not int:
-        raise MalformedUpdate("update_id must be an integer")
+    update_id = _usable_id(raw)
+    if update_id is None:
+        raise InvalidUpdate(None, "update_id: not an integer in range")
     try:
-        if (query := raw.get("callback_query")) is not None:
+        if (query := opt_obj(raw, "callback_query", "update")) is not None:
             return _callback(update_id, query)
-        if (answer := raw.get("poll_answer")) is not None:
+        if (answer := opt_obj(raw, "poll_answer", "update")) is not None:
             return _poll_vote(update_id, answer)
-        if (member := raw.get("my_chat_member")) is not None:
-            chat = member["chat"]
-            return MemberChange(
-                update_id,
-                int(chat["id"]),
-                str(chat["type"]),
-                chat.get("title"),
-                str(member["new_chat_member"]["status"]),
-            )
-        if (message := raw.get("message")) is not None:
+        if (member := opt_obj(raw, "my_chat_member", "update")) is not None:
+            return _member_change(update_id, member)
+        if (message := opt_obj(raw, "message", "update")) is not None:
             return _message(update_id, message, bot_username)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MalformedUpdate(f"update {update_id}: missing or bad field {exc}") from exc
+    except FieldError as exc:
+        raise InvalidUpdate(update_id, str(exc)) from None
     kinds = [key for key in raw if key != "update_id"]
     return Ignored(update_id, kinds[0] if kinds else "empty")
 
 
-def _user(raw: dict[str, Any]) -> User:
+def _lenient(body: bytes) -> Any:
+    # orjson refuses what RFC 8259's grammar allows but UTF-8 cannot carry (an
+    # escaped lone surrogate) and nesting past 1024 levels. Such a body is still
+    # JSON, so it earns a 200 rather than a retry; the standard parser tells.
+    try:
+        raw = json.loads(body, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise MalformedUpdate("not JSON") from exc
+    if type(raw) is not dict:
+        raise MalformedUpdate("an update is a JSON object")
+    return raw
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _usable_id(raw: dict[str, Any]) -> int | None:
+    update_id = raw.get("update_id")
+    return update_id if type(update_id) is int and 0 <= update_id <= BIGINT_MAX else None
+
+
+def _user(raw: dict[str, Any], path: str) -> User:
     return User(
-        int(raw["id"]),
-        str(raw.get("first_name", "")),
-        raw.get("username"),
-        raw.get("language_code"),
+        bigint(raw, "id", path, low=1),
+        text(raw, "first_name", path, NAME_MAX),
+        opt_text(raw, "username", path, NAME_MAX),
+        opt_text(raw, "language_code", path, LANGUAGE_MAX),
     )
 
 
 def _callback(update_id: int, query: dict[str, Any]) -> CallbackPress:
-    message = query.get("message") or {}
-    chat = message.get("chat") or {}
-    chat_id = chat.get("id")
+    message = opt_obj(query, "message", "callback_query") or {}
+    chat = opt_obj(message, "chat", "callback_query.message") or {}
     return CallbackPress(
         update_id=update_id,
-        query_id=str(query["id"]),
-        user=_user(query["from"]),
-        data=query.get("data"),
-        chat_id=int(chat_id) if chat_id is not None else None,
-        chat_type=chat.get("type"),
+        query_id=ident(query, "id", "callback_query", ID_MAX),
+        user=_user(obj(query, "from", "callback_query"), "callback_query.from"),
+        data=opt_str(query, "data", "callback_query"),
+        chat_id=opt_bigint(chat, "id", "callback_query.message.chat"),
+        chat_type=opt_ident(chat, "type", "callback_query.message.chat", 16, CHAT_TYPES),
     )
 
 
 def _poll_vote(update_id: int, answer: dict[str, Any]) -> Update:
-    user = answer.get("user")
+    user = opt_obj(answer, "user", "poll_answer")
     if user is None:  # a vote on behalf of a chat (voter_chat): not a player
         return Ignored(update_id, "poll_answer_chat")
     return PollVote(
-        update_id, str(answer["poll_id"]), _user(user), tuple(int(i) for i in answer["option_ids"])
+        update_id,
+        ident(answer, "poll_id", "poll_answer", ID_MAX),
+        _user(user, "poll_answer.user"),
+        int_list(answer, "option_ids", "poll_answer", 0, limits.OPTIONS_MAX),
+    )
+
+
+def _member_change(update_id: int, member: dict[str, Any]) -> MemberChange:
+    chat = obj(member, "chat", "my_chat_member")
+    new_member = obj(member, "new_chat_member", "my_chat_member")
+    return MemberChange(
+        update_id,
+        bigint(chat, "id", "my_chat_member.chat"),
+        ident(chat, "type", "my_chat_member.chat", 16, CHAT_TYPES),
+        opt_text(chat, "title", "my_chat_member.chat", NAME_MAX),
+        ident(new_member, "status", "my_chat_member.new_chat_member", 16, MEMBER_STATUSES),
     )
 
 
 def _message(update_id: int, message: dict[str, Any], bot_username: str | None) -> Update:
-    chat = message["chat"]
-    if (new_id := message.get("migrate_to_chat_id")) is not None:
-        return Migration(update_id, int(chat["id"]), int(new_id))
-    if (old_id := message.get("migrate_from_chat_id")) is not None:
-        return Migration(update_id, int(old_id), int(chat["id"]))
-    text = message.get("text")
-    sender = message.get("from")
-    if not isinstance(text, str) or not text.startswith("/") or sender is None:
+    chat = obj(message, "chat", "message")
+    if message.get("migrate_to_chat_id") is not None:
+        new_id = bigint(message, "migrate_to_chat_id", "message")
+        return Migration(update_id, bigint(chat, "id", "message.chat"), new_id)
+    if message.get("migrate_from_chat_id") is not None:
+        old_id = bigint(message, "migrate_from_chat_id", "message")
+        return Migration(update_id, old_id, bigint(chat, "id", "message.chat"))
+    command = text(message, "text", "message", limits.TEXT_MAX)
+    sender = opt_obj(message, "from", "message")
+    if not command.startswith("/") or sender is None:
         return Ignored(update_id, "message")
-    head, _, args = text.partition(" ")
+    head, _, args = command.partition(" ")
     name, _, mention = head[1:].partition("@")
     # In a group "/top@other_bot" is meant for another bot.
     if mention and bot_username and mention.lower() != bot_username.lower():
@@ -186,8 +263,8 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
         update_id=update_id,
         name=name.lower(),
         args=args.strip(),
-        user=_user(sender),
-        chat_id=int(chat["id"]),
-        chat_type=str(chat["type"]),
-        chat_title=chat.get("title"),
+        user=_user(sender, "message.from"),
+        chat_id=bigint(chat, "id", "message.chat"),
+        chat_type=ident(chat, "type", "message.chat", 16, CHAT_TYPES),
+        chat_title=opt_text(chat, "title", "message.chat", NAME_MAX),
     )

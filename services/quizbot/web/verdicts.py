@@ -24,6 +24,9 @@ class Verdict(StrEnum):
     FORGED = "forged"
     NOT_JOINED = "not_joined"
     UNKNOWN_POLL = "unknown_poll"
+    # The database refused this answer on its own (a poison row, see
+    # quizbot.web.salvage): no toast, and the 200 stops Telegram retrying it.
+    REJECTED = "rejected"
 
 
 NOT_JOINED_TOAST = "Join this quiz first to play along"
@@ -38,8 +41,9 @@ _OUTCOMES = {
 }
 
 TOASTS = {
-    verdict: answer_toast(outcome) if (outcome := _OUTCOMES.get(verdict)) else NOT_JOINED_TOAST
-    for verdict in Verdict
+    **{verdict: answer_toast(outcome) for verdict, outcome in _OUTCOMES.items()},
+    Verdict.NOT_JOINED: NOT_JOINED_TOAST,
+    Verdict.REJECTED: "",
 }
 
 _LIVE = ("lobby", "question", "reveal")

@@ -4,12 +4,20 @@ Status codes are Telegram's retry protocol: any non-2xx is delivered again
 later, so
 - 403 when the secret header is wrong or missing (not Telegram: no retry helps),
 - 413 when the body is larger than ``MAX_BODY_BYTES`` (read no further),
-- 400 when the body is not a Telegram update,
-- 503 when the database cannot take the update: Telegram retries, and the
-  update id (answers: the answers primary key) makes the retry safe,
+- 400 when the body is not JSON, or not a JSON object,
+- 503 when the database cannot take the update now (unreachable, a lock held
+  past ``lock_timeout``, any database error other than one about the update's
+  own data): Telegram retries, and the update id (answers: the answers
+  primary key) makes the retry safe,
 - 200 otherwise, after the update's effect has committed. A button press gets
   its ``answerCallbackQuery`` in the response body ("reply in webhook"), which
   saves a Bot API call per answer and tells the player at once.
+
+An update that can never be applied also gets a 200, so that Telegram stops
+sending it: one that does not parse into well-typed fields
+(``updates.invalid``), one the database refuses for its data (SQLSTATE
+class 22 or 23: ``updates.rejected``), and one that hits a bug (``updates.failed``). Each is
+logged with its update id and the reason, never with its contents.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
+import traceback
 from dataclasses import dataclass
 
 import orjson
@@ -27,15 +36,18 @@ from telegram import Update as TelegramUpdate
 
 from quizbot.domain.callbacks import AnswerData, decode_callback
 from quizbot.store.answers import AnswerIn
+from quizbot.store.database import describe_error, is_poison
 from quizbot.web.buttons import COUNTERS, player_info, press_button
 from quizbot.web.chats import apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
-from quizbot.web.committer import CommitFailed, Submission
+from quizbot.web.committer import Submission
 from quizbot.web.runtime import Runtime
+from quizbot.web.salvage import CommitFailed
 from quizbot.web.updates import (
     CallbackPress,
     Command,
     Ignored,
+    InvalidUpdate,
     MalformedUpdate,
     MemberChange,
     Migration,
@@ -100,7 +112,9 @@ def secret_ok(supplied: bytes | None, expected: bytes) -> bool:
 
 def callback_answer(query_id: str, text: str) -> Reply:
     """A 200 whose body makes Telegram call answerCallbackQuery for us."""
-    body = {"method": "answerCallbackQuery", "callback_query_id": query_id, "text": text}
+    body = {"method": "answerCallbackQuery", "callback_query_id": query_id}
+    if text:  # no text: the spinner stops, and nothing pops up
+        body["text"] = text
     return Reply(200, orjson.dumps(body))
 
 
@@ -150,12 +164,42 @@ async def handle(
         log.info("malformed update: %s", exc)
         rt.meter.incr("updates.malformed")
         return Reply(400)
+    except InvalidUpdate as exc:
+        uid = "-" if exc.update_id is None else exc.update_id
+        log.warning("invalid update %s acknowledged and dropped: %s", uid, exc.reason)
+        rt.meter.incr("updates.invalid")
+        return EMPTY
     try:
         return await dispatch(rt, update)
-    except (CommitFailed, SQLAlchemyError) as exc:
-        log.warning("update %d not applied, Telegram will retry: %s", update.update_id, exc)
-        rt.meter.incr("updates.unavailable")
-        return Reply(503)
+    except CommitFailed as exc:
+        return _unavailable(rt, update, str(exc))
+    except SQLAlchemyError as exc:
+        if not is_poison(exc):  # away, stuck, or broken for everyone: worth a retry later
+            return _unavailable(rt, update, describe_error(exc))
+        log.warning(
+            "update %d refused by the database (%s); acknowledged and dropped",
+            update.update_id,
+            describe_error(exc),
+        )
+        rt.meter.incr("updates.rejected")
+        return EMPTY
+    except Exception as exc:  # a bug: a retry would fail the same way, forever
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        log.error(
+            "update %d failed with %s at %s:%d; acknowledged and dropped",
+            update.update_id,
+            type(exc).__name__,
+            where.filename,
+            where.lineno,
+        )
+        rt.meter.incr("updates.failed")
+        return EMPTY
+
+
+def _unavailable(rt: Runtime, update: Update, reason: str) -> Reply:
+    log.warning("update %d not applied, Telegram will retry: %s", update.update_id, reason)
+    rt.meter.incr("updates.unavailable")
+    return Reply(503)
 
 
 async def dispatch(rt: Runtime, update: Update) -> Reply:

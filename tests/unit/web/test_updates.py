@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ from quizbot.web.updates import (
     CallbackPress,
     Command,
     Ignored,
+    InvalidUpdate,
     MalformedUpdate,
     MemberChange,
     Migration,
@@ -124,19 +126,108 @@ def test_other_update_types_are_ignored_by_kind(update: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [
-        b"",
-        b"{",
-        b"[]",
-        b"null",
-        b'{"update_id": true}',
-        b'{"update_id": 1.5}',
-        b'{"update_id": 1, "callback_query": {"from": {"id": 1}}}',
-        b'{"update_id": 1, "callback_query": {"id": "1", "from": {"id": "x"}}}',
-        b'{"update_id": 1, "poll_answer": {"poll_id": "p", "user": {"id": 1}}}',
-        b'{"update_id": 1, "message": {"text": "/help", "from": {"id": 1}}}',
-    ],
+    [b"", b"{", b"[]", b"null", b'"x"', b'{"update_id": NaN}', b"\xff\xfe{}", b"[" * 5000],
 )
-def test_bodies_that_are_not_telegram_updates_are_malformed(body: bytes) -> None:
+def test_bodies_that_are_not_json_objects_are_malformed(body: bytes) -> None:
     with pytest.raises(MalformedUpdate):
         parse_update(body)
+
+
+PRESS = {"id": "q", "from": USER, "data": "a:1:0:0"}
+CHAT_MEMBER = {"chat": GROUP, "new_chat_member": {"status": "kicked"}}
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        {"callback_query": "x"},
+        {"callback_query": []},
+        {"callback_query": {"from": {"id": 1}}},
+        {"callback_query": {**PRESS, "id": 5}},
+        {"callback_query": {**PRESS, "id": "q\x00"}},
+        {"callback_query": {**PRESS, "from": "x"}},
+        {"callback_query": {**PRESS, "from": {"id": "x"}}},
+        {"callback_query": {**PRESS, "from": {"id": True}}},
+        {"callback_query": {**PRESS, "from": {"id": 1.0}}},
+        {"callback_query": {**PRESS, "from": {"id": 2**63}}},
+        {"callback_query": {**PRESS, "from": {"id": 2**64 - 1}}},
+        {"callback_query": {**PRESS, "from": {"id": -5}}},
+        {"callback_query": {**PRESS, "from": {"id": 1, "first_name": ["x"]}}},
+        {"callback_query": {**PRESS, "data": 5}},
+        {"callback_query": {**PRESS, "message": {"chat": {"id": 2**63, "type": "private"}}}},
+        {"callback_query": {**PRESS, "message": {"chat": {"id": 1, "type": "bogus"}}}},
+        {"poll_answer": []},
+        {"poll_answer": {"poll_id": "p", "user": {"id": 1}}},
+        {"poll_answer": {"poll_id": "p\x00", "user": USER, "option_ids": [0]}},
+        {"poll_answer": {"poll_id": "p", "user": USER, "option_ids": [2**40]}},
+        {"poll_answer": {"poll_id": "p", "user": USER, "option_ids": [-1]}},
+        {"poll_answer": {"poll_id": "p", "user": USER, "option_ids": "0"}},
+        {"my_chat_member": {**CHAT_MEMBER, "new_chat_member": {"status": "x" * 1000}}},
+        {"my_chat_member": {**CHAT_MEMBER, "chat": {"id": -(2**63) - 1, "type": "group"}}},
+        {"message": 5},
+        {"message": {"text": "/help", "from": {"id": 1}}},
+        {"message": {**message("/help")["message"], "text": {"x": 1}}},
+        {"message": {**message("/help")["message"], "chat": {"id": 1.5, "type": "private"}}},
+        {"message": {"chat": GROUP, "migrate_to_chat_id": 2**70}},
+    ],
+)
+def test_json_that_can_never_be_applied_is_invalid_and_keeps_its_update_id(
+    update: dict[str, Any],
+) -> None:
+    # The standard encoder writes ints of any size, as a hostile client could.
+    body = json.dumps({"update_id": 7, **update}).encode()
+    with pytest.raises(InvalidUpdate) as caught:
+        parse_update(body)
+    assert caught.value.update_id == 7
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"update_id": true}',
+        b'{"update_id": 1.5}',
+        b'{"update_id": -1}',
+        b"{}",
+        b'{"update_id": 99999999999999999999}',
+        b'{"update_id": "7"}',
+    ],
+)
+def test_an_update_without_a_usable_id_is_invalid(body: bytes) -> None:
+    with pytest.raises(InvalidUpdate) as caught:
+        parse_update(body)
+    assert caught.value.update_id is None
+
+
+def test_a_lone_surrogate_is_still_json_so_the_update_is_invalid_not_malformed() -> None:
+    body = b'{"update_id": 7, "message": {"text": "/help \\ud800", "chat": {"id": 1}}}'
+    with pytest.raises(InvalidUpdate) as caught:
+        parse_update(body)
+    assert caught.value.update_id == 7
+
+
+def test_the_reason_names_the_field_never_the_value() -> None:
+    secret = "my-private-name"
+    with pytest.raises(InvalidUpdate) as caught:
+        parse({"callback_query": {**PRESS, "from": {"id": secret}}})
+    assert caught.value.reason == "callback_query.from.id: not an integer"
+    assert secret not in str(caught.value)
+
+
+def test_nul_characters_are_stripped_from_names_titles_and_command_text() -> None:
+    user = {**USER, "first_name": "A\x00da"}
+    chat = {**GROUP, "title": "Quiz\x00 night"}
+    cmd = parse({"message": {**message("/top\x00 now", chat)["message"], "from": user}})
+    assert isinstance(cmd, Command)
+    assert (cmd.name, cmd.args, cmd.user.first_name, cmd.chat_title) == (
+        "top",
+        "now",
+        "Ada",
+        "Quiz night",
+    )
+
+
+def test_odd_unicode_in_names_is_kept_and_long_names_are_cut() -> None:
+    name = "\u202eAda 🎉" + "x" * 1000
+    cmd = parse({"message": {**message("/me")["message"], "from": {**USER, "first_name": name}}})
+    assert isinstance(cmd, Command)
+    assert cmd.user.first_name == name[:256]
