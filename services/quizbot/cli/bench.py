@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quizbot.bench import chaos, finish, ingest, live, send
+from quizbot.bench import chaos, finish, fuzz, ingest, live, send
 
 
 @click.group()
@@ -13,6 +13,7 @@ def bench() -> None:
 
 
 bench.add_command(finish.command)
+bench.add_command(fuzz.command)
 bench.add_command(ingest.command)
 bench.add_command(send.command)
 bench.add_command(live.command)
