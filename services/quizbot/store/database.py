@@ -10,11 +10,12 @@ import) and sized for pgbouncer's transaction pooling: a small pool, no
 session state that would leak between transactions, no server-side prepared
 statements (psycopg2 uses none).
 
-Every connection carries the same limits (docs/architecture.md, "Timeouts"):
-statement, lock and idle-in-transaction timeouts, and TCP keepalives. Direct
-connections send the timeouts as libpq ``options``; pgbouncer in transaction
-mode drops startup options, so it applies them to each server connection it
-opens with its ``connect_query`` (:func:`session_sql`).
+Every engine's connections carry the same limits (docs/architecture.md,
+"Timeouts"): statement, lock and idle-in-transaction timeouts, and TCP
+keepalives. Direct connections send the timeouts as libpq ``options``;
+pgbouncer in transaction mode drops startup options, so it applies them to each
+server connection it opens with its ``connect_query`` (:func:`session_sql`).
+Maintenance (migrations, restores) connects from the bare URLs.
 """
 
 from __future__ import annotations
@@ -148,33 +149,16 @@ def connect_parameters(settings: Settings) -> dict[str, str]:
     }
 
 
-def with_parameters(url: str, settings: Settings) -> str:
-    """``url`` carrying :func:`connect_parameters`; values already in the URL win."""
-    parsed = make_url(url)
-    extra = {k: v for k, v in connect_parameters(settings).items() if k not in parsed.query}
-    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
-
-
 def resolve_urls(settings: Settings) -> DatabaseUrls:
-    """The database URLs for this process (configured, or the embedded server's).
-
-    Both carry :func:`connect_parameters`, so every engine and every raw
-    connection made from them (:func:`libpq_dsn`) gets the same limits.
-    """
+    """The database URLs for this process: configured, or the embedded server's."""
     if settings.database_url:
         pooled = normalize_url(settings.database_url)
         direct = normalize_url(settings.database_direct_url or settings.database_url)
-        embedded = False
-    else:
-        server = embedded_server(Path(settings.quizbot_var_dir) / "pgdata")
-        ensure_database(server_url(server), EMBEDDED_DB_NAME)
-        pooled = direct = server_url(server, EMBEDDED_DB_NAME)
-        embedded = True
-    return DatabaseUrls(
-        pooled=with_parameters(pooled, settings),
-        direct=with_parameters(direct, settings),
-        embedded=embedded,
-    )
+        return DatabaseUrls(pooled=pooled, direct=direct, embedded=False)
+    server = embedded_server(Path(settings.quizbot_var_dir) / "pgdata")
+    ensure_database(server_url(server), EMBEDDED_DB_NAME)
+    url = server_url(server, EMBEDDED_DB_NAME)
+    return DatabaseUrls(pooled=url, direct=url, embedded=True)
 
 
 def normalize_url(url: str) -> str:
@@ -247,13 +231,17 @@ def create_engine(url: str, settings: Settings, *, application_name: str, **kw: 
     connections onto a few server connections, so each process keeps a small
     pool. ``pool_pre_ping`` lets a process survive a PostgreSQL restart: a dead
     pooled connection is replaced instead of failing the next request.
+    Every connection carries :func:`connect_parameters`.
     """
+    parsed = make_url(url)
     options = {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
         "connect_args": {
+            # Keepalives and the session timeouts; a value the URL sets wins.
+            **{k: v for k, v in connect_parameters(settings).items() if k not in parsed.query},
             "application_name": application_name[:63],
             "connect_timeout": 5,
         },
