@@ -120,8 +120,10 @@ class Writer:
             self.settings.writer_poll_ms,
         )
         await asyncio.wait([*tasks, stopped], return_when=asyncio.FIRST_COMPLETED)
-        # A task that ended before the stop event died, whatever its result.
-        ended_early = {task for task in tasks if task.done()}
+        # A task that ended before the stop event died, whatever its result. Once
+        # stop is set, tasks end because of it, possibly in the same loop turn as
+        # the stop waiter: those did not die.
+        ended_early = set() if self.stop.is_set() else {task for task in tasks if task.done()}
         self.stop.set()
         self._thread_stop.set()
         _, late = await asyncio.wait(tasks, timeout=DRAIN_S)
