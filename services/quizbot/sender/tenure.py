@@ -80,9 +80,11 @@ class Tenure:
     async def run(self, carried: Carried) -> tuple[bool, Carried]:
         """Work until stop or lost lock; (whether a task died, results left unwritten)."""
         s = self.s
+        end = self._task(self._end_on_stop_or_lost_lock(), "end")
         try:
             await self._db_retry(self._settle, carried, what="taking over")
         except Stopped:
+            end.cancel()
             return False, carried
         c = s.config
         workers = [self._task(self.delivery.work(), f"worker-{i}") for i in range(c.workers)]
@@ -92,7 +94,6 @@ class Tenure:
             self._task(self._lease_loop(), "lease-keeper"),
             self._task(s.lock.keep(self.ending), "lock-keeper"),
         ]
-        end = self._task(first_set(s.stop, s.lock.lost), "end")
         done, _ = await asyncio.wait([end, *workers, *others], return_when="FIRST_COMPLETED")
         died = [t for t in done if t is not end and _failed(t)]
         for task in died:
@@ -104,6 +105,10 @@ class Tenure:
         end.cancel()
         return bool(died), await self._drain(workers, others)
 
+    async def _end_on_stop_or_lost_lock(self) -> None:
+        await first_set(self.s.stop, self.s.lock.lost)
+        self.ending.set()
+
     async def _settle(self, carried: Carried) -> None:
         # Results an earlier tenure could not write: those sends happened.
         for term, entries in carried:
@@ -111,6 +116,8 @@ class Tenure:
         carried.clear()
         released = await self.s.db(leases.release_mine, self.term.me)
         stale = await self.s.db(leases.recover_stale, self.term)
+        # Each returned claim may have been sent already: an upper bound on duplicates.
+        self.s.meters.incr("claims.recovered", stale)
         log.info(
             "sender %s holds the lock (generation %d); %d own and %d stale claims returned",
             self.term.me,
@@ -189,6 +196,7 @@ class Tenure:
                 return
             if recovered:
                 log.warning("%d stale claims returned to pending", recovered)
+                s.meters.incr("claims.recovered", recovered)
             s.meters.gauge("queue.pending", pending)
             s.meters.gauge("queue.oldest_pending_s", oldest or 0.0)
             s.meters.gauge("queue.claimed", self.lanes.depth + self.lanes.in_flight)
