@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
+from quizbot.store import admins
 from quizbot.store.pgbouncer import PgBouncer
 from tests.conftest import PgServer
 from tests.integration.webtier import (
@@ -320,13 +321,101 @@ def test_live_in_a_private_chat_gives_a_join_link_that_brings_players_in(
     assert "You're in" in welcome["text"] and "Capitals" in welcome["text"]
 
 
+def cache_admins(db: Engine, chat_id: int, ids: list[int]) -> None:
+    """What the sender writes when getChatAdministrators answers."""
+    with db.begin() as conn:
+        admins.store_admins(conn, chat_id, ids)
+
+
+def test_a_group_admins_first_stop_is_checked_off_the_hot_path_then_followed_up(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    clear_outbox(db)
+
+    send(client, server, command("/stop", PLAYER, chat_id=chat))
+    send(client, server, command("/stop", PLAYER, chat_id=chat))  # impatient: still one fetch
+
+    sent = replies(db, chat)
+    assert [r["method"] for r in sent] == ["getChatAdministrators", "sendMessage", "sendMessage"]
+    assert sent[1]["text"] == sent[2]["text"] == "⏳ Checking that you are an admin of this group…"
+    assert live_session(db, chat).pending_command is None
+    clear_outbox(db)
+    cache_admins(db, chat, [HOST, PLAYER])  # the sender got the list
+
+    (follow_up,) = replies(db, chat)
+    assert follow_up["text"] == "🛑 Stopping the quiz…"
+    after = live_session(db, chat)
+    assert (after.pending_command, after.pending_by, after.due) == ("stop", PLAYER, True)
+
+
+def test_a_member_who_is_not_an_admin_is_told_so_when_the_list_arrives(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    send(client, server, command("/stop", PLAYER, chat_id=chat))
+    clear_outbox(db)
+    cache_admins(db, chat, [HOST])
+
+    (follow_up,) = replies(db, chat)
+    assert follow_up["text"] == "Only the host or a group admin can stop this quiz."
+    assert live_session(db, chat).pending_command is None
+
+
+def test_a_cached_admin_stops_at_once(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    cache_admins(db, chat, [PLAYER])
+    send(client, server, command("/live capitals", HOST, chat_id=chat))
+    clear_outbox(db)
+    send(client, server, command("/stop", PLAYER, chat_id=chat))
+    assert [r["text"] for r in replies(db, chat)] == ["🛑 Stopping the quiz…"]
+    assert live_session(db, chat).pending_by == PLAYER
+
+
+def test_the_admin_list_is_fetched_when_the_bot_joins_a_group_and_when_admins_change(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    clear_outbox(db)
+    group = {"id": chat, "type": "supergroup", "title": "Quiz night"}
+    bot = {"id": 1, "is_bot": True, "first_name": "Quiz"}
+
+    admin_rights = dict.fromkeys(
+        ("can_be_edited", "is_anonymous", "can_delete_messages", "can_manage_video_chats",
+         "can_restrict_members", "can_promote_members", "can_change_info", "can_invite_users",
+         "can_post_stories", "can_edit_stories", "can_delete_stories"),
+        False,
+    ) | {"can_manage_chat": True}  # fmt: skip
+
+    def member_update(kind: str, member: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+        rights = admin_rights if new == "administrator" else {}
+        change = {
+            "chat": group,
+            "from": {"id": HOST, "is_bot": False, "first_name": "Host"},
+            "date": 1_700_000_000,
+            "old_chat_member": {"status": old, "user": member},
+            "new_chat_member": {"status": new, "user": member, **rights},
+        }
+        return checked({"update_id": next_update_id(), kind: change})
+
+    send(client, server, member_update("my_chat_member", bot, "left", "member"))
+    assert [r["method"] for r in replies(db, chat)] == ["getChatAdministrators"]
+    clear_outbox(db)
+    player = {"id": PLAYER, "is_bot": False, "first_name": "Ada"}
+    send(client, server, member_update("chat_member", player, "left", "member"))
+    assert replies(db, chat) == []  # an ordinary member joining changes no admin
+    send(client, server, member_update("chat_member", player, "member", "administrator"))
+    assert [r["method"] for r in replies(db, chat)] == ["getChatAdministrators"]
+
+
 def test_stop_is_for_the_host_and_becomes_a_request_to_the_writer(
     server: WebServer, client: httpx.Client, db: Engine, chat: int
 ) -> None:
     send(client, server, command("/live capitals", HOST, chat_id=chat))
     clear_outbox(db)
+    cache_admins(db, chat, [HOST])  # the group's list is known and PLAYER is not on it
     send(client, server, command("/stop", PLAYER, chat_id=chat))
-    assert replies(db, chat)[-1]["text"] == "Only the host can stop this quiz"
+    assert replies(db, chat)[-1]["text"] == "Only the host or a group admin can stop this quiz"
     assert live_session(db, chat).pending_command is None
     send(client, server, command("/stop", HOST, chat_id=chat))
     after = live_session(db, chat)

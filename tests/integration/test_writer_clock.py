@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from quizbot.domain.scoring import ScoringRules, points
 from quizbot.domain.session import Mode
+from quizbot.store import admins
 from quizbot.writer.clock import utcnow
 from tests.integration.writer_world import RIGHT, WRONG, World, kinds
 
@@ -174,6 +175,22 @@ def test_a_group_question_closes_early_when_the_host_chose_it(engine: Engine) ->
     assert world.tick(t0 + 1 * S) == []
     assert world.press(sid, 0, 42, RIGHT[0])
     assert kinds(world.tick(t0 + 2 * S)) == ["close_early"]
+
+
+def test_a_group_admin_stops_a_game_the_host_started_and_others_cannot(engine: Engine) -> None:
+    world = World(engine)
+    sid = world.live(Mode.GROUP, host=7, chat=-100)
+    world.join(sid, 51, -100)
+    world.request(sid, "start", 7)
+    t0 = utcnow()
+    assert kinds(world.tick(t0)) == ["start"]
+    with engine.begin() as conn:
+        admins.store_admins(conn, -100, [7, 52])
+
+    world.request(sid, "stop", 51)  # not an admin
+    assert kinds(world.tick(t0 + 1 * S)) == ["refused"]
+    world.request(sid, "stop", 52)
+    assert kinds(world.tick(t0 + 2 * S)) == ["stopped"]
 
 
 def test_an_answer_after_the_question_closed_is_rejected(engine: Engine) -> None:

@@ -12,7 +12,8 @@ from quizbot.settings import load_settings
 
 # The update types the web tier acts on; Telegram sends nothing else, which
 # saves bandwidth and webhook connections.
-ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
+# chat_member: admins promoted or demoted (the admin list that may /stop a game).
+ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "chat_member"]
 
 
 def _bot():  # type: ignore[no-untyped-def]

@@ -62,10 +62,14 @@ class EveryoneAnswered:
 
 @dataclass(frozen=True, slots=True)
 class Stop:
-    """/stop; only the host may stop a session."""
+    """/stop; only the host, or an admin of the group, may stop a session.
+
+    `by_admin`: the group's cached admin list names the player (the store knows).
+    """
 
     by_player_id: int
     stats: QuestionStats | None = None
+    by_admin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

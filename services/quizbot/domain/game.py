@@ -160,7 +160,9 @@ def step(
                 return _refuse(state, "Not everyone has answered yet")
             return _close(state, event.stats, now, rules, quiz)
         case Stop():
-            if event.by_player_id != state.host_id:
+            if event.by_player_id != state.host_id and not event.by_admin:
+                if state.mode is Mode.GROUP:
+                    return _refuse(state, "Only the host or a group admin can stop this quiz")
                 return _refuse(state, "Only the host can stop this quiz")
             return _end(state, Status.STOPPED, event.stats, quiz)
         case Abandon():

@@ -28,7 +28,8 @@ from typing import Any
 from quizbot.sender.lanes import Lane, Lanes
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import RateLimiter
-from quizbot.sender.results import Blocked, Migrated, ResultBuffer
+from quizbot.sender.results import Admins, Blocked, Migrated, ResultBuffer
+from quizbot.store import admins
 from quizbot.store.outbox_queries import ClaimedRow, Outcome
 from quizbot.telegram import errors
 from quizbot.telegram.request import OUTBOX_ID
@@ -128,6 +129,9 @@ class Delivery:
         finally:
             OUTBOX_ID.reset(tagged)
             self.meters.timing("send_ms", (self.clock() - started) * 1000.0)
+        if row.method == admins.METHOD and isinstance(result, list):
+            ids = tuple(int(m["user"]["id"]) for m in result if isinstance(m, dict))
+            self.results.add(Admins(row.chat_id, ids))  # written before the row's outcome
         message_id = result.get("message_id") if isinstance(result, dict) else None
         self._sent(row, message_id if message_id is not None else params.get("message_id"))
 

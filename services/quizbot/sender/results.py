@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from quizbot.logs import redact
-from quizbot.store import leases
+from quizbot.store import admins, leases
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
 from quizbot.store.outage import Backoff
@@ -57,7 +57,15 @@ class Migrated:
     new_chat_id: int
 
 
-Entry = q.Outcome | Blocked | Migrated
+@dataclass(frozen=True, slots=True)
+class Admins:
+    """A group's administrators, as getChatAdministrators returned them: cache them."""
+
+    chat_id: int
+    admin_ids: tuple[int, ...]
+
+
+Entry = q.Outcome | Blocked | Migrated | Admins
 
 
 def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None:
@@ -74,6 +82,8 @@ def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None
         outcomes = []
         if isinstance(entry, Blocked):
             q.block_chat(conn, entry.chat_id, entry.reason)
+        elif isinstance(entry, Admins):
+            admins.store_admins(conn, entry.chat_id, entry.admin_ids)
         else:
             q.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
     q.record_outcomes(conn, term, outcomes)

@@ -337,3 +337,24 @@ class ProgramStatus(Base):
     lock_holder: Mapped[bool | None] = mapped_column(sa.Boolean)
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+
+class ChatAdmin(Base):
+    """A group's administrators as ``getChatAdministrators`` returned them, and when."""
+
+    __tablename__ = "chat_admins"
+
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    admin_ids: Mapped[list[int]] = mapped_column(ARRAY(sa.BigInteger))
+    fetched_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+class StopCheck(Base):
+    """A /stop from a member who is not the host, waiting for the group's admin list."""
+
+    __tablename__ = "stop_checks"
+
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    player_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)

@@ -9,9 +9,10 @@ leaderboard move to the new id.
 
 from __future__ import annotations
 
+from quizbot.store import admins
 from quizbot.store.updates import mark_processed, migrate_chat, set_blocked
 from quizbot.web.runtime import Runtime
-from quizbot.web.updates import MemberChange, Migration
+from quizbot.web.updates import GROUP_TYPES, AdminChange, MemberChange, Migration
 
 
 def apply_member_change(rt: Runtime, change: MemberChange) -> None:
@@ -27,6 +28,16 @@ def apply_member_change(rt: Runtime, change: MemberChange) -> None:
             blocked=change.gone,
             reason=f"my_chat_member: {change.status}",
         )
+        if not change.gone and change.chat_type in GROUP_TYPES:
+            # The bot joined a group: learn who may /stop its games.
+            admins.request_fetch(conn, change.chat_id)
+
+
+def apply_admin_change(rt: Runtime, change: AdminChange) -> None:
+    """A member became or stopped being an admin: fetch the group's list again."""
+    with rt.engine.begin() as conn:
+        if mark_processed(conn, change.update_id):
+            admins.request_fetch(conn, change.chat_id)
 
 
 def apply_migration(rt: Runtime, migration: Migration) -> None:

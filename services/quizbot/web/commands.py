@@ -16,15 +16,14 @@ from quizbot.domain import game, limits, replies
 from quizbot.domain.events import Stop
 from quizbot.domain.formatting import HTML, escape
 from quizbot.domain.session import Mode
-from quizbot.store import leaderboards, outbox
+from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
 from quizbot.web.lobby import join
 from quizbot.web.runtime import Runtime
-from quizbot.web.updates import Command
+from quizbot.web.updates import GROUP_TYPES, Command
 
-GROUP_TYPES = ("group", "supergroup")
 NEED_SLUG = "Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>."
 NO_SUCH_QUIZ = "There is no quiz called <code>{slug}</code>. Send /quizzes to see them."
 BUSY = "A quiz is already running here. Its host can /stop it."
@@ -32,7 +31,8 @@ SOLO_IN_GROUP = (
     'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
 )
 NOTHING_RUNNING = "No quiz is running here."
-STOPPING = "🛑 Stopping the quiz…"
+STOPPING = admins.STOPPING
+CHECKING = "⏳ Checking that you are an admin of this group…"
 
 Reply = str | None
 Handler = Callable[[Runtime, Connection, Command], Reply]
@@ -132,8 +132,17 @@ def _stop(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
     locked = lock_session(conn, session_id) if session_id is not None else None
     if locked is None:
         return NOTHING_RUNNING
+    by_admin = False
+    if cmd.chat_type in GROUP_TYPES and cmd.user.id != locked.state.host_id:
+        # The admin list is fetched off the hot path; the answer follows when it arrives.
+        known = admins.cached_admins(conn, cmd.chat_id)
+        if known is None:
+            admins.wait_for_admins(conn, cmd.chat_id, cmd.user.id, locked.state.session_id)
+            return CHECKING
+        by_admin = cmd.user.id in known
     quiz = rt.quizzes.get(conn, locked.quiz_id)
-    check = game.step(locked.state, Stop(cmd.user.id), locked.now, rt.rules, quiz)
+    stop = Stop(cmd.user.id, by_admin=by_admin)
+    check = game.step(locked.state, stop, locked.now, rt.rules, quiz)
     if not check.accepted:
         return escape(check.reason or NOTHING_RUNNING)
     file_request(conn, locked.state.session_id, "stop", cmd.user.id)

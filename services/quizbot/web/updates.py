@@ -36,6 +36,7 @@ from quizbot.web.fields import (
     text,
 )
 
+GROUP_TYPES = ("group", "supergroup")
 # Chat member statuses that mean "the bot can no longer write here".
 GONE_STATUSES = frozenset({"kicked", "left"})
 MEMBER_STATUSES = frozenset({"creator", "administrator", "member", "restricted", "left", "kicked"})
@@ -125,6 +126,14 @@ class MemberChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AdminChange:
+    """A ``chat_member`` update in which someone became or stopped being a group admin."""
+
+    update_id: int
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     """A group became a supergroup with a new chat id."""
 
@@ -141,7 +150,9 @@ class Ignored:
     kind: str
 
 
-Update = CallbackPress | PollVote | Command | MemberChange | Migration | Ignored
+Update = CallbackPress | PollVote | Command | MemberChange | AdminChange | Migration | Ignored
+
+ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
 
 def parse_update(body: bytes, bot_username: str | None = None) -> Update:
@@ -166,6 +177,8 @@ def parse_update(body: bytes, bot_username: str | None = None) -> Update:
             return _poll_vote(update_id, answer)
         if (member := opt_obj(raw, "my_chat_member", "update")) is not None:
             return _member_change(update_id, member)
+        if (member := opt_obj(raw, "chat_member", "update")) is not None:
+            return _admin_change(update_id, member)
         if (message := opt_obj(raw, "message", "update")) is not None:
             return _message(update_id, message, bot_username)
     except FieldError as exc:
@@ -240,6 +253,17 @@ def _member_change(update_id: int, member: dict[str, Any]) -> MemberChange:
         opt_text(chat, "title", "my_chat_member.chat", NAME_MAX),
         ident(new_member, "status", "my_chat_member.new_chat_member", 16, MEMBER_STATUSES),
     )
+
+
+def _admin_change(update_id: int, member: dict[str, Any]) -> Update:
+    chat = obj(member, "chat", "chat_member")
+    old = obj(member, "old_chat_member", "chat_member")
+    new = obj(member, "new_chat_member", "chat_member")
+    was = ident(old, "status", "chat_member.old_chat_member", 16, MEMBER_STATUSES)
+    now = ident(new, "status", "chat_member.new_chat_member", 16, MEMBER_STATUSES)
+    if (was in ADMIN_STATUSES) != (now in ADMIN_STATUSES):
+        return AdminChange(update_id, bigint(chat, "id", "chat_member.chat"))
+    return Ignored(update_id, "chat_member")
 
 
 def _message(update_id: int, message: dict[str, Any], bot_username: str | None) -> Update:

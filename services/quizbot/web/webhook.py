@@ -38,12 +38,13 @@ from quizbot.domain.callbacks import AnswerData, decode_callback
 from quizbot.store.answers import AnswerIn
 from quizbot.store.database import describe_error, is_poison
 from quizbot.web.buttons import COUNTERS, player_info, press_button
-from quizbot.web.chats import apply_member_change, apply_migration
+from quizbot.web.chats import apply_admin_change, apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
 from quizbot.web.committer import Submission
 from quizbot.web.runtime import Runtime
 from quizbot.web.salvage import CommitFailed
 from quizbot.web.updates import (
+    AdminChange,
     CallbackPress,
     Command,
     Ignored,
@@ -215,6 +216,9 @@ async def dispatch(rt: Runtime, update: Update) -> Reply:
         case MemberChange():
             rt.meter.incr("updates.my_chat_member")
             await run_in_threadpool(apply_member_change, rt, update)
+        case AdminChange():
+            rt.meter.incr("updates.admin_change")
+            await run_in_threadpool(apply_admin_change, rt, update)
         case Migration():
             rt.meter.incr("updates.migration")
             await run_in_threadpool(apply_migration, rt, update)

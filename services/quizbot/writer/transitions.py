@@ -26,7 +26,7 @@ from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, St
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
-from quizbot.store import outbox, quizzes, results
+from quizbot.store import admins, outbox, quizzes, results
 from quizbot.writer.sessions import SessionRow
 
 log = logging.getLogger(__name__)
@@ -126,13 +126,15 @@ def choose_event(
     now: datetime,
     rules: game.GameRules,
     stats: QuestionStats | None = None,
+    *,
+    stopper_is_admin: bool = False,
 ) -> Event | None:
     """The event a claimed row calls for: a request first, then the clock, then idleness.
 
     ``stats`` is how the open question went (only asked for while one is open).
     """
     if row.pending_command == "stop":
-        return Stop(by_player_id=row.pending_by or 0, stats=stats)
+        return Stop(by_player_id=row.pending_by or 0, stats=stats, by_admin=stopper_is_admin)
     if row.pending_command == "start":
         return Start(by_player_id=row.pending_by or 0)
     if (
@@ -218,7 +220,16 @@ def apply(
     stats = None
     if before.status is Status.QUESTION:
         stats = results.question_stats(conn, row.id, row.position)
-    event = choose_event(row, before, now, rules, stats)
+    # A /stop from a group member who is not the host counts if the group's
+    # cached admin list names them (the web tier filed it after checking that).
+    stopper_is_admin = (
+        row.pending_command == "stop"
+        and before.mode is Mode.GROUP
+        and row.pending_by is not None
+        and row.pending_by != row.host_id
+        and admins.is_admin(conn, row.chat_id, row.pending_by)
+    )
+    event = choose_event(row, before, now, rules, stats, stopper_is_admin=stopper_is_admin)
     if event is None:
         return None
     if isinstance(event, Start) and before.mode is Mode.SOLO and before.status is Status.LOBBY:

@@ -501,7 +501,7 @@ def test_answer_events_outside_an_open_question_are_refused(event: Event) -> Non
     ("event", "reason"),
     [
         (Start(ALICE), "Only the host can start this quiz"),
-        (Stop(ALICE), "Only the host can stop this quiz"),
+        (Stop(ALICE), "Only the host or a group admin can stop this quiz"),
     ],
 )
 def test_only_the_host_can_start_or_stop(event: Event, reason: str) -> None:
@@ -509,6 +509,14 @@ def test_only_the_host_can_start_or_stop(event: Event, reason: str) -> None:
 
     assert game.send(event).reason == reason
     assert game.state.status is Status.LOBBY
+
+
+def test_a_group_admin_can_stop_and_in_private_only_the_host() -> None:
+    group = started(Mode.GROUP)
+    assert group.send(Stop(ALICE, by_admin=True)).accepted
+    assert group.state.status is Status.STOPPED
+    private = started(Mode.PRIVATE)
+    assert private.send(Stop(ALICE)).reason == "Only the host can stop this quiz"
 
 
 def test_start_needs_enough_players() -> None:

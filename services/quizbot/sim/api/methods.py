@@ -150,6 +150,21 @@ def answer_callback_query(state: SimState, p: dict[str, Any]) -> bool:
     return True
 
 
+def get_chat_administrators(state: SimState, p: dict[str, Any]) -> list[dict[str, Any]]:
+    """getChatAdministrators: the group's creator and administrators, as ChatMember objects."""
+    roster = state.people.members.get(p["chat_id"], {})
+    admins: list[dict[str, Any]] = []
+    for user_id, status in roster.items():
+        person = state.people.users.get(user_id)
+        if person is None or status not in ("creator", "administrator"):
+            continue
+        member: dict[str, Any] = {"status": status, "user": person.user(), "is_anonymous": False}
+        if status == "administrator":
+            member |= {"can_be_edited": False, "can_manage_chat": True}
+        admins.append(member)
+    return admins
+
+
 def get_me(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
     """getMe: the simulated bot's User."""
     return state.bot
@@ -219,6 +234,7 @@ HANDLERS: dict[str, Handler] = {
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
     "getMe": get_me,
+    "getChatAdministrators": get_chat_administrators,
     "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,
