@@ -12,57 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from quizbot.sim.api import polls
-from quizbot.sim.api.people import Person, Query
+from quizbot.sim.api.body import Body, ControlError
+from quizbot.sim.api.people import Person, Query, member
 from quizbot.sim.api.state import SimState, chat_info
 from quizbot.sim.api.updates import callback_query, text_body
-
-
-class ControlError(ValueError):
-    """A malformed control request; ``field`` names what is wrong."""
-
-    def __init__(self, field: str, problem: str, status: int = 400) -> None:
-        super().__init__(f"{field}: {problem}")
-        self.field = field
-        self.status = status
-
-
-class Body:
-    """A control request's JSON object, read field by field with type checks."""
-
-    def __init__(self, data: Any) -> None:
-        if not isinstance(data, dict):
-            raise ControlError("body", "must be a JSON object")
-        self.data = data
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
-        """The field ``name`` when present (checked against ``kind``), else ``default``."""
-        value = self.data.get(name, default)
-        if value is None:
-            return default
-        # bool is an int in Python, never in a Telegram id or count.
-        if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-            raise ControlError(name, f"must be {_kind_name(kind)}")
-        return value
-
-    def need(self, name: str, kind: type | tuple[type, ...]) -> Any:
-        """The required field ``name``."""
-        if self.data.get(name) is None:
-            raise ControlError(name, "is required")
-        return self.get(name, kind)
-
-    def ids(self, name: str) -> list[int]:
-        """A list of integer ids (empty when absent)."""
-        values = self.get(name, list, [])
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-            raise ControlError(name, "must be a list of integers")
-        return list(values)
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {int: "an integer", str: "a string", list: "a list", bool: "true or false"}
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
 
 # -- users and chats -----------------------------------------------------------
 
@@ -98,7 +51,7 @@ def create_chat(state: SimState, body: Body) -> dict[str, Any]:
     if chat_id >= 0 or (kind == "supergroup") != (chat_id < -(10**12)):
         raise ControlError(
             "id",
-            f"a {kind} id is negative ({'-100…' if kind == 'supergroup' else 'above -10**12'})",
+            "a supergroup id is below -10**12 (-100…), a basic group id negative above it",
         )
     if chat_id in state.chats:
         raise ControlError("id", f"chat {chat_id} exists")
@@ -278,7 +231,7 @@ def _change(
     state: SimState,
     chat: dict[str, Any],
     person: Person,
-    member: dict[str, Any],
+    user: dict[str, Any],
     old: str,
     new: str,
 ) -> dict[str, Any]:
@@ -286,15 +239,9 @@ def _change(
         "chat": chat,
         "from": person.user(),
         "date": int(state.wall_clock()),
-        "old_chat_member": _member(member, old),
-        "new_chat_member": _member(member, new),
+        "old_chat_member": member(user, old),
+        "new_chat_member": member(user, new),
     }
-
-
-def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
-    if status == "kicked":
-        return {"status": "kicked", "user": user, "until_date": 0}
-    return {"status": status, "user": user}
 
 
 def _chat_of(state: SimState, person: Person, body: Body) -> int:
@@ -309,40 +256,3 @@ def _group(state: SimState, body: Body) -> int:
     if chat_id not in state.people.members:
         raise ControlError("chat_id", f"no group {chat_id} (create it with POST /sim/chats)")
     return chat_id
-
-
-# -- what a user has seen ----------------------------------------------------------
-
-
-def seen(state: SimState, person: Person) -> dict[str, Any]:
-    """Every chat the user is in, its messages with their earlier versions, toasts, polls."""
-    chats = []
-    polls_seen = []
-    votes = state.people.votes
-    for chat_id in state.people.chats_of(person.id):
-        chat = state.chats.get(chat_id)
-        if chat is None:
-            continue
-        messages = []
-        for message_id, message in chat.messages.items():
-            shown = dict(message)
-            if message_id in chat.edits:
-                shown["edits"] = chat.edits[message_id]
-            poll = message.get("poll")
-            if poll is not None:
-                shown["poll"] = polls.view(poll, votes.get(poll["id"], {}).get(person.id))
-                polls_seen.append({"chat_id": chat_id, "message_id": message_id, **shown["poll"]})
-            messages.append(shown)
-        chats.append({"chat": chat.info, "messages": messages})
-    return {
-        "user": person.user(),
-        "blocked_bot": person.blocked_bot,
-        "chats": chats,
-        "toasts": person.toasts,
-        "polls": polls_seen,
-        "member_of": {
-            str(chat): roster[person.id]
-            for chat, roster in state.people.members.items()
-            if person.id in roster
-        },
-    }

@@ -21,8 +21,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from quizbot.sim.api import actions
-from quizbot.sim.api.actions import Body, ControlError
+from quizbot.sim.api import actions, seen
+from quizbot.sim.api.body import Body, ControlError
 from quizbot.sim.api.people import Person
 from quizbot.sim.api.state import SimState
 
@@ -102,7 +102,7 @@ class Control:
             person = self._person(request)
         except ControlError as exc:
             return _refuse(exc)
-        return _json({"ok": True, **actions.seen(self.state, person)})
+        return _json({"ok": True, **seen.seen(self.state, person)})
 
     def _person(self, request: Request) -> Person:
         raw = request.path_params["user_id"]

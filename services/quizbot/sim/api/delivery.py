@@ -42,9 +42,9 @@ class Delivery:
     def sync(self, token: str) -> None:
         """Start, restart or stop delivery after the webhook changed (on the server's loop)."""
         hook = self.state.webhook
-        target = (hook["url"], hook.get("secret_token", ""), hook.get("max_connections", 40))
-        if not hook.get("url"):
-            target = None  # type: ignore[assignment]
+        target: tuple[str, str, int] | None = None
+        if hook.get("url"):
+            target = (hook["url"], hook.get("secret_token", ""), hook.get("max_connections", 40))
         if target == self._target and self._task is not None and not self._task.done():
             return
         self.stop()

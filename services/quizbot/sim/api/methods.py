@@ -14,6 +14,7 @@ from typing import Any
 
 from quizbot.sim.api import polls, protocol
 from quizbot.sim.api.content import plain_text
+from quizbot.sim.api.people import member
 from quizbot.sim.api.state import SimState
 
 Handler = Callable[[SimState, dict[str, Any]], Any]
@@ -150,19 +151,39 @@ def answer_callback_query(state: SimState, p: dict[str, Any]) -> bool:
     return True
 
 
+def _roster(state: SimState, chat_id: Any) -> dict[int, str]:
+    roster = state.people.members.get(chat_id) if isinstance(chat_id, int) else None
+    if roster is None:
+        raise protocol.ApiError(400, protocol.CHAT_NOT_FOUND)
+    return roster
+
+
+def get_chat_member(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """getChatMember: a scripted group's member (or "left"), with its status."""
+    roster = _roster(state, p["chat_id"])
+    person = state.people.users.get(p["user_id"])
+    if person is None:
+        raise protocol.bad_request("user not found")
+    return member(person.user(), roster.get(person.id, "left"))
+
+
 def get_chat_administrators(state: SimState, p: dict[str, Any]) -> list[dict[str, Any]]:
-    """getChatAdministrators: the group's creator and administrators, as ChatMember objects."""
+    """getChatAdministrators: the creator and administrators of a scripted group.
+
+    A group the bot only posted to (no roster) has none: an empty list.
+    """
     roster = state.people.members.get(p["chat_id"], {})
-    admins: list[dict[str, Any]] = []
-    for user_id, status in roster.items():
-        person = state.people.users.get(user_id)
-        if person is None or status not in ("creator", "administrator"):
-            continue
-        member: dict[str, Any] = {"status": status, "user": person.user(), "is_anonymous": False}
-        if status == "administrator":
-            member |= {"can_be_edited": False, "can_manage_chat": True}
-        admins.append(member)
-    return admins
+    users = state.people.users
+    return [
+        member(users[u].user(), status)
+        for u, status in roster.items()
+        if status in ("creator", "administrator") and u in users
+    ]
+
+
+def get_chat_member_count(state: SimState, p: dict[str, Any]) -> int:
+    """getChatMemberCount: the members of a scripted group, the bot included."""
+    return len(_roster(state, p["chat_id"])) + 1
 
 
 def get_me(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
@@ -233,8 +254,10 @@ HANDLERS: dict[str, Handler] = {
     "stopPoll": stop_poll,
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
-    "getMe": get_me,
+    "getChatMember": get_chat_member,
     "getChatAdministrators": get_chat_administrators,
+    "getChatMemberCount": get_chat_member_count,
+    "getMe": get_me,
     "setWebhook": set_webhook,
     "deleteWebhook": delete_webhook,
     "getWebhookInfo": get_webhook_info,

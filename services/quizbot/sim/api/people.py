@@ -10,6 +10,33 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# The rights of a ChatMemberAdministrator: all required, all granted here.
+ADMIN_RIGHTS = (
+    "can_manage_chat",
+    "can_delete_messages",
+    "can_manage_video_chats",
+    "can_restrict_members",
+    "can_promote_members",
+    "can_change_info",
+    "can_invite_users",
+    "can_post_stories",
+    "can_edit_stories",
+    "can_delete_stories",
+)
+
+
+def member(user: dict[str, Any], status: str) -> dict[str, Any]:
+    """A ``ChatMember`` of ``status`` with the fields its subtype requires."""
+    out: dict[str, Any] = {"status": status, "user": user}
+    if status == "creator":
+        out["is_anonymous"] = False
+    elif status == "administrator":
+        out.update({"can_be_edited": False, "is_anonymous": False})
+        out.update(dict.fromkeys(ADMIN_RIGHTS, True))
+    elif status == "kicked":
+        out["until_date"] = 0
+    return out
+
 
 @dataclass(slots=True)
 class Person:
