@@ -276,13 +276,16 @@ def test_errors_have_telegrams_envelope(sim: RunningSim) -> None:
 async def test_a_reset_drops_calls_still_stalled_and_ends_long_polls(sim: RunningSim) -> None:
     # What a shared simulator must guarantee between tests: nothing started
     # before a reset lands in the state after it.
-    _control(sim, "/sim/faults", _sending_faults(slow_ms=800))
+    _control(sim, "/sim/faults", _sending_faults(slow_ms=3000))
     async with httpx.AsyncClient(base_url=sim.url, timeout=10) as client:
         poll = asyncio.create_task(client.get("/sim/updates", params={"since": 0, "timeout": 30}))
         stalled = asyncio.create_task(
             client.post(f"/bot{TOKEN}/sendMessage", json={"chat_id": 5, "text": "late"})
         )
-        await asyncio.sleep(0.2)
+        async with asyncio.timeout(10):  # the call has reached the simulator and stalls
+            stats = (await client.get("/sim/stats")).json()
+            while stats["in_flight"] < 1:
+                stats = (await client.get("/sim/stats")).json()
         await client.post("/sim/reset", json={})
         ended = await asyncio.wait_for(poll, 5)
         with pytest.raises(httpx.TransportError):

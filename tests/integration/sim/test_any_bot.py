@@ -158,17 +158,24 @@ def test_getupdates_long_polls_honours_offset_and_refuses_a_second_poller(
     results: dict[str, object] = {}
 
     def poll() -> None:
-        results["first"] = client.request("GET", f"/bot{TOKEN}/getUpdates?timeout=10")
+        results["first"] = client.request("GET", f"/bot{TOKEN}/getUpdates?timeout=30")
+
+    def polling() -> bool:
+        calls = client.request("GET", "/sim/calls")["calls"]
+        return any(c["method"] == "getUpdates" for c in calls)
 
     poller = threading.Thread(target=poll)
     started = time.monotonic()
     poller.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while not polling():  # the long poll is open (its call is recorded when it starts)
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
     with pytest.raises(ControlRefused) as second:
         client.request("GET", f"/bot{TOKEN}/getUpdates?timeout=1")
     dave.send("/one")
-    poller.join(10)
-    assert time.monotonic() - started < 5  # the update ended the long poll
+    poller.join(30)
+    assert time.monotonic() - started < 20  # the update ended the 30 s long poll
     assert second.value.status == 409
     [update] = results["first"]["result"]  # type: ignore[index]
     assert update["message"]["text"] == "/one"

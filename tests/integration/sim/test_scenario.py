@@ -27,7 +27,7 @@ block:
   after_messages: 1
 stop:
   after_s: 60
-  idle_s: 3
+  idle_s: 10
 """
 
 

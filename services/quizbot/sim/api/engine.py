@@ -56,6 +56,7 @@ class FakeTelegram:
         self.epoch = 0
         self.delivery = Delivery(self.state, self.call)
         self._polling = False  # a getUpdates long poll is open
+        self.in_flight = 0  # calls being answered now (stalled ones included)
 
     async def call(
         self,
@@ -70,6 +71,20 @@ class FakeTelegram:
         ``gone`` is set when the caller hangs up: it ends a getUpdates long poll.
         ``outbox_id`` (the client's ``X-Outbox-Id`` header) is journaled with the call.
         """
+        self.in_flight += 1
+        try:
+            return await self._call(token, method, params, gone, outbox_id)
+        finally:
+            self.in_flight -= 1
+
+    async def _call(
+        self,
+        token: str,
+        method: str,
+        params: dict[str, Any],
+        gone: asyncio.Event | None,
+        outbox_id: int | None,
+    ) -> Answer:
         transport = self.faults.transport(method.lower())
         if transport.delay:
             epoch = self.epoch
@@ -209,6 +224,7 @@ class FakeTelegram:
             "accepted": by_outcome.get("200", 0),
             "recorded": self.state.calls.last,
             "chats": len(self.state.chats),
+            "in_flight": self.in_flight,
             "limits": self.limits_on,
         }
 
