@@ -29,7 +29,7 @@ from quizbot.bench.chaos import ChaosOptions, run_chaos
 from quizbot.settings import load_settings
 from quizbot.stack.faults import ALL_KINDS, Durations, kinds_for
 from quizbot.store.pgbouncer import find_binary
-from tests.conftest import VAR, pgbouncer_required
+from tests.conftest import VAR, require_tool
 
 SHORT = Durations(
     pgbouncer_s=4, postgres_s=3, storm_s=2, burst_s=2, slow_s=2, slow_ms=1500, block_share=0.1
@@ -58,10 +58,7 @@ def test_the_two_runs_cause_every_fault_kind() -> None:
 
 @pytest.fixture
 def chaos_report(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict]:
-    if find_binary() is None:
-        if pgbouncer_required():
-            pytest.fail("pgbouncer is not installed; the chaos run stops and starts it")
-        pytest.skip("pgbouncer is not installed (not required outside CI and root)")
+    require_tool(find_binary(), "pgbouncer", "pgbouncer")
     # An embedded PostgreSQL of this test's own, since the run stops it with
     # -m immediate; under .var because, as root, it runs as an unprivileged user
     # who cannot enter pytest's private temporary directories.

@@ -39,7 +39,7 @@ from quizbot.store.database import (
     stop_embedded,
 )
 from quizbot.store.pgbouncer import PgBouncer, find_binary
-from tests.conftest import StatsdListener, pgbouncer_required
+from tests.conftest import StatsdListener, require_tool
 
 from .sender_harness import TOKEN, calls, fill, sender_env, sender_settings, settled, stop_process
 from .writer_world import World
@@ -79,10 +79,7 @@ class OwnDatabase:
 
 @pytest.fixture
 def own_db(tmp_path: Path) -> Iterator[OwnDatabase]:
-    if find_binary() is None:
-        if pgbouncer_required():
-            pytest.fail("pgbouncer is not installed; .ci/run installs it")
-        pytest.skip("pgbouncer is not installed (not required outside CI and root)")
+    require_tool(find_binary(), "pgbouncer", "pgbouncer")
     # PostgreSQL runs unprivileged: its data may not sit under pytest's 0700 dirs.
     root = Path(tempfile.mkdtemp(prefix="quizbot-outage-"))
     root.chmod(0o755)
