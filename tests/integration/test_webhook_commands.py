@@ -255,6 +255,46 @@ def test_the_host_chooses_close_early_in_a_group_lobby_and_the_lobby_shows_it(
     assert f"o:{session.id}:0" in buttons
 
 
+def test_the_add_to_group_link_opens_a_lobby_for_its_quiz_in_the_group(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int
+) -> None:
+    # https://t.me/<bot>?startgroup=play-capitals makes Telegram send this in the group
+    send(client, server, command(f"/start@{BOT_USERNAME} play-capitals", HOST, chat_id=chat))
+    session = live_session(db, chat)
+    assert (session.mode, session.host_id) == ("group", HOST)
+    (lobby,) = replies(db, chat)
+    assert lobby["ref"] == f"lobby:{session.id}"
+
+
+def test_inline_mode_answers_in_the_reply_with_quiz_cards(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    clear_outbox(db)
+    query = {
+        "id": "9001",
+        "from": {"id": PLAYER, "is_bot": False, "first_name": "Ada"},
+        "query": "capit",
+        "offset": "",
+    }
+    response = send(client, server, checked({"update_id": next_update_id(), "inline_query": query}))
+
+    body = response.json()
+    assert body["method"] == "answerInlineQuery" and body["inline_query_id"] == "9001"
+    [card] = body["results"]
+    assert card["id"] == "capitals" and card["title"] == "Capitals"
+    urls = [b["url"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert urls == [
+        f"https://t.me/{BOT_USERNAME}?start=play-capitals",
+        f"https://t.me/{BOT_USERNAME}?startgroup=play-capitals",
+    ]
+    nothing = dict(query, id="9002", query="no such quiz")
+    response = send(
+        client, server, checked({"update_id": next_update_id(), "inline_query": nothing})
+    )
+    assert response.json()["results"] == []
+    assert replies(db, PLAYER) == []  # no outbox row: the answer is the reply
+
+
 def finish(db: Engine, session_id: int) -> None:
     with db.begin() as conn:
         conn.execute(

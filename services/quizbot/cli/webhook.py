@@ -12,8 +12,16 @@ from quizbot.settings import load_settings
 
 # The update types the web tier acts on; Telegram sends nothing else, which
 # saves bandwidth and webhook connections.
-# chat_member: admins promoted or demoted (the admin list that may /stop a game).
-ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member", "chat_member"]
+# chat_member: admins promoted or demoted (the admin list that may /stop a game);
+# inline_query: @bot <words> in any chat (inline mode, enabled with BotFather's /setinline).
+ALLOWED_UPDATES = [
+    "message",
+    "callback_query",
+    "poll_answer",
+    "my_chat_member",
+    "chat_member",
+    "inline_query",
+]
 
 
 def _bot():  # type: ignore[no-untyped-def]

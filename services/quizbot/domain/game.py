@@ -188,15 +188,17 @@ def results_effects(
     *,
     host_is_participant: bool,
     personal: Sequence[tuple[int, str]] = (),
+    slug: str | None = None,
 ) -> tuple[Effect, ...]:
     """Where the results of a finished session go, each with a 📊 My result button.
 
     SOLO and GROUP: the leaderboard `text` (`render.leaderboard_text`) to the
     session's chat. PRIVATE: to each participant's chat its own text from
     `personal` (chat id, `render.personal_result_text`), and the leaderboard
-    to the host's chat unless the host played.
+    to the host's chat unless the host played. With the quiz's `slug` each
+    also carries a share button.
     """
-    keyboard = render.results_keyboard(state.session_id)
+    keyboard = render.results_keyboard(state.session_id, slug)
     params: dict[str, object] = {"text": text, "parse_mode": HTML, "reply_markup": keyboard}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)

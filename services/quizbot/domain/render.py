@@ -278,12 +278,27 @@ def personal_result_text(
     return "\n".join(lines)
 
 
-def results_keyboard(session_id: int) -> dict[str, object]:
-    """The buttons under a session's results: 📊 My result (a toast), then what to play next."""
-    mine = {"text": "📊 My result", "callback_data": ResultData(session_id).encode()}
-    again = {"text": "🔁 Play again", "callback_data": PlayAgainData(session_id).encode()}
-    another = {"text": "📚 Another quiz", "callback_data": AnotherQuizData().encode()}
-    return {"inline_keyboard": [[mine], [again, another]]}
+def results_keyboard(session_id: int, slug: str | None = None) -> dict[str, object]:
+    """The buttons under a session's results: 📊 My result (a toast), what to play next, share.
+
+    With the quiz's `slug`, a 📨 Share button posts the quiz's card into any chat.
+    """
+    mine: dict[str, object] = {
+        "text": "📊 My result",
+        "callback_data": ResultData(session_id).encode(),
+    }
+    again: dict[str, object] = {
+        "text": "🔁 Play again",
+        "callback_data": PlayAgainData(session_id).encode(),
+    }
+    another: dict[str, object] = {
+        "text": "📚 Another quiz",
+        "callback_data": AnotherQuizData().encode(),
+    }
+    rows: list[list[dict[str, object]]] = [[mine], [again, another]]
+    if slug is not None:
+        rows.append([{"text": "📨 Share", "switch_inline_query": slug}])
+    return {"inline_keyboard": rows}
 
 
 def my_result_toast(mine: Ranked | None, total_players: int, question_count: int) -> str:

@@ -47,6 +47,11 @@ def deep_link(bot_username: str, payload: str) -> str:
     return f"https://t.me/{bot_username}?start={payload}"
 
 
+def group_link(bot_username: str, payload: str) -> str:
+    """`https://t.me/<bot>?startgroup=<payload>`: add the bot to a group, which sends `/start`."""
+    return f"https://t.me/{bot_username}?startgroup={payload}"
+
+
 def help_text(bot_username: str) -> str:
     """The /help and first /start message."""
     return "\n".join(
@@ -67,15 +72,17 @@ def help_text(bot_username: str) -> str:
 
 
 def quizzes_text(quizzes: Sequence[QuizListing], bot_username: str) -> str:
-    """The /quizzes list, each with a Play deep link (`play-<slug>`)."""
+    """The /quizzes list, each with a Play deep link and an add-to-group link (`play-<slug>`)."""
     if not quizzes:
         return "No quizzes yet. Ask a host to import one!"
     items = []
     for quiz in quizzes:
-        link = deep_link(bot_username, limits.PLAY_PAYLOAD_PREFIX + quiz.slug)
+        payload = limits.PLAY_PAYLOAD_PREFIX + quiz.slug
+        link = deep_link(bot_username, payload)
+        group = group_link(bot_username, payload)
         items.append(
             f"• <b>{escape(quiz.title)}</b> — {plural(quiz.question_count, 'question')} · "
-            f'<a href="{escape(link)}">Play</a>'
+            f'<a href="{escape(link)}">Play</a> · <a href="{escape(group)}">In a group</a>'
         )
     return fit("📚 <b>Quizzes</b>\n", items, len(items))
 

@@ -163,6 +163,29 @@ def list_quizzes(conn: Connection) -> list[QuizRow]:
     return [QuizRow(*row) for row in rows]
 
 
+def search_quizzes(conn: Connection, words: str, limit: int = 50) -> list[QuizRow]:
+    """Quizzes whose title or slug contains ``words`` (case-insensitive), for inline mode.
+
+    An empty ``words`` lists the most played quizzes first.
+    """
+    played = (
+        sa.select(sa.func.count())
+        .where(m.Session.quiz_id == m.Quiz.id)
+        .correlate(m.Quiz)
+        .scalar_subquery()
+    )
+    query = sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played)
+    words = words.strip()
+    if words:
+        # autoescape: a player's % or _ matches itself, not any text
+        query = query.where(
+            m.Quiz.title.icontains(words, autoescape=True)
+            | m.Quiz.slug.icontains(words, autoescape=True)
+        )
+    rows = conn.execute(query.order_by(played.desc(), m.Quiz.slug).limit(limit))
+    return [QuizRow(*row) for row in rows]
+
+
 def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
     """A stored quiz as the domain's value object."""
     head = conn.execute(

@@ -67,7 +67,11 @@ def _player(cmd: Command) -> PlayerInfo:
 def _start(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
     payload = cmd.args
     if payload.startswith(limits.PLAY_PAYLOAD_PREFIX):
-        return _play_slug(rt, conn, cmd, payload.removeprefix(limits.PLAY_PAYLOAD_PREFIX))
+        slug = payload.removeprefix(limits.PLAY_PAYLOAD_PREFIX)
+        if cmd.chat_type in GROUP_TYPES:
+            # The add-to-group link (?startgroup=play-<slug>) lands here: a lobby.
+            return _live_slug(rt, conn, cmd, slug)
+        return _play_slug(rt, conn, cmd, slug)
     if payload.startswith(limits.JOIN_PAYLOAD_PREFIX):
         digits = payload.removeprefix(limits.JOIN_PAYLOAD_PREFIX)
         if digits.isascii() and digits.isdigit() and int(digits) <= limits.SESSION_ID_MAX:
@@ -107,7 +111,10 @@ def _play_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
 
 
 def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    slug = cmd.args.split(" ")[0]
+    return _live_slug(rt, conn, cmd, cmd.args.split(" ")[0])
+
+
+def _live_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
     if not slug:
         return NEED_SLUG.format(command="live")
     quiz_id = find_quiz_id(conn, slug)

@@ -45,6 +45,7 @@ CHAT_TYPES = frozenset({"private", "group", "supergroup", "channel"})
 ID_MAX = 256  # callback query and poll ids: opaque strings
 NAME_MAX = 256
 LANGUAGE_MAX = 35  # an IETF language tag
+INLINE_QUERY_MAX = 256  # Telegram's inline query text limit
 
 
 class MalformedUpdate(ValueError):
@@ -134,6 +135,16 @@ class AdminChange:
 
 
 @dataclass(frozen=True, slots=True)
+class InlineQuery:
+    """``@bot <words>`` typed in any chat: inline mode asks for results."""
+
+    update_id: int
+    query_id: str
+    user: User
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
 class Migration:
     """A group became a supergroup with a new chat id."""
 
@@ -150,7 +161,16 @@ class Ignored:
     kind: str
 
 
-Update = CallbackPress | PollVote | Command | MemberChange | AdminChange | Migration | Ignored
+Update = (
+    CallbackPress
+    | PollVote
+    | Command
+    | MemberChange
+    | AdminChange
+    | InlineQuery
+    | Migration
+    | Ignored
+)
 
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
 
@@ -177,6 +197,13 @@ def parse_update(body: bytes, bot_username: str | None = None) -> Update:
             return _poll_vote(update_id, answer)
         if (member := opt_obj(raw, "my_chat_member", "update")) is not None:
             return _member_change(update_id, member)
+        if (inline := opt_obj(raw, "inline_query", "update")) is not None:
+            return InlineQuery(
+                update_id,
+                ident(inline, "id", "inline_query", ID_MAX),
+                _user(obj(inline, "from", "inline_query"), "inline_query.from"),
+                text(inline, "query", "inline_query", INLINE_QUERY_MAX),
+            )
         if (member := opt_obj(raw, "chat_member", "update")) is not None:
             return _admin_change(update_id, member)
         if (message := opt_obj(raw, "message", "update")) is not None:

@@ -41,6 +41,7 @@ from quizbot.web.buttons import COUNTERS, player_info, press_button
 from quizbot.web.chats import apply_admin_change, apply_member_change, apply_migration
 from quizbot.web.commands import handle_command
 from quizbot.web.committer import Submission
+from quizbot.web.inline import inline_answer
 from quizbot.web.runtime import Runtime
 from quizbot.web.salvage import CommitFailed
 from quizbot.web.updates import (
@@ -48,6 +49,7 @@ from quizbot.web.updates import (
     CallbackPress,
     Command,
     Ignored,
+    InlineQuery,
     InvalidUpdate,
     MalformedUpdate,
     MemberChange,
@@ -216,6 +218,10 @@ async def dispatch(rt: Runtime, update: Update) -> Reply:
         case MemberChange():
             rt.meter.incr("updates.my_chat_member")
             await run_in_threadpool(apply_member_change, rt, update)
+        case InlineQuery():
+            rt.meter.incr("updates.inline_query")
+            answer = await run_in_threadpool(inline_answer, rt, update)
+            return Reply(200, orjson.dumps(answer))
         case AdminChange():
             rt.meter.incr("updates.admin_change")
             await run_in_threadpool(apply_admin_change, rt, update)

@@ -317,6 +317,6 @@ def leaderboard_effects(
         for chat_id, mine in standings or ()
     ]
     effects = game.results_effects(
-        state, text, host_is_participant=finished.host_played, personal=personal
+        state, text, host_is_participant=finished.host_played, personal=personal, slug=quiz.slug
     )
     return [e for e in effects if isinstance(e, Effect)]

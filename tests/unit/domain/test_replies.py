@@ -22,12 +22,13 @@ def test_help_lists_the_commands() -> None:
     assert "@quiz_bot" in text
 
 
-def test_quizzes_have_play_deep_links() -> None:
+def test_quizzes_have_play_and_add_to_group_deep_links() -> None:
     text = quizzes_text([QuizListing("space", "Space & Stars", 12)], "quiz_bot")
 
     assert text == (
         "📚 <b>Quizzes</b>\n\n• <b>Space &amp; Stars</b> — 12 questions · "
-        '<a href="https://t.me/quiz_bot?start=play-space">Play</a>'
+        '<a href="https://t.me/quiz_bot?start=play-space">Play</a> · '
+        '<a href="https://t.me/quiz_bot?startgroup=play-space">In a group</a>'
     )
 
 

@@ -1,0 +1,32 @@
+"""Inline mode: ``@bot <words>`` in any chat offers matching quizzes as cards to post.
+
+The answer is the webhook reply itself (``answerInlineQuery`` in the response
+body, like the toasts), so the web tier still makes no Bot API call. It only
+reads; a Telegram retry is harmless.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quizbot.domain.replies import QuizListing
+from quizbot.domain.sharing import INLINE_RESULTS_MAX, inline_results
+from quizbot.store.quizzes import search_quizzes
+from quizbot.web.runtime import Runtime
+from quizbot.web.updates import InlineQuery
+
+# Telegram may cache an answer for this long; quizzes change rarely.
+CACHE_TIME_S = 60
+
+
+def inline_answer(rt: Runtime, query: InlineQuery) -> dict[str, Any]:
+    """The answerInlineQuery call for ``query``: up to 50 quiz cards (blocking)."""
+    with rt.engine.connect() as conn:
+        rows = search_quizzes(conn, query.query, limit=INLINE_RESULTS_MAX)
+    quizzes = [QuizListing(row.slug, row.title, row.question_count) for row in rows]
+    return {
+        "method": "answerInlineQuery",
+        "inline_query_id": query.query_id,
+        "results": inline_results(quizzes, rt.bot_username),
+        "cache_time": CACHE_TIME_S,
+    }
