@@ -37,6 +37,8 @@ class Settings:
     # Database. Unset DATABASE_URL means: an embedded PostgreSQL under QUIZBOT_VAR_DIR.
     database_url: str | None
     database_direct_url: str | None
+    database_read_url: str | None
+    read_max_lag_s: float
     db_pool_size: int
     db_max_overflow: int
     db_statement_timeout_ms: int
@@ -138,6 +140,8 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     values = dict(
         database_url=opt("DATABASE_URL"),
         database_direct_url=opt("DATABASE_DIRECT_URL"),
+        database_read_url=opt("DATABASE_READ_URL"),
+        read_max_lag_s=config("READ_MAX_LAG_S", cast=float, default=5.0),
         db_pool_size=config("DB_POOL_SIZE", cast=int, default=4),
         db_max_overflow=config("DB_MAX_OVERFLOW", cast=int, default=2),
         db_statement_timeout_ms=config("DB_STATEMENT_TIMEOUT_MS", cast=int, default=5000),

@@ -157,6 +157,11 @@ def _stop(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
 
 
 def _top(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+    # A read-only page: the replica answers it while it is fresh.
+    return rt.reads.read(lambda reader: _top_text(rt, reader, cmd), primary=conn)
+
+
+def _top_text(rt: Runtime, conn: Connection, cmd: Command) -> str:
     slug = cmd.args.split(" ")[0]
     if slug:
         quiz_id = find_quiz_id(conn, slug)
@@ -174,7 +179,7 @@ def _top(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
 
 
 def _me(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    stats = leaderboards.player_stats(conn, cmd.user.id)
+    stats = rt.reads.read(lambda reader: leaderboards.player_stats(reader, cmd.user.id), conn)
     return replies.me_text(cmd.user.first_name, stats)
 
 

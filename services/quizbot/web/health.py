@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -78,16 +79,25 @@ async def health(request: Request) -> Response:
 
 
 def _from_database(rt: Runtime) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The outbox figures, and each daemon's last reported state (``program_status``)."""
+    """The outbox figures, and each daemon's last reported state (``program_status``).
+
+    The outbox figures are for a person to read: the replica serves them while it
+    is fresh. The daemons' rows come from the primary: their age is the point,
+    and a replica would add its lag to it.
+    """
+    outbox = rt.reads.read(_outbox_figures)
     with rt.engine.connect() as conn:
-        by_status = {str(s): int(n) for s, n in conn.execute(OUTBOX_BY_STATUS)}
-        oldest = outbox_queries.oldest_pending_s(conn)
         programs = program_status.listing(conn)
-    outbox = {
+    return outbox, programs
+
+
+def _outbox_figures(conn: Connection) -> dict[str, Any]:
+    by_status = {str(s): int(n) for s, n in conn.execute(OUTBOX_BY_STATUS)}
+    oldest = outbox_queries.oldest_pending_s(conn)
+    return {
         "by_status": by_status,
         "oldest_pending_age_s": round(oldest, 3) if oldest is not None else None,
     }
-    return outbox, programs
 
 
 def pool_figures(rt: Runtime) -> dict[str, Any]:
@@ -101,7 +111,7 @@ def pool_figures(rt: Runtime) -> dict[str, Any]:
 
 
 async def stats(request: Request) -> Response:
-    """Outbox depth, daemons' states, group-commit and pool figures, this worker's pid."""
+    """Outbox depth, daemons' states, group-commit and pool figures, where reads go, pid."""
     rt: Runtime = request.app.state.runtime
     if not allowed(request, rt.settings.monitoring_token):
         return Response(status_code=403)
@@ -122,5 +132,6 @@ async def stats(request: Request) -> Response:
         # Each daemon's row, with its age: a row older than a few seconds is
         # marked stale (the program is stuck, cut off from the database, or gone).
         "programs": programs,
+        "reads": rt.reads.status(),
     }
     return JSONResponse(body)

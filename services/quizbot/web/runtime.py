@@ -20,6 +20,7 @@ from quizbot.domain.quiz import Quiz
 from quizbot.settings import Settings
 from quizbot.store.database import engine_for
 from quizbot.store.quizzes import load_quiz
+from quizbot.store.replica import ReadRouter, read_router
 from quizbot.web.committer import Committer, GroupCommitter
 from quizbot.web.meter import Meter
 from quizbot.web.naive import NaiveCommitter
@@ -49,10 +50,15 @@ class QuizCache:
 
 @dataclass
 class Runtime:
-    """One worker's engine, committer, meter and the settings the handlers read."""
+    """One worker's engine, committer, meter and the settings the handlers read.
+
+    ``engine`` is the primary, for everything that writes and the hot path;
+    ``reads`` routes the read-only pages (/top, /me, stats) to the replica.
+    """
 
     settings: Settings
     engine: Engine
+    reads: ReadRouter
     committer: Committer
     meter: Meter
     secret: bytes
@@ -71,6 +77,7 @@ class Runtime:
         """Flush the answers still queued, then close the pool."""
         await self.committer.stop()
         await asyncio.to_thread(self.engine.dispose)
+        await asyncio.to_thread(self.reads.dispose)
 
 
 def build(settings: Settings, meter: Meter) -> Runtime:
@@ -93,6 +100,7 @@ def build(settings: Settings, meter: Meter) -> Runtime:
     return Runtime(
         settings=settings,
         engine=engine,
+        reads=read_router(settings, engine, "web"),
         committer=committer,
         meter=meter,
         secret=secret,
