@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
-from quizbot.store import migrate
+from quizbot.domain.scoring import ScoringRules
+from quizbot.domain.session import Status
+from quizbot.store import migrate, results
 from quizbot.store.pgbouncer import PgBouncer, find_binary
 from tests.conftest import pgbouncer_required
 from tests.integration.standby import StreamingPair, binaries_present
-from tests.integration.webtier import command, post, web_server
+from tests.integration.webtier import (
+    FIRST_PLAYER,
+    command,
+    open_question,
+    post,
+    press,
+    seed_quiz,
+    web_server,
+)
 
 PLAYER = 8101
 MAX_LAG_S = 5.0
@@ -223,3 +234,22 @@ def test_reads_come_from_the_primary_when_the_replica_is_stopped(
     assert reads["source"] == "primary" and reads["replica"]["error"], reads
     # A refused connection costs no wait: the fallback answers at once.
     assert elapsed < 5.0, elapsed
+
+
+def test_my_result_right_after_the_finish_is_confirmed_on_the_primary(
+    pair: StreamingPair, web: WebServer, primary: Engine
+) -> None:
+    session_id = open_question(primary, seed_quiz(primary), players=3)
+    _set_score(pair.primary.url("quizbot"), 421)  # the last commit the replica replays
+    pair.wait_replayed()
+    pair.pause_replay()
+    with primary.begin() as conn:
+        results.finish_session(conn, session_id, Status.FINISHED, datetime.now(UTC), ScoringRules())
+    with httpx.Client(timeout=15) as client:
+        update = press(f"r:{session_id}", FIRST_PLAYER)
+        response = post(client, web, update)
+        assert response.status_code == 200, response.text
+        # The fresh replica has no results yet; the toast is the primary's, not "not in yet".
+        assert response.json()["text"].startswith("📊 Your result: 0 pts"), response.json()
+        reads = stats(client, web)
+    assert reads["source"] == "replica", reads

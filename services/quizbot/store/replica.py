@@ -96,20 +96,29 @@ class ReadRouter:
         self._last: ReplicaCheck | None = None
         self.reads = {"replica": 0, "primary": 0}
 
-    def read(self, fn: Callable[[Connection], T], primary: Connection | None = None) -> T:
+    def read(
+        self,
+        fn: Callable[[Connection], T],
+        primary: Connection | None = None,
+        *,
+        settled: Callable[[T], bool] | None = None,
+    ) -> T:
         """``fn`` on a replica connection when the replica is fresh, else on the primary.
 
         ``primary`` is a connection the caller already holds on the primary (for
         example inside its transaction); without it the primary engine lends one.
         A replica read that fails marks the replica unusable until the next check
-        and runs again on the primary.
+        and runs again on the primary. ``settled`` says whether a replica answer
+        can stand: one that may only be stale (results not yet written, say) is
+        asked of the primary again.
         """
         if self.replica is not None and self.use_replica():
             try:
                 with self.replica.connect() as conn:
                     result = fn(conn)
-                self._count("replica")
-                return result
+                if settled is None or settled(result):
+                    self._count("replica")
+                    return result
             except sa.exc.DBAPIError as exc:
                 log.warning("replica read failed, reading the primary: %s", _reason(exc))
                 self._store(ReplicaCheck(False, None, _reason(exc), self._clock()))

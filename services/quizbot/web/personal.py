@@ -2,12 +2,15 @@
 
 Both are answered in the webhook reply (answerCallbackQuery), which Telegram
 does not count against the bot's flood limits, so a thousand presses cost no
-outbox row and no Bot API call. They only read: a Telegram retry is harmless.
+outbox row and no Bot API call. They only read (from the replica while it is fresh): a Telegram retry is harmless.
 """
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Connection
+
 from quizbot.domain import render, scoring
+from quizbot.domain.quiz import Quiz
 from quizbot.store import personal
 from quizbot.web.runtime import Runtime
 
@@ -17,8 +20,12 @@ NOT_YET = "This question is still open."
 
 def my_result(rt: Runtime, session_id: int, player_id: int) -> str:
     """The toast for 📊 My result: score, correct count and rank of N (blocking)."""
-    with rt.engine.connect() as conn:
-        found = personal.session_result(conn, session_id, player_id)
+    # A read-only toast: the replica answers it while it is fresh; "not written
+    # yet" may only be the replica's lag, so the primary confirms it.
+    found = rt.reads.read(
+        lambda conn: personal.session_result(conn, session_id, player_id),
+        settled=lambda found: found is not None and found.written,
+    )
     if found is None:
         return UNKNOWN
     if not found.written:
@@ -28,9 +35,10 @@ def my_result(rt: Runtime, session_id: int, player_id: int) -> str:
 
 def question_result(rt: Runtime, session_id: int, position: int, player_id: int) -> str:
     """The toast for "How did I do?" on question ``position`` (blocking)."""
-    with rt.engine.connect() as conn:
-        found = personal.question_answer(conn, session_id, position, player_id)
-        quiz = rt.quizzes.get(conn, found.quiz_id) if found is not None else None
+    found, quiz = rt.reads.read(
+        lambda conn: _question_answer(rt, conn, session_id, position, player_id),
+        settled=lambda pair: pair[0] is not None and pair[0].revealed,
+    )
     if found is None or quiz is None or position >= len(quiz.questions):
         return UNKNOWN
     if not found.revealed:
@@ -45,3 +53,11 @@ def question_result(rt: Runtime, session_id: int, position: int, player_id: int)
             rt.rules.scoring,
         )
     return render.question_result_toast(position, question, found.option, points, found.elapsed_ms)
+
+
+def _question_answer(
+    rt: Runtime, conn: Connection, session_id: int, position: int, player_id: int
+) -> tuple[personal.QuestionAnswer | None, Quiz | None]:
+    found = personal.question_answer(conn, session_id, position, player_id)
+    quiz = rt.quizzes.get(conn, found.quiz_id) if found is not None else None
+    return found, quiz
