@@ -98,7 +98,6 @@ class Settings:
     supervisor_url: str
     prometheus_url: str | None
     pgbouncer_admin_url: str | None
-    database_read_url: str | None
 
     def game_rules(self) -> GameRules:
         """The domain's game rules with this deployment's timings, scoring and send rate."""
@@ -191,7 +190,6 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         supervisor_url=config("SUPERVISOR_URL", default="unix:///var/run/supervisor.sock"),
         prometheus_url=opt("PROMETHEUS_URL"),
         pgbouncer_admin_url=opt("PGBOUNCER_ADMIN_URL"),
-        database_read_url=opt("DATABASE_READ_URL"),
     )
     if values["commit_mode"] not in ("group", "naive"):
         raise ValueError(f"COMMIT_MODE must be 'group' or 'naive', not {values['commit_mode']!r}")

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from quizbot.ops import probes
 from quizbot.settings import Settings
 from quizbot.store.database import create_engine, normalize_url, resolve_urls
+from quizbot.store.replica import replica_lag_s
 
 # Window for rates read from PostgreSQL: long enough to smooth a question's burst.
 RATE_WINDOW_S = 30
@@ -54,8 +55,6 @@ LAST_OUTBOX_ERRORS = sa.text(
     ORDER BY id DESC LIMIT 5
     """
 )
-REPLICA_LAG = sa.text("SELECT EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())")
-
 # statsd names as collectd's write_prometheus exposes them (docs/operations.md).
 PROMQL = {
     "answers_per_s": 'sum(rate(collectd_statsd_derive_total{statsd=~"quizbot\\\\.web\\\\.answers\\\\..+"}[1m]))',
@@ -162,10 +161,11 @@ def _replica_lag(settings: Settings) -> dict[str, Any]:
         )
         try:
             with engine.connect() as conn:
-                lag = conn.scalar(REPLICA_LAG)
+                # The web tier's own measure: what decides whether it reads there.
+                lag = replica_lag_s(conn)
         finally:
             engine.dispose()
-        return round(float(lag), 2) if lag is not None else None
+        return round(lag, 2) if lag is not None else None
 
     return figure("postgresql (replica)", read)
 
