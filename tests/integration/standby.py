@@ -29,9 +29,11 @@ SLOT = "quizbot_standby"
 RUN_AS = "postgres"
 
 
-def binaries_present() -> bool:
-    """Whether initdb, pg_ctl and pg_basebackup are installed."""
-    return all((PG_BIN / name).is_file() for name in ("initdb", "pg_ctl", "pg_basebackup"))
+def basebackup_binary() -> str | None:
+    """pg_basebackup's path when it is installed with initdb and pg_ctl, else None."""
+    if all((PG_BIN / name).is_file() for name in ("initdb", "pg_ctl", "pg_basebackup")):
+        return str(PG_BIN / "pg_basebackup")
+    return None
 
 
 def _run(cmd: Sequence[str], timeout: float = 120) -> None:

@@ -28,8 +28,8 @@ from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Status
 from quizbot.store import migrate, results
 from quizbot.store.pgbouncer import PgBouncer, find_binary
-from tests.conftest import pgbouncer_required
-from tests.integration.standby import StreamingPair, binaries_present
+from tests.conftest import require_tool
+from tests.integration.standby import StreamingPair, basebackup_binary
 from tests.integration.webtier import (
     FIRST_PLAYER,
     command,
@@ -47,11 +47,8 @@ MAX_LAG_S = 5.0
 @pytest.fixture
 def pair() -> Iterator[StreamingPair]:
     """A primary with the schema and one scored player, and its caught-up standby."""
-    if not binaries_present() or find_binary() is None:
-        missing = "postgresql-15 (initdb, pg_basebackup) or pgbouncer"
-        if pgbouncer_required():
-            pytest.fail(f"{missing} is not installed; .ci/run installs them")
-        pytest.skip(f"{missing} is not installed (not required outside CI and root)")
+    require_tool(find_binary(), "pgbouncer", "pgbouncer")
+    require_tool(basebackup_binary(), "pg_basebackup", "postgresql-15")
     streaming = StreamingPair().start()
     try:
         streaming.primary.scalar("CREATE DATABASE quizbot")
