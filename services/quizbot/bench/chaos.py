@@ -93,9 +93,16 @@ def chaos_quiz(questions: int, time_limit_s: int, seed: int) -> str:
 
 
 def run_chaos(
-    settings: Settings, options: ChaosOptions, out_dir: Path, env: dict[str, str]
+    settings: Settings,
+    options: ChaosOptions,
+    out_dir: Path,
+    env: dict[str, str],
+    keep_database: bool = False,
 ) -> dict[str, Any]:
-    """Run one chaos quiz on a fresh stack; write report.json and report.png into ``out_dir``."""
+    """Run one chaos quiz on a fresh stack; write report.json and report.png into ``out_dir``.
+
+    ``keep_database`` leaves the run's database in place for a post-mortem.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     var = Path(settings.quizbot_var_dir)
     var.mkdir(parents=True, exist_ok=True)
@@ -115,7 +122,7 @@ def run_chaos(
         timeout_s=questions * options.question_s(rate) + 180,
     )
     args = f"{live.swarm_args()} --answers {quiz_file}"
-    stack = LocalStack(settings, root, players_args=args, env=env)
+    stack = LocalStack(settings, root, players_args=args, env=env, keep_database=keep_database)
     started = time.time()
     stack.start()
     try:

@@ -168,6 +168,7 @@ def play_live(
         "answers_recorded": recorded,
         "lost": truth.get("lost"),
         "double_counted": truth.get("double_counted"),
+        "answers_recorded_unacknowledged": truth.get("answers_recorded_unacknowledged"),
         "scores_match": truth.get("scores_match"),
         "ack_p50_ms": _round(swarm.get("ack_p50_ms")),
         "ack_p99_ms": _round(swarm.get("ack_p99_ms")),
@@ -261,11 +262,17 @@ def check_against_database(
         )
     engine.dispose()
     recorded = {(r.player_id, r.position): r.option for r in rows}
+    pressed = {(a["player_id"], a["position"]): a["option"] for a in swarm.get("answers", [])}
     lost = sum(1 for key, option in kept.items() if recorded.get(key) != option)
-    double = sum(1 for key in recorded if key not in kept)
+    # Counted wrongly: an answer nobody pressed, or not the option pressed. A press
+    # whose commit succeeded but whose response was lost (a worker killed, the
+    # client gave up retrying) is recorded without the player having seen the
+    # toast: that is at-least-once, not a double count, and is reported apart.
+    double = sum(1 for key, option in recorded.items() if pressed.get(key) != option)
     return {
         "session_status": status,
         "answers_recorded": len(rows),
+        "answers_recorded_unacknowledged": sum(1 for key in recorded if key not in kept),
         "lost": lost,
         "double_counted": double,
         "results_commits": commits,
