@@ -287,7 +287,10 @@ def _scores_match(
         points_correct=int(stack.env.get("POINTS_CORRECT", stack.settings.points_correct)),
         speed_bonus=int(stack.env.get("SPEED_BONUS", stack.settings.speed_bonus)),
     )
-    totals: dict[int, list[int]] = {}
+    # Players who joined but never answered have a zero row in results and are
+    # ranked with everyone else (ties by answer time put them ahead of players
+    # who answered and scored nothing), so every row is recomputed and compared.
+    totals: dict[int, list[int]] = {pid: [0, 0, 0, 0] for pid in results}
     for r in rows:
         t = totals.setdefault(r.player_id, [0, 0, 0, 0])
         t[0] += points(r.correct, r.elapsed_ms, r[5], rules)
@@ -296,7 +299,4 @@ def _scores_match(
         t[3] += r.elapsed_ms
     ranked = rank(PlayerTotals(pid, s, c, n, ms) for pid, (s, c, n, ms) in totals.items())
     expected = {r.player_id: (r.score, r.rank) for r in ranked}
-    # Players who joined but never answered have a zero row in results; they
-    # rank after everyone who scored, so compare only the answering players.
-    got = {pid: v for pid, v in results.items() if pid in expected}
-    return bool(results) and got == expected
+    return bool(results) and results == expected
