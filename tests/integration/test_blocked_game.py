@@ -84,7 +84,15 @@ def test_players_who_block_the_bot_stop_costing_calls_and_pacing_until_they_retu
     with engine.begin() as conn:
         import_quiz(conn, QUIZ)
     stack = bot_stack(
-        settings, sim, pooled_url, db_url, tmp_path, send_rate_per_s=RATE, reveal_pause_s=2.0
+        # A reveal pause long enough for a loaded machine: the sender records the
+        # blockers' 403s (on the first reveal) well before question 2 opens.
+        settings,
+        sim,
+        pooled_url,
+        db_url,
+        tmp_path,
+        send_rate_per_s=RATE,
+        reveal_pause_s=4.0,
     )
     with stack as webhook, httpx.Client(timeout=30) as client:
 
@@ -149,8 +157,8 @@ def test_players_who_block_the_bot_stop_costing_calls_and_pacing_until_they_retu
         # Its reveal meets the 403s; question 2 goes to the 18 still reached.
         wait_for(lambda: question_open(1), "question 2")
         wait_for(lambda: delivered(1), "question 2 sent")
-        sim_post(sim, "/sim/faults", {"unblock": [RETURNER]})
         returned_from = sim_get(sim, "/sim/stats")["recorded"]
+        sim_post(sim, "/sim/faults", {"unblock": [RETURNER]})
         post(command("/start", RETURNER))  # writing again un-blocks the chat
         answer(1, [p for p in PLAYERS if p not in BLOCKERS])
 
@@ -185,11 +193,16 @@ def test_players_who_block_the_bot_stop_costing_calls_and_pacing_until_they_retu
     assert any("Question 3?" in t for t in texts), texts
 
     # Pacing: 20 players reached for question 1, 18 for question 2, 19 for question 3.
+    with engine.connect() as conn:
+        marked = conn.execute(
+            sa.text("SELECT id, blocked_at, blocked_reason FROM chats WHERE id = ANY(:ids)"),
+            {"ids": BLOCKERS},
+        ).all()
     assert stretch == {
         0: timedelta(seconds=LIMIT_S + 20 / RATE),
         1: timedelta(seconds=LIMIT_S + 18 / RATE),
         2: timedelta(seconds=LIMIT_S + 19 / RATE),
-    }
+    }, f"block marks at the end: {marked}"
 
     # The quiz ended normally, with every player ranked.
     with engine.connect() as conn:
