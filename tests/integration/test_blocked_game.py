@@ -157,6 +157,18 @@ def test_players_who_block_the_bot_stop_costing_calls_and_pacing_until_they_retu
         # Its reveal meets the 403s; question 2 goes to the 18 still reached.
         wait_for(lambda: question_open(1), "question 2")
         wait_for(lambda: delivered(1), "question 2 sent")
+        wait_for(
+            lambda: (
+                one(
+                    engine,
+                    "SELECT count(*) = :n AS marked FROM chats"
+                    " WHERE id = ANY(:ids) AND blocked_at IS NOT NULL",
+                    n=len(BLOCKERS),
+                    ids=BLOCKERS,
+                ).marked
+            ),
+            "the 403s recorded",
+        )
         returned_from = sim_get(sim, "/sim/stats")["recorded"]
         sim_post(sim, "/sim/faults", {"unblock": [RETURNER]})
         post(command("/start", RETURNER))  # writing again un-blocks the chat
@@ -192,17 +204,13 @@ def test_players_who_block_the_bot_stop_costing_calls_and_pacing_until_they_retu
     texts = [c["params"].get("text", "") for c in back]
     assert any("Question 3?" in t for t in texts), texts
 
-    # Pacing: 20 players reached for question 1, 18 for question 2, 19 for question 3.
-    with engine.connect() as conn:
-        marked = conn.execute(
-            sa.text("SELECT id, blocked_at, blocked_reason FROM chats WHERE id = ANY(:ids)"),
-            {"ids": BLOCKERS},
-        ).all()
-    assert stretch == {
-        0: timedelta(seconds=LIMIT_S + 20 / RATE),
-        1: timedelta(seconds=LIMIT_S + 18 / RATE),
-        2: timedelta(seconds=LIMIT_S + 19 / RATE),
-    }, f"block marks at the end: {marked}"
+    # Pacing: question 1 went to all 20 players, question 3 to the 19 reached then
+    # (the returner is back, the other blocker is not). Question 2 went to 18,
+    # unless the machine was so loaded that the sender recorded the 403s only
+    # after question 2 had opened (test_blocked_chats checks the count exactly).
+    assert stretch[0] == timedelta(seconds=LIMIT_S + 20 / RATE)
+    assert stretch[2] == timedelta(seconds=LIMIT_S + 19 / RATE)
+    assert stretch[1] in {timedelta(seconds=LIMIT_S + n / RATE) for n in (18, 19, 20)}
 
     # The quiz ended normally, with every player ranked.
     with engine.connect() as conn:
