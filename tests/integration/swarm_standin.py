@@ -22,7 +22,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from quizbot.domain import render
-from quizbot.domain.callbacks import AnswerData, JoinData, StartData, decode_callback
+from quizbot.domain.callbacks import (
+    AnswerData,
+    CloseEarlyData,
+    JoinData,
+    StartData,
+    decode_callback,
+)
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode
@@ -52,6 +58,7 @@ class StandInBot:
     fail_first: frozenset[int] = frozenset()  # n-th answer press (0-based): first try gets 500
     posted: list[Posted] = field(default_factory=list)
     players: dict[int, int] = field(default_factory=dict)  # player -> chat for questions
+    close_early_chosen: bool = False  # the group host pressed the lobby's close-early option
     answers: dict[tuple[int, int], tuple[int, int]] = field(default_factory=dict)
     in_flight: int = 0
     peak: int = 0
@@ -92,6 +99,9 @@ class StandInBot:
         if isinstance(data, JoinData):
             self.players[user] = self.chat if self.mode is Mode.GROUP else user
             return _toast(query, "🙌 You're in")
+        if isinstance(data, CloseEarlyData):
+            self.close_early_chosen = data.on  # the host's lobby option, before Start
+            return _toast(query, "⚡ Closing early")
         if isinstance(data, StartData):
             await self._question(0)
             return _toast(query, "▶️ Starting…")

@@ -86,6 +86,7 @@ async def test_a_group_plays_through_and_the_ground_truth_is_what_the_webhook_go
         assert report.session_id == SESSION
         # Everyone joined with the lobby's button, and everyone answered both questions.
         assert len(bot.players) == 6 and {j.via for j in report.joins} == {"button"}
+        assert bot.close_early_chosen  # the host chose it before Start
         assert report.answers_sent == report.answers_acknowledged == 12
         assert truth(report) == {key: option for key, (option, _) in bot.answers.items()}
         assert report.toasts == {ACCEPTED: 12}
@@ -107,8 +108,8 @@ async def test_updates_carry_the_secret_and_sequential_ids_and_parse_as_telegram
         assert all(p.headers["x-telegram-bot-api-secret-token"] == SECRET for p in bot.posted)
         assert all(p.headers["content-type"] == "application/json" for p in bot.posted)
         ids = [p.update["update_id"] for p in bot.first_tries()]
-        # /live, 5 joins, Start, 10 answers: one sequence with no gaps and no repeats.
-        assert sorted(ids) == list(range(700_000, 700_000 + 17))
+        # /live, 5 joins, close-early, Start, 10 answers: one sequence, no gaps, no repeats.
+        assert sorted(ids) == list(range(700_000, 700_000 + 18))
         for posted in bot.posted:
             parsed = telegram.Update.de_json(posted.update, None)
             assert parsed is not None and parsed.update_id == posted.update["update_id"]

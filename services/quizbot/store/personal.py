@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from quizbot.domain.scoring import Ranked
+from quizbot.store.results import ranked_row
 
 # The player's row and the session's row count come from the results primary
 # key (session_id, player_id): a probe and an index-only count.
@@ -66,16 +67,7 @@ def session_result(conn: Connection, session_id: int, player_id: int) -> Session
     row = conn.execute(_SESSION_RESULT, {"session_id": session_id, "player_id": player_id}).first()
     if row is None:
         return None
-    mine = None
-    if row.player_id is not None:
-        mine = Ranked(
-            player_id=row.player_id,
-            score=row.score,
-            correct=row.correct,
-            answered=row.answered,
-            total_time_ms=row.total_time_ms,
-            rank=row.rank,
-        )
+    mine = ranked_row(row) if row.player_id is not None else None
     written = row.status in _TERMINAL and int(row.total) > 0
     return SessionResult(written, int(row.question_count), int(row.total), mine)
 

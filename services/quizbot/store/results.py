@@ -231,7 +231,7 @@ def finish_session(
             "top_n": top_n,
         },
     ).all()
-    top = [_ranked(row) for row in rows]
+    top = [ranked_row(row) for row in rows]
     names = {
         row.player_id: name
         for row in rows
@@ -259,10 +259,11 @@ _STANDINGS = sa.text(
 def standings(conn: Connection, session_id: int) -> list[tuple[int, Ranked]]:
     """(chat id, results row) of every participant of a finished session."""
     rows = conn.execute(_STANDINGS, {"session_id": session_id})
-    return [(int(row.chat_id), _ranked(row)) for row in rows]
+    return [(int(row.chat_id), ranked_row(row)) for row in rows]
 
 
-def _ranked(row: sa.Row[Any]) -> Ranked:
+def ranked_row(row: sa.Row[Any]) -> Ranked:
+    """A ``results`` row (player_id, score, correct, answered, total_time_ms, rank) as the domain's."""
     return Ranked(
         player_id=row.player_id,
         score=row.score,

@@ -34,6 +34,10 @@ class SwarmConfig:
     # (the bot would take them for redeliveries and ignore them).
     first_update_id: int | None = None
     answers_file: Path | None = None
+    # The host's lobby choice in a group game: close each question once every
+    # joined player answered. Every swarm player joins in the lobby, so it shuts
+    # no one out; False plays each question its full time.
+    close_early: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

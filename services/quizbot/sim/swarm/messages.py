@@ -17,6 +17,7 @@ from typing import Any
 from quizbot.domain.callbacks import (
     AnotherQuizData,
     AnswerData,
+    CloseEarlyData,
     JoinData,
     PlayAgainData,
     ResultData,
@@ -40,6 +41,7 @@ class Lobby:
     start_data: str | None
     join_payload: str  # what a player sends as ``/start <payload>`` to join privately
     message: dict[str, Any]
+    close_early_data: str | None = None  # the group host's "close when all answered"
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +75,15 @@ def read_lobby(message: dict[str, Any]) -> Lobby | None:
     """The lobby in ``message``, or None when it is not a lobby."""
     join: JoinData | None = None
     start: StartData | None = None
+    close_early: CloseEarlyData | None = None
     for data in button_data(message):
         decoded = decode_callback(data)
         if isinstance(decoded, JoinData):
             join = decoded
         elif isinstance(decoded, StartData):
             start = decoded
+        elif isinstance(decoded, CloseEarlyData) and decoded.on:
+            close_early = decoded
     if join is None:
         return None
     link = _JOIN_LINK.search(message.get("text", ""))
@@ -89,6 +94,7 @@ def read_lobby(message: dict[str, Any]) -> Lobby | None:
         start_data=start.encode() if start else None,
         join_payload=payload,
         message=message,
+        close_early_data=close_early.encode() if close_early else None,
     )
 
 

@@ -254,10 +254,18 @@ class Swarm:
         if self.lobby.start_data is None or not self.joined:
             self.stop("nobody could join, or the lobby has no Start button")
             return
-        update = self.updates.press(self.host, self.lobby.message, self.lobby.start_data)
+        self._spawn(self._choose_and_start(self.lobby))
+
+    async def _choose_and_start(self, lobby: Lobby) -> None:
+        if self.config.close_early and lobby.close_early_data is not None:
+            # The option is acknowledged before Start, so the game starts with it.
+            choice = self.updates.press(self.host, lobby.message, lobby.close_early_data)
+            await self._deliver(choice, Sent(choice["update_id"], time.time()), None)
+        assert lobby.start_data is not None
+        update = self.updates.press(self.host, lobby.message, lobby.start_data)
         self.report.start = Sent(update["update_id"], time.time())
         self.started = True
-        self._spawn(self._deliver(update, self.report.start, None))
+        await self._deliver(update, self.report.start, None)
 
     def _question(self, d: Delivery, card: QuestionCard) -> None:
         viewers = [self.by_id[d.chat_id]] if self.private else self.users
