@@ -14,6 +14,18 @@ _settings = load_settings()
 # The master sets up logging (and the token's redaction) before it forks: the
 # workers inherit it, and gunicorn's and uvicorn's own loggers go through it too.
 logs.setup("web", _settings)
+if _settings.log_format == "json":
+    # gunicorn configures its own loggers after reading this file; its one
+    # formatter ("generic") becomes the same JSON, so every line of web.log parses.
+    # Its loggers do not propagate, as without a dict: each line is written once.
+    logconfig_dict = {
+        "root": {"level": _settings.log_level.upper(), "handlers": ["console"]},
+        "loggers": {
+            name: {"level": "INFO", "handlers": [handler], "propagate": False, "qualname": name}
+            for name, handler in (("gunicorn.error", "error_console"), ("gunicorn.access", "console"))
+        },
+        "formatters": {"generic": {"()": "quizbot.logs.JsonFormatter"}},
+    }
 
 wsgi_app = "quizbot.web.app:app"
 bind = [_settings.web_bind]

@@ -19,11 +19,13 @@ stored in the outbox go through :func:`redact` too (``sender.results``).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -81,6 +83,29 @@ def redact_record(record: logging.LogRecord, scrub: Callable[[str], str]) -> Non
         record.stack_info = scrub(record.stack_info)
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time (UTC, ISO 8601), level, program, logger,
+    message and, when there is one, the exception's traceback. The record is
+    already redacted (the record factory ran first)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "program": getattr(record, "program", None),
+            "logger": record.name,
+            "pid": record.process,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def setup(program: str, settings: Settings | None, *, level: str | None = None) -> None:
     """Configure logging for ``program`` (web, sender, writer, cli, ...), redacting the token.
 
@@ -98,6 +123,9 @@ def setup(program: str, settings: Settings | None, *, level: str | None = None) 
     logging.setLogRecordFactory(factory)
     chosen = level or (settings.log_level if settings is not None else "INFO")
     logging.basicConfig(level=chosen.upper(), format=FORMAT, force=True)
+    if settings is not None and settings.log_format == "json":
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     log = logging.getLogger(f"quizbot.{program}")
 
     def uncaught(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:

@@ -93,6 +93,7 @@ class Settings:
     statsd_port: int
     statsd_prefix: str
     log_level: str
+    log_format: str
 
     # Operating it (quizbot status).
     supervisor_url: str
@@ -187,10 +188,13 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         statsd_port=config("STATSD_PORT", cast=int, default=8125),
         statsd_prefix=config("STATSD_PREFIX", default="quizbot"),
         log_level=config("LOG_LEVEL", default="INFO"),
+        log_format=config("LOG_FORMAT", default="text"),
         supervisor_url=config("SUPERVISOR_URL", default="unix:///var/run/supervisor.sock"),
         prometheus_url=opt("PROMETHEUS_URL"),
         pgbouncer_admin_url=opt("PGBOUNCER_ADMIN_URL"),
     )
+    if values["log_format"] not in ("text", "json"):
+        raise ValueError(f"LOG_FORMAT must be 'text' or 'json', not {values['log_format']!r}")
     if values["commit_mode"] not in ("group", "naive"):
         raise ValueError(f"COMMIT_MODE must be 'group' or 'naive', not {values['commit_mode']!r}")
     return Settings(**values)  # type: ignore[arg-type]
