@@ -35,6 +35,10 @@ SHORT = Durations(
     pgbouncer_s=4, postgres_s=3, storm_s=2, burst_s=2, slow_s=2, slow_ms=1500, block_share=0.1
 )
 PRIVATE_KINDS = ("players_block_bot", "kill_sender", "postgres_down", "telegram_429_storm")
+# A SIGKILLed sender cannot record the results of the calls it had in flight, so
+# their rows go out again (at-least-once): up to SENDER_WORKERS (10) duplicates
+# per kill, more than 0.1% of this small private run's messages allows.
+PER_KILL = 10.0
 # Wider limits than the bench's (recovery 5 s, ack p99 150 ms): these runs share
 # 2 cores with the rest of `make test`, and a gunicorn master's restart alone
 # can take 5 s on a loaded machine. The bench's figures are in docs/performance.md.
@@ -46,7 +50,7 @@ RUNS = {
     ),
     "private": ChaosOptions(
         players=40, mode="private", seed=7, durations=SHORT, gap_min_s=0.5, gap_max_s=1.5,
-        time_limit_s=6, kinds=PRIVATE_KINDS, min_duplicate_limit=1, **WIDE,
+        time_limit_s=6, kinds=PRIVATE_KINDS, min_duplicate_limit=PER_KILL, **WIDE,
     ),
 }  # fmt: skip
 
