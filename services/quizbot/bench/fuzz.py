@@ -14,6 +14,7 @@ fixed seed.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from collections import Counter
@@ -153,6 +154,7 @@ def run(cases: int, random_seed: int, concurrency: int) -> dict[str, Any]:
     """Start everything, fuzz, and report."""
     settings = load_settings()
     fuzz_cases = _cases()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     work_dir = Path(settings.quizbot_var_dir) / "bench" / "fuzz"
     with Scratch(settings, work_dir, purpose="fuzz") as scratch:
         session_id = seed(scratch.direct_url, PLAYERS)
