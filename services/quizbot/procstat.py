@@ -58,3 +58,20 @@ def machine_busy_s() -> float:
 def delta_s(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU spent between two readings by the processes in ``after``."""
     return sum(after[pid] - before.get(pid, 0.0) for pid in after)
+
+
+def child_pids(parent: int) -> list[int]:
+    """Processes whose parent is ``parent`` (gunicorn's workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces and parentheses: fields follow the last ")".
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == parent:
+            found.append(int(entry.name))
+    return sorted(found)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from quizbot.paths import config_dir
+from quizbot.procstat import child_pids
 from quizbot.store.pgbouncer import free_port
 
 APP = "quizbot.web.app:app"
@@ -28,23 +29,6 @@ APP = "quizbot.web.app:app"
 def gunicorn_command() -> list[str]:
     """The command line that runs the web tier."""
     return [sys.executable, "-m", "gunicorn", "-c", str(config_dir() / "gunicorn.conf.py"), APP]
-
-
-def child_pids(parent: int) -> list[int]:
-    """Processes whose parent is ``parent`` (gunicorn's workers), from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: fields follow the last ")".
-        fields = stat[stat.rindex(")") + 2 :].split()
-        if int(fields[1]) == parent:
-            found.append(int(entry.name))
-    return sorted(found)
 
 
 @dataclass

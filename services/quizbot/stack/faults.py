@@ -18,9 +18,9 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
+from quizbot.procstat import child_pids
 from quizbot.stack.local import LocalStack
 from quizbot.store.database import embedded_server, stop_embedded
 
@@ -137,14 +137,14 @@ class Faults:
 
     def _kill_worker(self, pick: Callable[[list[int]], list[int]]) -> dict[str, Any]:
         master = self._pid("quizbot:web")
-        workers = _children(master)
+        workers = child_pids(master)
         if not workers:
             raise FaultError("the web tier has no workers to kill")
         victim = pick(workers)[0]
         os.kill(victim, signal.SIGKILL)
         # Back when the master has forked a replacement and has its full count again.
         self._wait(
-            lambda: victim not in (now := _children(master)) and len(now) >= len(workers),
+            lambda: victim not in (now := child_pids(master)) and len(now) >= len(workers),
             "gunicorn did not replace its worker",
         )
         return {"pid": victim}
@@ -236,19 +236,3 @@ class Faults:
                 pass
             time.sleep(0.05)
         raise FaultError(f"{what} within {self.back_timeout_s:.0f} s")
-
-
-def _children(pid: int) -> list[int]:
-    """Direct children of ``pid`` (gunicorn's workers), from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may hold spaces and parentheses: ppid follows the last ")".
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.append(int(entry.name))
-    return sorted(found)
