@@ -1,0 +1,58 @@
+"""Where the hosts of a deployment reach each other, from the inventory alone.
+
+A host's address for the other hosts is ``quizbot_private_address`` when the
+inventory sets it, else ``ansible_host``, else its inventory name. Every role
+that wires hosts together (pg_hba, listen addresses, replication, URLs) asks
+these filters, so they cannot disagree.
+
+    "{{ groups['db_replica'] | host_addresses(hostvars) }}"
+    "{{ inventory_hostname | host_address(hostvars) }}"
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+
+def host_address(host: str, hostvars: Mapping[str, Any]) -> str:
+    """The address the other hosts reach ``host`` at."""
+    found = hostvars.get(host, {})
+    for key in ("quizbot_private_address", "ansible_host"):
+        value = found.get(key)
+        if value:
+            return str(value)
+    return str(host)
+
+
+def host_addresses(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> list[str]:
+    """:func:`host_address` of each host, in order."""
+    return [host_address(h, hostvars) for h in hosts]
+
+
+def hba_network(address: str) -> str:
+    """A pg_hba address field: an IP as a one-host network, a name as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return f"{ip}/{ip.max_prefixlen}"
+
+
+def replication_slot(host: str) -> str:
+    """The physical replication slot a standby streams through, named after the host."""
+    return "quizbot_" + re.sub(r"[^a-z0-9_]", "_", str(host).lower())
+
+
+class FilterModule:
+    """Ansible's entry point for the filters of this file."""
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            "host_address": host_address,
+            "host_addresses": host_addresses,
+            "hba_network": hba_network,
+            "replication_slot": replication_slot,
+        }
