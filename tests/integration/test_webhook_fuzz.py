@@ -56,8 +56,9 @@ def test_generated_updates_never_get_a_5xx_and_every_acknowledged_answer_is_reco
     assert tally.server_errors == 0
     assert set(tally.statuses) <= {200, 400}, tally.statuses
     # The generator does reach the answer path (one answer per player and
-    # question, and hypothesis favours a few players): the check is not vacuous.
-    assert check["acknowledged"] >= 10
+    # question; the derandomized cases give 9 distinct players a real,
+    # well-formed press first): the check is not vacuous.
+    assert check["acknowledged"] >= 5
     assert check == {
         "acknowledged": check["acknowledged"],
         "missing": 0,
