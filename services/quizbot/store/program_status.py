@@ -105,6 +105,7 @@ class StatusReporter:
         self.host = socket.gethostname()[:64]
         self.pid = os.getpid()
         self.reports = 0
+        self._upserting: asyncio.Future[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Report until ``stop``, then once more with state ``stopped``."""
@@ -122,12 +123,21 @@ class StatusReporter:
             "state": state or self.state(),
             "lock_holder": self.lock_holder(),
         }
-        try:
-            await asyncio.to_thread(self._upsert, values)
-            self.db.set(True)
-        except Exception as exc:
-            if not is_transient(exc):
-                raise
+        # While PostgreSQL is away, pgbouncer holds a query until a server comes
+        # back (up to its query_wait_timeout) instead of failing it: an upsert not
+        # done within ``every_s`` means the database is down for this program, and
+        # the gauges go out all the same. The upsert keeps its thread; the next
+        # one starts only once it has finished.
+        if self._upserting is None:
+            self._upserting = asyncio.ensure_future(asyncio.to_thread(self._upsert, values))
+        done, _ = await asyncio.wait({self._upserting}, timeout=self.every_s)
+        if done:
+            exc = self._upserting.exception()
+            self._upserting = None
+            if exc is not None and not is_transient(exc):
+                raise exc
+            self.db.set(exc is None)
+        else:
             self.db.set(False)
         self.reports += 1
         self.gauge("db_up", 1.0 if self.db.up else 0.0)
