@@ -23,8 +23,10 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Most of the suite waits on real processes (stacks, outages, timeouts), not on
+# the CPU: three workers, each taking whole files (module fixtures stay per file).
 test: check
-	$(BIN)/pytest tests
+	$(BIN)/pytest -n $${TEST_WORKERS:-3} --dist loadfile tests
 
 unit: $(STAMP)
 	$(BIN)/pytest tests/unit
