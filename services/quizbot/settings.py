@@ -82,6 +82,7 @@ class Settings:
     # Writer and game rules.
     writer_poll_ms: int
     transition_max_tries: int
+    writer_statement_timeout_ms: int
     reveal_pause_s: float
     lobby_timeout_s: float
     abandon_after_s: float
@@ -179,6 +180,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         sender_batch_size=config("SENDER_BATCH_SIZE", cast=int, default=200),
         writer_poll_ms=config("WRITER_POLL_MS", cast=int, default=200),
         transition_max_tries=config("TRANSITION_MAX_TRIES", cast=int, default=5),
+        writer_statement_timeout_ms=config("WRITER_STATEMENT_TIMEOUT_MS", cast=int, default=60000),
         reveal_pause_s=config("REVEAL_PAUSE_S", cast=float, default=3.0),
         lobby_timeout_s=config("LOBBY_TIMEOUT_S", cast=float, default=600.0),
         abandon_after_s=config("ABANDON_AFTER_S", cast=float, default=900.0),

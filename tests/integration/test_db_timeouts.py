@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from quizbot.settings import load_settings
 from quizbot.store.database import create_engine, resolve_urls, session_sql
 from quizbot.store.pgbouncer import PgBouncer
+from quizbot.writer import sessions
 from tests.conftest import PgServer
 from tests.integration.webtier import (
     FIRST_PLAYER,
@@ -152,3 +153,19 @@ def test_a_stuck_session_lock_costs_only_its_own_answers_a_bounded_wait(
     assert len(answers(engine, free)) == 4
     assert len(answers(engine, stuck)) == 4
     admin.dispose()
+
+
+def test_the_writers_transaction_gets_its_own_statement_timeout_and_gives_it_back(
+    pooled_url: str,
+) -> None:
+    # A finish writes every player's results in one transaction: the writer lifts
+    # its statement timeout for that transaction only, through pgbouncer too.
+    engine = sa.create_engine(pooled_url, pool_size=1, max_overflow=0)
+    try:
+        with engine.connect() as conn:
+            sessions.set_statement_timeout(conn, 60_000)
+            assert conn.scalar(sa.text("SHOW statement_timeout")) == "1min"
+            conn.rollback()
+            assert conn.scalar(sa.text("SHOW statement_timeout")) == DEFAULTS["statement_timeout"]
+    finally:
+        engine.dispose()

@@ -64,8 +64,10 @@ class Clock:
         on_applied: Callable[[Applied, float], None] | None = None,
         max_tries: int = 5,
         quarantine_first_s: float = QUARANTINE_FIRST_S,
+        statement_timeout_ms: int = 60_000,
     ) -> None:
         self.engine = engine
+        self.statement_timeout_ms = statement_timeout_ms
         self.max_tries = max_tries
         self.quarantine_first_s = quarantine_first_s
         self.rules = rules
@@ -91,6 +93,10 @@ class Clock:
         # Commit only a transition: an empty claim rolls back, so an idle writer's
         # polls add nothing to the database's commit count.
         with self.engine.connect() as conn:
+            # A finish writes every player's results in this one transaction: it
+            # gets a longer statement timeout than an answer (SET LOCAL: it ends
+            # with the transaction, so pgbouncer's pooling is safe).
+            sessions.set_statement_timeout(conn, self.statement_timeout_ms)
             row = sessions.claim_due(conn, at, avoid)
             if row is None:
                 idle_before = at - timedelta(seconds=self.rules.abandon_after_s)

@@ -89,6 +89,7 @@ class Writer:
             metrics=statsd,
             on_applied=self.on_applied,
             max_tries=self.settings.transition_max_tries,
+            statement_timeout_ms=self.settings.writer_statement_timeout_ms,
         )
         wake = asyncio.Event()
         listener = Listener(

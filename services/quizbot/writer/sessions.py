@@ -38,6 +38,10 @@ _COLUMNS = """
     created_at, opened_at, started_at, time_limit_ms, close_when_all_answered
 """
 
+# The statement timeout for the rest of this transaction only (SET LOCAL), so a
+# pooled server connection goes back to pgbouncer with its usual one.
+SET_STATEMENT_TIMEOUT = sa.text("SELECT set_config('statement_timeout', :ms, true)")
+
 CLAIM_DUE = sa.text(
     f"""
     SELECT {_COLUMNS} FROM sessions
@@ -119,6 +123,11 @@ class SessionRow:
     started_at: datetime | None
     time_limit_ms: int | None
     close_when_all_answered: bool = False
+
+
+def set_statement_timeout(conn: Connection, ms: int) -> None:
+    """Give the current transaction a statement timeout of ``ms`` milliseconds."""
+    conn.execute(SET_STATEMENT_TIMEOUT, {"ms": str(ms)})
 
 
 def claim_due(conn: Connection, now: datetime, skip: list[int] | None = None) -> SessionRow | None:
