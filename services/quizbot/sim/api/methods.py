@@ -7,8 +7,6 @@ spec'd return type: a stored Message, a MessageId, or ``true``.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -69,9 +67,7 @@ def send_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
     if due is not None and not poll["is_closed"]:
         state.poll_deadlines[poll["id"]] = due
         # Closing on time needs no vote to notice it: a timer on the server's loop.
-        with contextlib.suppress(RuntimeError):
-            delay = max(0.0, due - state.wall_clock())
-            asyncio.get_running_loop().call_later(delay, polls.close_if_due, state, poll["id"])
+        polls.close_when_due(state, poll["id"])
     return message
 
 

@@ -15,6 +15,8 @@ and the ``poll`` / ``poll_answer`` updates the bot receives.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -51,6 +53,24 @@ def close_if_due(state: SimState, poll_id: str, now: float | None = None) -> Non
     due = state.poll_deadlines.get(poll_id)
     if due is not None and (now if now is not None else time.time()) >= due:
         close(state, poll_id)
+
+
+def close_when_due(state: SimState, poll_id: str) -> None:
+    """The closing timer: close the poll, or wait again if its time has not come.
+
+    The event loop's timers run on the monotonic clock and a poll's deadline is
+    wall-clock time: a timer can fire a hair before the deadline as the wall clock
+    reads it, and must not then leave the poll open for good.
+    """
+    due = state.poll_deadlines.get(poll_id)
+    if due is None:
+        return
+    left = due - state.wall_clock()
+    if left <= 0:
+        close(state, poll_id)
+        return
+    with contextlib.suppress(RuntimeError):  # no loop: votes and reads still close it
+        asyncio.get_running_loop().call_later(max(left, 0.01), close_when_due, state, poll_id)
 
 
 def vote(state: SimState, person: Person, poll_id: str, option_ids: list[int]) -> dict[str, Any]:
