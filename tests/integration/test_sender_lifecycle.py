@@ -246,7 +246,11 @@ def _waiting_for_lock(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(
             conn.scalar(
-                sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+                # This database's waiters only: the server is shared with other tests.
+                sa.text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
             )
             or 0
         )
