@@ -80,8 +80,10 @@ def test_updates_are_forwarded_with_the_secret_retried_and_replies_made() -> Non
 
         async def run() -> None:
             task = asyncio.create_task(bridge.run())
-            for _ in range(200):
-                if bridge.forwarded:
+            # Until the bridge has confirmed the update by asking for the next
+            # one (offset 501), not merely forwarded it (bounded: 10 s).
+            for _ in range(500):
+                if any(n == "getUpdates" and b.get("offset") == 501 for n, b in calls):
                     break
                 await asyncio.sleep(0.02)
             bridge.stop.set()
