@@ -324,11 +324,8 @@ def test_in_a_group_quiz_answering_joins_the_player(
 def test_a_poll_answer_is_stored_for_the_session_that_owns_the_poll(
     server: WebServer, client: httpx.Client, db: Engine, quiz_id: int
 ) -> None:
-    session_id = open_question(db, quiz_id, poll_id=f"poll-{next_update_id()}")
-    with db.connect() as conn:
-        poll_id = conn.scalar(
-            sa.text("SELECT poll_id FROM sessions WHERE id = :s"), {"s": session_id}
-        )
+    poll_id = f"poll-{next_update_id()}"
+    session_id = open_question(db, quiz_id, poll_id=poll_id)
     vote = checked(
         {
             "update_id": next_update_id(),

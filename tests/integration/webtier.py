@@ -118,10 +118,10 @@ def open_question(
             sa.text(
                 """
                 INSERT INTO sessions (quiz_id, mode, status, chat_id, host_id, position,
-                    question_count, opened_at, deadline, participant_count, poll_id)
+                    question_count, opened_at, deadline, participant_count)
                 SELECT :quiz_id, CAST(:mode AS session_mode), CAST(:status AS session_status),
                        :chat_id, :host, :position, question_count, :opened, :deadline,
-                       :players, :poll_id
+                       :players
                 FROM quizzes WHERE id = :quiz_id
                 RETURNING id
                 """
@@ -136,9 +136,16 @@ def open_question(
                 "opened": now,
                 "deadline": now + timedelta(seconds=deadline_s),
                 "players": players,
-                "poll_id": poll_id,
             },
         )
+        if poll_id is not None:  # as the sender records a sent poll
+            conn.execute(
+                sa.text(
+                    "INSERT INTO polls (poll_id, session_id, position, chat_id)"
+                    " VALUES (:poll_id, :sid, :position, :chat)"
+                ),
+                {"poll_id": poll_id, "sid": session_id, "position": position, "chat": GROUP_CHAT},
+            )
         conn.execute(
             sa.text(
                 """

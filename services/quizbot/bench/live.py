@@ -101,6 +101,13 @@ def plot(report: dict[str, Any], swarm: dict[str, Any], path: Path) -> None:
 @click.command("live")
 @click.option("--players", default=1000, show_default=True, help="Simulated players.")
 @click.option("--mode", type=click.Choice(["group", "private"]), default="group", show_default=True)
+@click.option(
+    "--style",
+    type=click.Choice(["buttons", "polls"]),
+    default="buttons",
+    show_default=True,
+    help="Questions with inline buttons, or as native quiz polls.",
+)
 @click.option("--quiz", default="world-capitals", show_default=True, help="Sample quiz slug.")
 @click.option("--think-min", default=0.3, show_default=True, help="Shortest think time (s).")
 @click.option("--think-max", default=2.0, show_default=True, help="Longest think time (s).")
@@ -115,6 +122,7 @@ def plot(report: dict[str, Any], swarm: dict[str, Any], path: Path) -> None:
 def command(
     players: int,
     mode: str,
+    style: str,
     quiz: str,
     think_min: float,
     think_max: float,
@@ -134,7 +142,12 @@ def command(
     settings = load_settings()
     env = {"SEND_RATE_PER_S": str(rate)} if rate else {}
     options = LiveOptions(
-        players=players, mode=mode, quiz=quiz, think_min_s=think_min, think_max_s=think_max
+        players=players,
+        mode=mode,
+        style=style,
+        quiz=quiz,
+        think_min_s=think_min,
+        think_max_s=think_max,
     )
     target = out or Path(settings.quizbot_var_dir) / "bench" / time.strftime("live-%Y%m%d-%H%M%S")
     report = run_bench(settings, options, target, env)

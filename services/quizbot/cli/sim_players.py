@@ -35,6 +35,13 @@ import uvloop
     show_default=True,
     help="One group chat, or each player in their own private chat.",
 )
+@click.option(
+    "--style",
+    type=click.Choice(["buttons", "polls"]),
+    default="buttons",
+    show_default=True,
+    help="Questions with inline buttons, or as native quiz polls (/live QUIZ polls).",
+)
 @click.option("--quiz", "quiz_slug", required=True, help="Slug of the quiz to play live.")
 @click.option(
     "--answers",
@@ -69,6 +76,7 @@ def players(
     secret: str | None,
     players: int,
     mode: str,
+    style: str,
     quiz_slug: str,
     answers: Path | None,
     accuracy: float,
@@ -101,6 +109,7 @@ def players(
             secret=secret,
             players=players,
             mode=mode,
+            style=style,
             accuracy=accuracy,
             think_min_s=think_min,
             think_max_s=think_max,

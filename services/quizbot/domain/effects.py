@@ -59,6 +59,18 @@ def question_ref(session_id: int, position: int) -> str:
     return f"q:{session_id}:{position}"
 
 
+def parse_question_ref(ref: str | None) -> tuple[int, int] | None:
+    """(session id, position) of a :func:`question_ref`; None for any other ref."""
+    parts = (ref or "").split(":")
+    if (
+        len(parts) != 3
+        or parts[0] != "q"
+        or not all(p.isascii() and p.isdigit() for p in parts[1:])
+    ):
+        return None
+    return int(parts[1]), int(parts[2])
+
+
 def lobby_ref(session_id: int) -> str:
     """The ref of a live session's lobby message."""
     return f"lobby:{session_id}"

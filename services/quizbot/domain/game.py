@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from quizbot.domain import render
+from quizbot.domain import polls, render
 from quizbot.domain.effects import (
     AnyEffect,
     Audience,
@@ -52,7 +52,7 @@ from quizbot.domain.events import (
 from quizbot.domain.formatting import HTML
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import ScoringRules
-from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
+from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +111,13 @@ def new_live(
     now: datetime,
     rules: GameRules,
     bot_username: str,
+    style: Style = Style.BUTTONS,
 ) -> Transition:
     """A live session's lobby, posted to `chat_id` (the group, or the host's private chat)."""
     _check_now(now)
     if mode is Mode.SOLO:
         raise ValueError("use new_solo for a solo session")
-    state = _new_state(session_id, mode, quiz, chat_id, host_id, now)
+    state = replace(_new_state(session_id, mode, quiz, chat_id, host_id, now), style=style)
     state = replace(state, deadline=now + timedelta(seconds=rules.lobby_timeout_s))
     lobby = render.lobby_message(session_id, mode, quiz, bot_username)
     return Transition(
@@ -229,17 +230,10 @@ def _join(state: SessionState, event: Join, now: datetime, quiz: Quiz) -> Transi
     effects = [Effect("sendMessage", welcome, chat)]
     if state.status is Status.QUESTION and state.deadline is not None and state.deadline > now:
         seconds_left = math.ceil((state.deadline - now).total_seconds())
-        params = render.question_message(
-            state.session_id,
-            state.position,
-            quiz.questions[state.position],
-            state.question_count,
-            state.quiz_title,
-            seconds_left=seconds_left,
-        )
+        method, params = _question(state, state.position, quiz, seconds_left)
         # The same ref as the broadcast, so the reveal edit reaches this chat too.
         effects.append(
-            Effect("sendMessage", params, chat, ref=question_ref(state.session_id, state.position))
+            Effect(method, params, chat, ref=question_ref(state.session_id, state.position))
         )
     return Transition(joined, tuple(effects))
 
@@ -303,12 +297,8 @@ def _open(
     state: SessionState, position: int, quiz: Quiz, now: datetime, rules: GameRules
 ) -> Transition:
     question = quiz.questions[position]
-    params = render.question_message(
-        state.session_id, position, question, state.question_count, state.quiz_title
-    )
-    effect = Effect(
-        "sendMessage", params, _audience(state), ref=question_ref(state.session_id, position)
-    )
+    method, params = _question(state, position, quiz)
+    effect = Effect(method, params, _audience(state), ref=question_ref(state.session_id, position))
     opened = replace(
         state,
         status=Status.QUESTION,
@@ -333,7 +323,32 @@ def _close(
     return Transition(closed, (_reveal(state, stats, quiz),))
 
 
+def _question(
+    state: SessionState, position: int, quiz: Quiz, seconds_left: int | None = None
+) -> tuple[str, dict[str, object]]:
+    """The Bot API call that asks question `position` in the session's style."""
+    question = quiz.questions[position]
+    if state.style is Style.POLLS:
+        return "sendPoll", polls.quiz_poll(
+            state.session_id, position, question, state.question_count, seconds=seconds_left
+        )
+    params = render.question_message(
+        state.session_id,
+        position,
+        question,
+        state.question_count,
+        state.quiz_title,
+        seconds_left=seconds_left,
+    )
+    return "sendMessage", params
+
+
 def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Effect:
+    ref = question_ref(state.session_id, state.position)
+    if state.style is Style.POLLS:
+        # Telegram shows a stopped quiz poll's answer, explanation and counts itself.
+        stop = polls.poll_stop(state.session_id, state.position)
+        return Effect("stopPoll", stop, _audience(state), edit_ref=ref)
     params = render.reveal_message(
         quiz.questions[state.position],
         state.position,
@@ -343,7 +358,6 @@ def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Eff
         solo=state.mode is Mode.SOLO,
         session_id=state.session_id,
     )
-    ref = question_ref(state.session_id, state.position)
     return Effect("editMessageText", params, _audience(state), edit_ref=ref)
 
 

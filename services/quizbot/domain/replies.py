@@ -60,7 +60,8 @@ def help_text(bot_username: str) -> str:
             "",
             "/quizzes — pick a quiz and tap Play to play it here, alone",
             "/play <code>slug</code> — play a quiz alone",
-            "/live <code>slug</code> — host a live quiz: in a group everyone plays there; "
+            "/live <code>slug</code> [<code>polls</code>] — host a live quiz (with quiz polls): "
+            "in a group everyone plays there; "
             "here, friends join through a link",
             "/stop — stop the quiz you are playing or hosting",
             "/me — your stats",

@@ -15,6 +15,13 @@ class Mode(StrEnum):
     PRIVATE = "private"  # live, each question broadcast to every participant's chat
 
 
+class Style(StrEnum):
+    """How a live session's questions are asked; chosen when the game starts."""
+
+    BUTTONS = "buttons"  # a message with one inline button per option
+    POLLS = "polls"  # a native Telegram quiz poll, answered by poll_answer updates
+
+
 class Status(StrEnum):
     """Where a session is in its life; the values are stored in `sessions.status`."""
 
@@ -61,6 +68,7 @@ class SessionState:
     # GROUP only, the host's lobby option: close a question once every joined
     # player has answered. Solo and private live games always do.
     close_when_all_answered: bool = False
+    style: Style = Style.BUTTONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from quizbot.sender.ratelimit import RateLimiter
 from quizbot.sender.results import Admins, Blocked, Migrated, ResultBuffer
 from quizbot.store import admins
 from quizbot.store.outbox_queries import ClaimedRow, Outcome
+from quizbot.store.polls import SentPoll
 from quizbot.telegram import errors
 from quizbot.telegram.request import OUTBOX_ID
 
@@ -132,6 +133,11 @@ class Delivery:
         if row.method == admins.METHOD and isinstance(result, list):
             ids = tuple(int(m["user"]["id"]) for m in result if isinstance(m, dict))
             self.results.add(Admins(row.chat_id, ids))  # written before the row's outcome
+        if row.method == "sendPoll" and isinstance(result, dict):
+            # A poll_answer names only the poll: the web tier maps it through this.
+            poll = result.get("poll")
+            if isinstance(poll, dict) and poll.get("id") is not None:
+                self.results.add(SentPoll(str(poll["id"]), row.chat_id, row.ref))
         message_id = result.get("message_id") if isinstance(result, dict) else None
         self._sent(row, message_id if message_id is not None else params.get("message_id"))
 

@@ -37,6 +37,7 @@ from quizbot.store import admins, leases
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
 from quizbot.store.outage import Backoff
+from quizbot.store.polls import SentPoll, record_polls
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +66,24 @@ class Admins:
     admin_ids: tuple[int, ...]
 
 
-Entry = q.Outcome | Blocked | Migrated | Admins
+Entry = q.Outcome | Blocked | Migrated | Admins | SentPoll
 
 
 def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None:
     """Apply ``entries`` in order inside the caller's transaction.
 
     Consecutive outcomes go in one statement; chat events run where they fall.
+    Sent polls go in one statement too: their order does not matter, they only
+    need to be in the same transaction as their rows' outcomes.
     """
     outcomes: list[q.Outcome] = []
+    polls: list[SentPoll] = []
     for entry in entries:
         if isinstance(entry, q.Outcome):
             outcomes.append(entry)
+            continue
+        if isinstance(entry, SentPoll):
+            polls.append(entry)
             continue
         q.record_outcomes(conn, term, outcomes)
         outcomes = []
@@ -87,6 +94,7 @@ def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None
         else:
             q.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
     q.record_outcomes(conn, term, outcomes)
+    record_polls(conn, polls)
 
 
 class ResultBuffer:

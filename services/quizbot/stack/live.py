@@ -33,6 +33,7 @@ class LiveOptions:
 
     players: int = 200
     mode: str = "group"
+    style: str = "buttons"  # or "polls": the questions as native quiz polls
     quiz: str = "world-capitals"
     accuracy: float = 0.7
     think_min_s: float = 0.3
@@ -45,6 +46,7 @@ class LiveOptions:
         args = [
             "--players", str(self.players),
             "--mode", self.mode,
+            "--style", self.style,
             "--quiz", self.quiz,
             "--accuracy", str(self.accuracy),
             "--think-min", str(self.think_min_s),
@@ -160,6 +162,7 @@ def play_live(
     return {
         "players": options.players,
         "mode": options.mode,
+        "style": options.style,
         "quiz": options.quiz,
         "session_id": session_id,
         "finished": bool(swarm.get("finished")) and truth.get("session_status") == "finished",
@@ -225,10 +228,13 @@ def check_against_database(
     duplicate = answer_toast(AnswerOutcome.DUPLICATE)
     # An answer counts as acknowledged-and-kept when its toast said so; a retry
     # whose first try committed but lost its response sees "already answered".
+    # A poll vote has no toast: every acknowledged vote must be kept, which holds
+    # while the swarm votes within the poll's time (it does: it skips a closed poll).
     kept = {
         (a["player_id"], a["position"]): a["option"]
         for a in swarm.get("answers", [])
         if a["sent"].get("toast") in (accepted, duplicate)
+        or (a.get("poll") and a["sent"].get("acked_at") is not None)
     }
     engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
     with engine.connect() as conn:

@@ -124,17 +124,6 @@ OUTCOME_LOOKUP = sa.text(
     """
 )
 
-# POLL_SESSIONS: a poll_answer carries no chat, only the poll id; the writer
-# stores the open question's poll id on its session (unique), so this is one
-# index probe per poll. A vote for an older poll finds nothing and is ignored.
-POLL_SESSIONS = sa.text(
-    """
-    SELECT poll_id, id, position FROM sessions
-    WHERE poll_id = ANY(CAST(:poll_ids AS text[])) AND status = 'question'
-    """
-)
-
-
 # UNLOCKED_SESSIONS: which of these sessions nobody holds a row lock on right now.
 # SKIP LOCKED never waits, so after a batch timed out on a lock this finds the
 # stuck sessions at once. Run alone in autocommit, the lock it takes ends with
@@ -206,9 +195,3 @@ def lookup_outcomes(conn: Connection, answers: Sequence[AnswerIn]) -> list[Answe
         },
     )
     return [AnswerFacts(**row._mapping) for row in rows]
-
-
-def poll_sessions(conn: Connection, poll_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """poll_id -> (session id, position) for polls of questions that are open."""
-    rows = conn.execute(POLL_SESSIONS, {"poll_ids": list(poll_ids)})
-    return {str(poll_id): (int(sid), int(pos)) for poll_id, sid, pos in rows}

@@ -112,7 +112,8 @@ class Session(Base):
     time_limit_ms: Mapped[int | None] = mapped_column(sa.Integer)
     participant_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     answered_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
-    poll_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # How questions are asked: "buttons" or "polls" (domain.session.Style).
+    style: Mapped[str] = mapped_column(sa.String(16), server_default="buttons")
     # A host's request the writer has yet to apply ("start" or "stop"); the web
     # tier sets it together with deadline = now(), so the clock picks it up.
     pending_command: Mapped[str | None] = mapped_column(sa.String(16))
@@ -152,6 +153,20 @@ class Session(Base):
             postgresql_where=sa.text("status IN ('lobby', 'question', 'reveal')"),
         ),
     )
+
+
+class Poll(Base):
+    """A quiz poll the sender sent, and the question it asks: a poll_answer names only the poll."""
+
+    __tablename__ = "polls"
+
+    poll_id: Mapped[str] = mapped_column(sa.String(256), primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(sa.SmallInteger)
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    sent_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+    __table_args__ = (sa.Index("ix_polls_session", "session_id"),)
 
 
 class Participant(Base):

@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from quizbot.domain.session import Mode, SessionState, Status
+from quizbot.domain.session import Mode, SessionState, Status, Style
 from quizbot.store.outbox import CLOCK_CHANNEL, notify
 
 LIVE = ("lobby", "question", "reveal")
@@ -38,10 +38,11 @@ LIVE_IN_CHAT = sa.text(
 CREATE_SESSION = sa.text(
     """
     INSERT INTO sessions (quiz_id, mode, status, chat_id, host_id, question_count, deadline,
-                          pending_command, pending_by)
+                          pending_command, pending_by, style)
     SELECT q.id, CAST(:mode AS session_mode), 'lobby', :chat_id, :host_id, q.question_count,
            CASE WHEN :solo THEN now() ELSE now() + make_interval(secs => :lobby_s) END,
-           CASE WHEN :solo THEN 'start' END, CASE WHEN :solo THEN CAST(:host_id AS bigint) END
+           CASE WHEN :solo THEN 'start' END, CASE WHEN :solo THEN CAST(:host_id AS bigint) END,
+           :style
     FROM quizzes q WHERE q.id = :quiz_id
     RETURNING id, created_at
     """
@@ -55,7 +56,7 @@ SESSION_STATE = sa.text(
     """
     SELECT s.id, s.quiz_id, s.mode, s.status, q.title, s.question_count, s.position,
            s.deadline, s.chat_id, s.host_id, s.participant_count, s.answered_count,
-           s.last_activity_at, s.close_when_all_answered, now() AS now
+           s.last_activity_at, s.close_when_all_answered, s.style, now() AS now
     FROM sessions s JOIN quizzes q ON q.id = s.quiz_id
     WHERE s.id = :session_id
     FOR NO KEY UPDATE OF s
@@ -125,7 +126,14 @@ def live_in_chat(conn: Connection, chat_id: int) -> int | None:
 
 
 def create_session(
-    conn: Connection, quiz_id: int, mode: Mode, chat_id: int, host_id: int, *, lobby_s: float
+    conn: Connection,
+    quiz_id: int,
+    mode: Mode,
+    chat_id: int,
+    host_id: int,
+    *,
+    lobby_s: float,
+    style: Style = Style.BUTTONS,
 ) -> tuple[int, datetime]:
     """Insert a session in the lobby; (id, creation time). Solo ones also get their player."""
     solo = mode is Mode.SOLO
@@ -138,6 +146,7 @@ def create_session(
             "host_id": host_id,
             "solo": solo,
             "lobby_s": lobby_s,
+            "style": style.value,
         },
     ).one()
     session_id = int(row.id)
@@ -166,6 +175,7 @@ def lock_session(conn: Connection, session_id: int) -> LockedSession | None:
         answered_count=row.answered_count,
         last_activity_at=row.last_activity_at,
         close_when_all_answered=row.close_when_all_answered,
+        style=Style(row.style),
     )
     return LockedSession(quiz_id=row.quiz_id, state=state, now=row.now)
 

@@ -12,6 +12,8 @@ RetryAfter (429)                       Wait(retry_after): pause the scope it hit
 Forbidden (403: blocked, kicked)       Block: stop sending to that chat
 ChatMigrated (400 migrate_to_chat_id)  Migrate(new_chat_id): move the chat id
 BadRequest "message is not modified"   Success: the message already shows it
+BadRequest "poll has already been      Success: Telegram closed it on time
+closed" (stopPoll)
 other BadRequest (400)                 Drop: permanent, dead-letter the row
 TimedOut, NetworkError (5xx, I/O)      Retry: transient, back off and retry
 InvalidToken 404 "method not found"    Drop: this call can never succeed
@@ -94,6 +96,8 @@ class Halt:
 Decision = Success | Wait | Block | Migrate | Drop | Retry | Halt
 
 _NOT_MODIFIED = "message is not modified"
+# A quiz poll closes itself at its open_period; the clock's stopPoll may come after.
+_POLL_CLOSED = "poll has already been closed"
 
 
 def decide(exc: BaseException) -> Decision:
@@ -106,7 +110,7 @@ def decide(exc: BaseException) -> Decision:
     if isinstance(exc, Forbidden):
         return Block(exc.message)
     if isinstance(exc, BadRequest):
-        if _NOT_MODIFIED in exc.message.lower():
+        if _NOT_MODIFIED in exc.message.lower() or _POLL_CLOSED in exc.message.lower():
             return Success()
         return Drop(exc.message)
     if isinstance(exc, NetworkError):

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from quizbot.domain import game, limits, replies
 from quizbot.domain.events import Stop
 from quizbot.domain.formatting import HTML, escape
-from quizbot.domain.session import Mode
+from quizbot.domain.session import Mode, Style
 from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
@@ -111,10 +111,16 @@ def _play_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
 
 
 def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    return _live_slug(rt, conn, cmd, cmd.args.split(" ")[0])
+    # /live <slug> [polls|buttons]: the questions come as quiz polls or with buttons.
+    slug, _, rest = cmd.args.partition(" ")
+    words = rest.split()
+    style = Style.POLLS if words and words[0].lower() == Style.POLLS else Style.BUTTONS
+    return _live_slug(rt, conn, cmd, slug, style)
 
 
-def _live_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
+def _live_slug(
+    rt: Runtime, conn: Connection, cmd: Command, slug: str, style: Style = Style.BUTTONS
+) -> Reply:
     if not slug:
         return NEED_SLUG.format(command="live")
     quiz_id = find_quiz_id(conn, slug)
@@ -124,11 +130,17 @@ def _live_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
         return BUSY
     mode = Mode.GROUP if cmd.chat_type in GROUP_TYPES else Mode.PRIVATE
     session_id, now = create_session(
-        conn, quiz_id, mode, cmd.chat_id, cmd.user.id, lobby_s=rt.rules.lobby_timeout_s
+        conn,
+        quiz_id,
+        mode,
+        cmd.chat_id,
+        cmd.user.id,
+        lobby_s=rt.rules.lobby_timeout_s,
+        style=style,
     )
     quiz = rt.quizzes.get(conn, quiz_id)
     lobby = game.new_live(
-        session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username
+        session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username, style
     )
     outbox.enqueue_effects(conn, session_id, lobby.effects)
     return None

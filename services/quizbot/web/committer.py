@@ -28,10 +28,10 @@ from sqlalchemy.engine import Connection, Engine
 from quizbot.store.answers import (
     AnswerIn,
     lookup_outcomes,
-    poll_sessions,
     record_answers,
     unlocked_sessions,
 )
+from quizbot.store.polls import poll_questions
 from quizbot.store.updates import PlayerInfo, upsert_players
 from quizbot.web.commit_stats import CommitStats, record
 from quizbot.web.meter import Meter
@@ -66,14 +66,14 @@ def write_batch(conn: Connection, batch: list[Submission]) -> list[Verdict]:
     answers = [sub.answer for sub in batch]
     polls = {sub.poll_id for sub in batch if sub.poll_id is not None}
     if polls:
-        open_polls = poll_sessions(conn, sorted(polls))
+        known = poll_questions(conn, sorted(polls))
         for i, sub in enumerate(batch):
             if sub.poll_id is None:
                 continue
-            if sub.poll_id not in open_polls:
+            if sub.poll_id not in known:
                 verdicts[i] = Verdict.UNKNOWN_POLL
                 continue
-            session_id, position = open_polls[sub.poll_id]
+            session_id, position = known[sub.poll_id]
             answers[i] = replace(sub.answer, session_id=session_id, position=position)
     todo = [i for i, v in enumerate(verdicts) if v is None]
     recorded = record_answers(conn, [answers[i] for i in todo])

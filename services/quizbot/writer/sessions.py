@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 _COLUMNS = """
     id, quiz_id, mode, status, chat_id, host_id, position, question_count, deadline,
     participant_count, answered_count, last_activity_at, pending_command, pending_by,
-    created_at, opened_at, started_at, time_limit_ms, close_when_all_answered
+    created_at, opened_at, started_at, time_limit_ms, close_when_all_answered, style
 """
 
 # The statement timeout for the rest of this transaction only (SET LOCAL), so a
@@ -123,6 +123,7 @@ class SessionRow:
     started_at: datetime | None
     time_limit_ms: int | None
     close_when_all_answered: bool = False
+    style: str = "buttons"
 
 
 def set_statement_timeout(conn: Connection, ms: int) -> None:

@@ -25,7 +25,7 @@ from quizbot.domain.effects import AnyEffect, Effect, Finish
 from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, Start, Stop
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import Ranked
-from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
+from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 from quizbot.store import admins, outbox, quizzes, results
 from quizbot.writer.sessions import SessionRow
 
@@ -117,6 +117,7 @@ def to_state(
         last_activity_at=row.last_activity_at,
         reachable_count=reachable,
         close_when_all_answered=row.close_when_all_answered,
+        style=Style(row.style),
     )
 
 

@@ -29,7 +29,7 @@ from quizbot.domain.game import (
     step,
 )
 from quizbot.domain.quiz import Question, Quiz
-from quizbot.domain.session import Mode, QuestionStats, SessionState, Status
+from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SID = 77
@@ -235,9 +235,9 @@ def solo() -> Game:
     return Game(new_solo(SID, ALICE, ALICE, QUIZ, T0, RULES))
 
 
-def live(mode: Mode, *players: int, rules: GameRules = RULES) -> Game:
+def live(mode: Mode, *players: int, rules: GameRules = RULES, style: Style = Style.BUTTONS) -> Game:
     chat = GROUP_CHAT if mode is Mode.GROUP else HOST_CHAT
-    game = Game(new_live(SID, mode, HOST, chat, QUIZ, T0, rules, "quiz_bot"), rules)
+    game = Game(new_live(SID, mode, HOST, chat, QUIZ, T0, rules, "quiz_bot", style), rules)
     for player in players:
         assert game.send(Join(player, player)).accepted
     return game
@@ -335,6 +335,49 @@ def test_live_mode_runs_lobby_questions_reveals_and_finish(mode: Mode, audience:
 
     assert game.state.status is Status.FINISHED
     assert following.effects == (Finish(Status.FINISHED),)
+
+
+@pytest.mark.parametrize(
+    ("mode", "audience"), [(Mode.GROUP, Chat(GROUP_CHAT)), (Mode.PRIVATE, Participants())]
+)
+def test_a_polls_game_asks_quiz_polls_and_stops_each_at_its_deadline(
+    mode: Mode, audience: object
+) -> None:
+    spec = bot_api_spec()
+    game = live(mode, ALICE, BOB, style=Style.POLLS)
+    start = game.send(Start(HOST), after_s=5)
+    assert methods(start.effects)[1] == ("sendPoll", "q:77:0", None)
+
+    for position, question in enumerate(QUIZ.questions):
+        ask = game.last.effects[-1]
+        assert isinstance(ask, Effect) and ask.method == "sendPoll" and ask.audience == audience
+        poll: dict[str, Any] = ask.params
+        assert poll["type"] == "quiz" and poll["is_anonymous"] is False
+        assert poll["correct_option_ids"] == sorted(question.correct)
+        assert poll["open_period"] == question.time_limit_s
+        assert poll["question"] == f"{position + 1}/{len(QUIZ.questions)}. {question.text}"
+        assert [o["text"] for o in poll["options"]] == list(question.options)
+        for option in poll["options"]:
+            check_fields(option, "InputPollOption", spec)
+        close = game.at_deadline(QuestionStats(answered=1, correct=1))
+        [stop] = close.effects
+        assert isinstance(stop, Effect) and stop.audience == audience
+        assert (stop.method, stop.edit_ref) == ("stopPoll", f"q:77:{position}")
+        assert "How did I do?" in str(stop.params["reply_markup"])
+        game.at_deadline()
+
+    assert game.state.status is Status.FINISHED
+
+
+def test_a_late_private_joiner_of_a_polls_game_gets_the_open_poll_for_the_time_left() -> None:
+    game = live(Mode.PRIVATE, ALICE, style=Style.POLLS)
+    game.send(Start(HOST), after_s=5)
+    joined = game.send(Join(BOB, BOB), after_s=4)
+    _welcome, poll = joined.effects
+    assert isinstance(poll, Effect) and (poll.method, poll.ref) == ("sendPoll", "q:77:0")
+    assert poll.audience == Chat(BOB)
+    left = QUIZ.questions[0].time_limit_s - 4
+    assert left <= poll.params["open_period"] <= left + 1  # a broadcast adds its length
 
 
 def test_group_lobby_has_join_and_start_buttons_in_the_group() -> None:

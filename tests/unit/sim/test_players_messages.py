@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from quizbot.domain import render
+from quizbot.domain import polls, render
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode, Status
@@ -104,6 +104,24 @@ def test_a_revealed_question_has_nothing_left_to_press(tg: FakeTelegram) -> None
     sent = deliver(tg, GROUP, render.question_message(5, 0, question, 2, QUIZ.title))
     revealed = edit(tg, sent, render.reveal_message(question, 0, 2, QUIZ.title))
     assert read_question(revealed) is None
+
+
+def test_a_quiz_poll_is_a_question_until_it_is_stopped(tg: FakeTelegram) -> None:
+    question = QUIZ.questions[1]
+    params = {"chat_id": GROUP, **polls.quiz_poll(5, 1, question, 2)}
+    _, sent = tg.apply("1:t", "sendPoll", params)
+    assert isinstance(sent, dict)
+    card = read_question(sent)
+    assert card is not None and card.poll is not None
+    assert (card.session_id, card.position, card.buttons) == (5, 1, ())
+    assert (card.option_count, card.open_s) == (4, 20.0)
+    assert card.poll["id"] == sent["poll"]["id"]
+    key = AnswerKey(QUIZ)
+    assert key.correct_options(card) == question.correct
+
+    target = {"chat_id": GROUP, "message_id": sent["message_id"]}
+    tg.apply("1:t", "stopPoll", {**target, **polls.poll_stop(5, 1)})
+    assert read_question(tg.state.message(GROUP, sent["message_id"])) is None
 
 
 def test_other_messages_are_neither_lobbies_nor_questions(tg: FakeTelegram) -> None:

@@ -150,3 +150,14 @@ def test_players_have_distinct_ids_and_names_and_chats_their_kind() -> None:
     assert group_chat(-1_001_000_000_001)["type"] == "supergroup"
     assert group_chat(-4001)["type"] == "group"
     assert chat_instance(-4001) == chat_instance(-4001) != chat_instance(-4002)
+
+
+def test_a_poll_vote_is_a_poll_answer_update_telegram_would_send() -> None:
+    factory = UpdateFactory(500)
+    voter = SimUser.numbered(3)
+    poll = {"id": "p-1", "options": [{"text": "A", "persistent_id": "x0"}, {"text": "B"}]}
+    update = factory.poll_answer(voter, poll, [1])
+    parsed = assert_telegram_update(update)
+    assert parsed.poll_answer is not None
+    assert (parsed.poll_answer.poll_id, parsed.poll_answer.option_ids) == ("p-1", (1,))
+    assert update["poll_answer"]["user"]["id"] == voter.id

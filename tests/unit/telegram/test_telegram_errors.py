@@ -52,6 +52,11 @@ CASES: list[tuple[BaseException, Decision]] = [
     ),
     (ChatMigrated(-1001234), Migrate(-1001234)),
     (BadRequest(NOT_MODIFIED), Success()),
+    (BadRequest("Poll has already been closed"), Success()),
+    (
+        BadRequest("Message with poll to stop not found"),
+        Drop("Message with poll to stop not found"),
+    ),
     (BadRequest("Message to edit not found"), Drop("Message to edit not found")),
     (BadRequest("Chat not found"), Drop("Chat not found")),
     (BadRequest("Message is too long"), Drop("Message is too long")),

@@ -132,3 +132,19 @@ class UpdateFactory:
             "update_id": self._next(),
             "callback_query": callback_query(query_id, user.user(), message, data),
         }
+
+    def poll_answer(
+        self, user: SimUser, poll: dict[str, Any], option_ids: list[int]
+    ) -> dict[str, Any]:
+        """A ``poll_answer`` update: ``user`` voted ``option_ids`` in the non-anonymous ``poll``."""
+        options = poll.get("options", [])
+        answer = {
+            "poll_id": poll["id"],
+            "user": user.user(),
+            "option_ids": option_ids,
+            "option_persistent_ids": [
+                str(options[o].get("persistent_id", o)) if o < len(options) else str(o)
+                for o in option_ids
+            ],
+        }
+        return {"update_id": self._next(), "poll_answer": answer}

@@ -8,6 +8,7 @@ from pathlib import Path
 from quizbot.sim.api.updates import FIRST_USER_ID, GROUP_CHAT_ID
 
 MODES = ("group", "private")
+STYLES = ("buttons", "polls")
 
 
 @dataclass(frozen=True)
@@ -38,10 +39,15 @@ class SwarmConfig:
     # joined player answered. Every swarm player joins in the lobby, so it shuts
     # no one out; False plays each question its full time.
     close_early: bool = True
+    # How the bot asks: "buttons" (callback presses) or "polls" (quiz polls,
+    # voted in with poll_answer updates); the host asks for it with /live.
+    style: str = "buttons"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {self.mode!r}")
+        if self.style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, not {self.style!r}")
         if self.players < 1:
             raise ValueError("a live quiz needs at least one player (the host)")
         if not 0.0 <= self.accuracy <= 1.0:

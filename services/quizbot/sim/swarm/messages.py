@@ -4,7 +4,9 @@ The swarm sees the bot only through delivered messages, as a person does:
 the lobby (a Join button ``j:<session>``, the host's Start ``s:<session>``
 and, for private-chat quizzes, the ``?start=join-<session>`` link), question
 messages (one button per option, ``a:<session>:<position>:<option>``) and
-the final leaderboard. Texts arrive as Telegram shows them: the HTML markup
+the final leaderboard. A game in the polls style asks each question as a
+quiz poll instead, with "How did I do?" (``h:<session>:<position>``) under it.
+Texts arrive as Telegram shows them: the HTML markup
 already parsed away.
 """
 
@@ -20,6 +22,7 @@ from quizbot.domain.callbacks import (
     CloseEarlyData,
     JoinData,
     PlayAgainData,
+    QuestionResultData,
     ResultData,
     StartData,
     decode_callback,
@@ -46,18 +49,26 @@ class Lobby:
 
 @dataclass(frozen=True, slots=True)
 class QuestionCard:
-    """An open question message: its buttons in option order."""
+    """An open question: a message with its buttons in option order, or a quiz poll."""
 
     session_id: int
     position: int
-    buttons: tuple[str, ...]  # callback_data of option 0, 1, …
+    buttons: tuple[str, ...]  # callback_data of option 0, 1, …; empty for a poll
     text: str
     message: dict[str, Any]
+    poll: dict[str, Any] | None = None  # the quiz poll, voted in with a poll_answer
 
     @property
     def option_count(self) -> int:
-        """How many options the player can press."""
-        return len(self.buttons)
+        """How many options the player can choose from."""
+        return len(self.poll["options"]) if self.poll is not None else len(self.buttons)
+
+    @property
+    def open_s(self) -> float | None:
+        """A poll's open_period: Telegram lets nobody vote after it (None: buttons)."""
+        if self.poll is None or not self.poll.get("open_period"):
+            return None
+        return float(self.poll["open_period"])
 
 
 def button_data(message: dict[str, Any]) -> list[str]:
@@ -100,6 +111,8 @@ def read_lobby(message: dict[str, Any]) -> Lobby | None:
 
 def read_question(message: dict[str, Any]) -> QuestionCard | None:
     """The open question in ``message``, or None (another message, or closed)."""
+    if "poll" in message:
+        return _read_poll(message)
     answers: dict[int, AnswerData] = {}
     for data in button_data(message):
         decoded = decode_callback(data)
@@ -119,6 +132,25 @@ def read_question(message: dict[str, Any]) -> QuestionCard | None:
         buttons=tuple(answers[i].encode() for i in range(len(answers))),
         text=message.get("text", ""),
         message=message,
+    )
+
+
+def _read_poll(message: dict[str, Any]) -> QuestionCard | None:
+    """An open quiz poll of a game: its question is known by its "How did I do?" button."""
+    poll: dict[str, Any] = message["poll"]
+    if poll.get("is_closed") or poll.get("type") != "quiz":
+        return None
+    asks = [decode_callback(data) for data in button_data(message)]
+    found = [a for a in asks if isinstance(a, QuestionResultData)]
+    if len(found) != 1:
+        return None
+    return QuestionCard(
+        session_id=found[0].session_id,
+        position=found[0].position,
+        buttons=(),
+        text=poll.get("question", ""),
+        message=message,
+        poll=poll,
     )
 
 

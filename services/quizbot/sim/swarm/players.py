@@ -103,7 +103,8 @@ class Swarm:
             reader.add_done_callback(self._reader_ended)
             watcher = asyncio.create_task(self._watch_blocks(feed), name="swarm-blocks")
             host_chat = self.host.private_chat() if self.private else self.group
-            self._command(self.host, host_chat, f"/live {cfg.quiz}")
+            style = " polls" if cfg.style == "polls" else ""
+            self._command(self.host, host_chat, f"/live {cfg.quiz}{style}")
             try:
                 async with asyncio.timeout(cfg.timeout_s):
                     await self.done.wait()
@@ -287,15 +288,27 @@ class Swarm:
     ) -> None:
         if user.id in self.left:
             return
-        if (chat_id, message_id) in self.closed or self.done.is_set():
-            self.report.missed += 1  # the buttons were gone before the player chose
+        closes_at = seen_at + card.open_s if card.open_s is not None else None
+        gone = (chat_id, message_id) in self.closed or self.done.is_set()
+        if gone or (closes_at is not None and time.time() >= closes_at):
+            self.report.missed += 1  # the buttons or the poll closed before the player chose
             return
         correct = self.key.correct_options(card) if self.key else None
         choice = choose(self.rng, card.option_count, correct, self.config.accuracy)
-        update = self.updates.press(user, card.message, card.buttons[choice.option])
+        if card.poll is not None:
+            update = self.updates.poll_answer(user, card.poll, [choice.option])
+        else:
+            update = self.updates.press(user, card.message, card.buttons[choice.option])
         sent = Sent(update["update_id"], time.time())
         record = AnswerRecord(
-            user.id, card.session_id, card.position, choice.option, choice.correct, seen_at, sent
+            user.id,
+            card.session_id,
+            card.position,
+            choice.option,
+            choice.correct,
+            seen_at,
+            sent,
+            poll=card.poll is not None,
         )
         self.report.answers.append(record)
         self._spawn(self._deliver(update, sent, None))

@@ -20,7 +20,7 @@ from quizbot.sim.scenario.report import percentile
 
 @dataclass(slots=True)
 class AnswerRecord:
-    """A button press on a question: who, which option, and its delivery."""
+    """A button press or poll vote on a question: who, which option, and its delivery."""
 
     player_id: int
     session_id: int
@@ -29,6 +29,9 @@ class AnswerRecord:
     intended_correct: bool | None  # None when the swarm had no answer key
     seen_at: float  # when the question reached this player (fake API's clock)
     sent: Sent
+    # A vote in a quiz poll (a poll_answer update): Telegram shows no toast for
+    # it, so only the 2xx says the bot took it.
+    poll: bool = False
 
 
 @dataclass(slots=True)

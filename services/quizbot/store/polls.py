@@ -1,0 +1,81 @@
+"""Quiz polls: which poll asks which question of which session.
+
+A ``poll_answer`` update carries the poll id and the voter, nothing else: no
+chat, no message. The sender writes each poll id here when ``sendPoll``
+returns it (``record_polls``, in the batch that records the row as sent), and
+the web tier's group commit finds the session and question of a batch's votes
+with one index probe per poll (``poll_questions``), with no Bot API call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from quizbot.domain.effects import parse_question_ref
+
+
+@dataclass(frozen=True, slots=True)
+class SentPoll:
+    """A poll Telegram accepted: its id, and the outbox ref of the question it asks."""
+
+    poll_id: str
+    chat_id: int
+    ref: str | None
+
+
+# RECORD_POLLS: a batch of sent polls in one statement. A poll id is Telegram's
+# and unique; a resend after a lost result makes a new poll with a new id, so
+# ON CONFLICT only absorbs a result written twice. A session already purged
+# (nothing joins) is skipped rather than failing the sender's whole batch.
+RECORD_POLLS = sa.text(
+    """
+    INSERT INTO polls (poll_id, session_id, position, chat_id)
+    SELECT v.poll_id, v.session_id, v.position, v.chat_id
+    FROM jsonb_to_recordset(CAST(:rows AS jsonb))
+         AS v(poll_id text, session_id bigint, position smallint, chat_id bigint)
+    JOIN sessions s ON s.id = v.session_id
+    ON CONFLICT (poll_id) DO NOTHING
+    """
+)
+
+# POLL_QUESTIONS: the session and question of each voted poll. Read-only and
+# unlocked: the group insert that follows checks that the question is still
+# open, under its session lock, like a button press's.
+POLL_QUESTIONS = sa.text(
+    """
+    SELECT poll_id, session_id, position FROM polls
+    WHERE poll_id = ANY(CAST(:poll_ids AS text[]))
+    """
+)
+
+
+def record_polls(conn: Connection, polls: Sequence[SentPoll]) -> int:
+    """Store the polls that ask a question (others are ignored); how many rows were new."""
+    rows = []
+    for poll in polls:
+        question = parse_question_ref(poll.ref)
+        if question is not None:
+            session_id, position = question
+            rows.append(
+                {
+                    "poll_id": poll.poll_id,
+                    "session_id": session_id,
+                    "position": position,
+                    "chat_id": poll.chat_id,
+                }
+            )
+    if not rows:
+        return 0
+    result = conn.execute(RECORD_POLLS, {"rows": orjson.dumps(rows).decode()})
+    return int(result.rowcount or 0)
+
+
+def poll_questions(conn: Connection, poll_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """poll_id -> (session id, position) for the polls the bot sent; unknown ids are absent."""
+    rows = conn.execute(POLL_QUESTIONS, {"poll_ids": list(poll_ids)})
+    return {str(poll_id): (int(sid), int(pos)) for poll_id, sid, pos in rows}
