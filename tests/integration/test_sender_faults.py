@@ -21,6 +21,8 @@ from .sender_harness import (
     rows,
     sender_settings,
     settled,
+    sim_get,
+    sim_post,
 )
 
 BLOCKED_USER = 4242
@@ -73,6 +75,33 @@ async def test_a_group_that_became_a_supergroup_gets_its_messages_at_the_new_id(
     with engine.connect() as conn:
         migrated_to = conn.scalar(sa.text(f"SELECT migrated_to FROM chats WHERE id = {OLD_GROUP}"))  # noqa: S608
     assert migrated_to == NEW_SUPERGROUP
+
+
+async def test_an_edit_of_a_message_left_in_the_old_group_is_posted_in_the_supergroup(
+    settings: Settings, engine: Engine, sim: RunningSim
+) -> None:
+    s = sender_settings(settings, sim)
+    with engine.begin() as conn:
+        enqueue(conn, [Message(OLD_GROUP, "sendMessage", {"text": "Q1?"}, ref="q:1")])
+    async with InProcessSender(s):
+        await settled(engine)
+    sim_post(sim, "/sim/faults", {"migrated": {str(OLD_GROUP): NEW_SUPERGROUP}})
+    with engine.begin() as conn:
+        enqueue(
+            conn,
+            [
+                Message(OLD_GROUP, "editMessageText", {"text": "Q1 closed"}, edit_ref="q:1"),
+                Message(OLD_GROUP, "editMessageText", {"text": "Q1 final"}, edit_ref="q:1"),
+            ],
+        )
+    async with InProcessSender(s):
+        counts = await settled(engine)
+    assert counts == {"sent": 3}
+    texts = [m["text"] for m in sim_get(sim, f"/sim/chats/{NEW_SUPERGROUP}/messages")["messages"]]
+    # The first edit became a new message in the supergroup; the second edited it.
+    assert texts == ["Q1 final"]
+    posts = [c for c in calls(sim, "sendMessage") if c["chat_id"] == NEW_SUPERGROUP]
+    assert [c["params"]["text"] for c in posts] == ["Q1 closed"]
 
 
 @pytest.mark.parametrize("sim", [FaultConfig(error_next=2, methods={"sendmessage"})], indirect=True)

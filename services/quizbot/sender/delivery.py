@@ -12,6 +12,10 @@ The decisions (``quizbot.telegram.errors.decide``):
 - 5xx, timeouts (Retry): back to the database with a backoff, up to
   SEND_MAX_ATTEMPTS attempts, then dead with the error kept; the chat's later
   rows wait behind it;
+- an edit whose message Telegram does not have (it never went out, someone
+  deleted it, or it stayed behind in a group that became a supergroup): the
+  new text is posted as a new message, and later edits of the same ref edit
+  that one, so the chat still sees what the game says now;
 - other 400s (Drop): dropped with the error;
 - a rejected token (Halt): stop the sender; the operator has to fix it.
 """
@@ -23,6 +27,7 @@ import random
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from quizbot.sender.lanes import Lane, Lanes
@@ -41,6 +46,10 @@ Call = Callable[[str, dict[str, Any]], Awaitable[Any]]
 _NOT_PAID = frozenset({"sendchataction"})
 # A ref whose message will never exist (it was dropped or dead-lettered).
 FAILED = 0
+# The edit that can be posted as a new message when its message is missing.
+TEXT_EDIT = "editmessagetext"
+# Telegram's answer to an edit of a message it does not have in the chat.
+_EDIT_TARGET_GONE = "message to edit not found"
 REFS_KEPT = 100_000
 # How often a worker looks again whether results are written again.
 GATE_POLL_S = 0.05
@@ -110,9 +119,10 @@ class Delivery:
 
     async def deliver(self, lane: Lane, row: ClaimedRow) -> None:
         """Send ``row`` (the head of ``lane``) once and record what became of it."""
-        params = self._params(row)
-        if params is None:
+        resolved = self._resolve(row)
+        if resolved is None:
             return
+        row, params = resolved
         wait = self.limiter.reserve(row.chat_id, row.method)
         while wait > 0:
             if await self._stopped_within(wait):
@@ -141,12 +151,17 @@ class Delivery:
         message_id = result.get("message_id") if isinstance(result, dict) else None
         self._sent(row, message_id if message_id is not None else params.get("message_id"))
 
-    def _params(self, row: ClaimedRow) -> dict[str, Any] | None:
+    def _resolve(self, row: ClaimedRow) -> tuple[ClaimedRow, dict[str, Any]] | None:
+        """The row to call and its parameters, or None when it was settled here.
+
+        An edit gets the message id of its original; a text edit whose original
+        never reached the chat becomes a new message (:func:`posted`).
+        """
         params = row.params
         if self.paid_broadcast and paid_broadcast_method(row.method):
             params = {**params, "allow_paid_broadcast": True}
         if row.edit_ref is None:
-            return params
+            return row, params
         message_id = self.refs.get((row.chat_id, row.edit_ref))
         reason = None
         if message_id == FAILED:
@@ -161,10 +176,13 @@ class Delivery:
                 reason = f"the message {row.edit_ref!r} was not delivered"
             else:
                 reason = f"the message id of {row.edit_ref!r} is unknown"
+        if reason is not None and row.method.lower() == TEXT_EDIT:
+            self.meters.incr(f"send.{row.method}.posted")
+            return self._resolve(posted(row))
         if reason is not None:
             self._finish(row, Outcome(row.id, "dropped", error=reason), "dropped")
             return None
-        return {**params, "message_id": message_id}
+        return row, {**params, "message_id": message_id}
 
     def _sent(self, row: ClaimedRow, message_id: int | None) -> None:
         now = self.wall_clock()
@@ -192,6 +210,11 @@ class Delivery:
                 self.meters.incr(f"send.{row.method}.migrated")
                 self.results.add(Migrated(row.chat_id, new_chat_id))
                 self.lanes.migrate(lane, row, new_chat_id)
+            case errors.Drop(reason=reason) if (
+                row.method.lower() == TEXT_EDIT and _EDIT_TARGET_GONE in reason.lower()
+            ):
+                self.meters.incr(f"send.{row.method}.posted")
+                self.lanes.put_back(lane, posted(row))
             case errors.Drop(reason=reason):
                 self._finish(row, Outcome(row.id, "dropped", True, error=reason), "dropped")
             case errors.Retry(reason=reason):
@@ -224,3 +247,20 @@ class Delivery:
         except TimeoutError:
             return False
         return True
+
+
+def posted(edit: ClaimedRow) -> ClaimedRow:
+    """A text edit as a new message with the same text and buttons.
+
+    It takes the ref it edited, so the next edits of that ref edit this message.
+    """
+    params = {k: v for k, v in edit.params.items() if k not in ("message_id", "inline_message_id")}
+    return replace(
+        edit,
+        method="sendMessage",
+        params=params,
+        ref=edit.edit_ref,
+        edit_ref=None,
+        original_status=None,
+        original_message_id=None,
+    )

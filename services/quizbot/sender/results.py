@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from quizbot.logs import redact
-from quizbot.store import admins, leases
+from quizbot.store import admins, leases, updates
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
 from quizbot.store.outage import Backoff
@@ -92,7 +92,7 @@ def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None
         elif isinstance(entry, Admins):
             admins.store_admins(conn, entry.chat_id, entry.admin_ids)
         else:
-            q.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
+            updates.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
     q.record_outcomes(conn, term, outcomes)
     record_polls(conn, polls)
 

@@ -1,4 +1,4 @@
-"""The sender's SQL: claim, lease, record results, block, migrate.
+"""The sender's SQL: claim, lease, record results, block.
 
 One sender runs per bot token (it holds :func:`sender_lock_key` as a session
 advisory lock on a direct connection), but other programs insert into the
@@ -185,25 +185,6 @@ BLOCK_CHAT = sa.text(
     """
 )
 
-# A group became a supergroup: record it, and move every unsent row (pending,
-# or held by this sender, whose lane moves them in memory too) to the new id.
-MIGRATE_CHAT = sa.text(
-    """
-    WITH old AS (
-        INSERT INTO chats (id, type, migrated_to) VALUES (:old_id, 'group', :new_id)
-        ON CONFLICT (id) DO UPDATE SET migrated_to = EXCLUDED.migrated_to
-        RETURNING title
-    ), new AS (
-        INSERT INTO chats (id, type, title)
-        SELECT :new_id, 'supergroup', title FROM old
-        ON CONFLICT (id) DO NOTHING
-    )
-    UPDATE outbox
-    SET chat_id = :new_id, params = jsonb_set(params, '{chat_id}', to_jsonb(:new_id))
-    WHERE chat_id = :old_id AND status IN ('pending', 'claimed')
-    """
-)
-
 # Queue depth for the metrics: rows waiting, due or not (partial index scan).
 PENDING_COUNT = sa.text("SELECT count(*) FROM outbox WHERE status = 'pending'")
 # Age of the oldest waiting row, through ix_outbox_pending's partial set.
@@ -291,12 +272,6 @@ def block_chat(conn: Connection, chat_id: int, reason: str) -> int:
     result = conn.execute(
         BLOCK_CHAT, {"chat_id": chat_id, "chat_type": chat_type(chat_id), "reason": reason}
     )
-    return int(result.rowcount or 0)
-
-
-def migrate_chat(conn: Connection, old_id: int, new_id: int) -> int:
-    """Record the migration and move unsent rows to ``new_id``; returns how many moved."""
-    result = conn.execute(MIGRATE_CHAT, {"old_id": old_id, "new_id": new_id})
     return int(result.rowcount or 0)
 
 

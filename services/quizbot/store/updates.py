@@ -90,9 +90,11 @@ SET_BLOCKED = sa.text(
 
 # MIGRATE_CHAT: a group became a supergroup. What is addressed to the old id
 # moves to the new one: the chat row, live sessions and their participants'
-# chat, pending outbox rows (params carry chat_id too; claimed rows are the
-# sender's, which moves them on Telegram's migrate_to_chat_id error) and the
-# chat leaderboard. Each step is idempotent, so applying it twice is harmless.
+# chat, unsent outbox rows (params carry chat_id too; a claimed row's sender
+# moves it in memory as well, on Telegram's migrate_to_chat_id error) and the
+# chat leaderboard. Each step is idempotent, so applying it twice is harmless:
+# the web tier applies it when the service message arrives, the sender when a
+# call to the old id is refused, whichever comes first.
 MIGRATE_CHAT = tuple(
     sa.text(sql)
     for sql in (
@@ -118,7 +120,7 @@ MIGRATE_CHAT = tuple(
         """
         UPDATE outbox
         SET chat_id = :new, params = jsonb_set(params, '{chat_id}', to_jsonb(CAST(:new AS bigint)))
-        WHERE chat_id = :old AND status = 'pending'
+        WHERE chat_id = :old AND status IN ('pending', 'claimed')
         """,
         """
         INSERT INTO leaderboard_chat (chat_id, player_id, score_total, games)

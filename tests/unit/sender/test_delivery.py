@@ -129,28 +129,58 @@ async def test_not_modified_is_success_with_the_edited_message_id() -> None:
 
 
 @pytest.mark.parametrize(
-    ("original_status", "original_message_id", "reason"),
-    [
-        (None, None, "no message 'q'"),
-        ("dead", None, "was not delivered"),
-        ("dropped", None, "was not delivered"),
-    ],
+    ("original_status", "original_message_id"),
+    [(None, None), ("dead", None), ("dropped", None)],
 )
-async def test_an_edit_whose_original_never_went_out_is_dropped(
-    original_status: str | None, original_message_id: int | None, reason: str
+async def test_a_text_edit_whose_original_never_went_out_is_posted_as_a_new_message(
+    original_status: str | None, original_message_id: int | None
 ) -> None:
-    h = Harness({"message_id": 1})
+    h = Harness({"message_id": 90})
     edit = row(
         2,
         method="editMessageText",
+        params={"chat_id": 1, "text": "Q1 closed", "reply_markup": {"inline_keyboard": []}},
         edit_ref="q",
         original_status=original_status,
         original_message_id=original_message_id,
     )
     [outcome] = await h.deliver(edit)
+    assert isinstance(outcome, Outcome)
+    assert (outcome.status, outcome.message_id) == ("sent", 90)
+    assert h.calls == [
+        (
+            "sendMessage",
+            {"chat_id": 1, "text": "Q1 closed", "reply_markup": {"inline_keyboard": []}},
+        )
+    ]
+    # The next edit of the same ref edits the message just posted.
+    await h.deliver(row(3, method="editMessageText", edit_ref="q", original_status="dead"))
+    assert h.calls[1][0] == "editMessageText" and h.calls[1][1]["message_id"] == 90
+
+
+async def test_a_markup_edit_whose_original_never_went_out_is_dropped() -> None:
+    h = Harness({"message_id": 1})
+    edit = row(2, method="editMessageReplyMarkup", edit_ref="q", original_status="dead")
+    [outcome] = await h.deliver(edit)
     assert isinstance(outcome, Outcome) and outcome.status == "dropped"
-    assert outcome.error is not None and reason in outcome.error
+    assert outcome.error is not None and "was not delivered" in outcome.error
     assert h.calls == []
+
+
+async def test_an_edit_of_a_message_telegram_no_longer_has_is_posted_again() -> None:
+    h = Harness(BadRequest("Message to edit not found"))
+    edit = row(
+        2, method="editMessageText", edit_ref="q", original_status="sent", original_message_id=5
+    )
+    assert await h.deliver(edit) == []
+    h.answer = {"message_id": 6}
+    item = await h.lanes.next()
+    assert item is not None
+    await h.delivery.deliver(*item)
+    [outcome] = list(h.results._entries)
+    assert isinstance(outcome, Outcome) and (outcome.id, outcome.status) == (2, "sent")
+    assert [m for m, _ in h.calls] == ["editMessageText", "sendMessage"]
+    assert "message_id" not in h.calls[1][1]
 
 
 async def test_an_edit_right_after_its_original_uses_the_id_just_returned() -> None:
