@@ -20,7 +20,7 @@ from quizbot.domain.quiz import Question
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.store.outbox import Message, enqueue, notify
-from quizbot.store.polls import poll_questions
+from quizbot.store.polls import PollMap, SentPoll, poll_questions, record_polls
 
 from .sender_harness import InProcessSender, sender_settings, settled, sim_get, sim_post
 from .webtier import GROUP_CHAT, open_question, seed_quiz
@@ -74,3 +74,22 @@ async def test_a_sent_poll_is_mapped_to_its_question_and_stopped_at_the_deadline
         stored = conn.execute(sa.text("SELECT poll_id, chat_id FROM polls")).all()
     assert mapped == {str(asked["id"]): (session_id, 1)}
     assert [tuple(r) for r in stored] == [(asked["id"], GROUP_CHAT)]
+
+
+def test_the_web_tiers_poll_map_remembers_found_polls_and_asks_again_for_unknown_ones(
+    engine: Engine,
+) -> None:
+    session_id = open_question(engine, seed_quiz(engine))
+    polls_seen = PollMap(size=1)
+    with engine.begin() as conn:
+        record_polls(conn, [SentPoll("p-1", GROUP_CHAT, question_ref(session_id, 0))])
+    with engine.connect() as conn:
+        assert polls_seen.find(conn, ["p-1", "p-2"]) == {"p-1": (session_id, 0)}
+        # Found once, known for good: the row is not read again.
+        conn.execute(sa.text("DELETE FROM polls WHERE poll_id = 'p-1'"))
+        assert polls_seen.find(conn, ["p-1"]) == {"p-1": (session_id, 0)}
+        # Not found then, recorded since (the sender's result came later): asked again.
+        record_polls(conn, [SentPoll("p-2", GROUP_CHAT, question_ref(session_id, 2))])
+        assert polls_seen.find(conn, ["p-2"]) == {"p-2": (session_id, 2)}
+        # Bounded: p-2 pushed p-1 out, so p-1 is asked for and is gone.
+        assert polls_seen.find(conn, ["p-1"]) == {}

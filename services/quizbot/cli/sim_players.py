@@ -42,6 +42,19 @@ import uvloop
     show_default=True,
     help="Questions with inline buttons, or as native quiz polls (/live QUIZ polls).",
 )
+@click.option(
+    "--close-early/--full-time",
+    default=True,
+    show_default=True,
+    help="Group host's lobby option: close a question once every joined player answered.",
+)
+@click.option(
+    "--late-joiners",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Group players who skip the lobby and question 1, then join by answering late.",
+)
 @click.option("--quiz", "quiz_slug", required=True, help="Slug of the quiz to play live.")
 @click.option(
     "--answers",
@@ -77,6 +90,8 @@ def players(
     players: int,
     mode: str,
     style: str,
+    close_early: bool,
+    late_joiners: int,
     quiz_slug: str,
     answers: Path | None,
     accuracy: float,
@@ -110,6 +125,8 @@ def players(
             players=players,
             mode=mode,
             style=style,
+            close_early=close_early,
+            late_joiners=late_joiners,
             accuracy=accuracy,
             think_min_s=think_min,
             think_max_s=think_max,

@@ -34,6 +34,8 @@ class LiveOptions:
     players: int = 200
     mode: str = "group"
     style: str = "buttons"  # or "polls": the questions as native quiz polls
+    close_early: bool = True  # the group host's lobby option
+    late_joiners: int = 0  # group players who join by answering, from question 2
     quiz: str = "world-capitals"
     accuracy: float = 0.7
     think_min_s: float = 0.3
@@ -47,6 +49,8 @@ class LiveOptions:
             "--players", str(self.players),
             "--mode", self.mode,
             "--style", self.style,
+            "--close-early" if self.close_early else "--full-time",
+            "--late-joiners", str(self.late_joiners),
             "--quiz", self.quiz,
             "--accuracy", str(self.accuracy),
             "--think-min", str(self.think_min_s),

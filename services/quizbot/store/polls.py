@@ -4,13 +4,16 @@ A ``poll_answer`` update carries the poll id and the voter, nothing else: no
 chat, no message. The sender writes each poll id here when ``sendPoll``
 returns it (``record_polls``, in the batch that records the row as sent), and
 the web tier's group commit finds the session and question of a batch's votes
-with one index probe per poll (``poll_questions``), with no Bot API call.
+with one index probe per poll (``poll_questions``), with no Bot API call, and
+keeps what it found (``PollMap``): a poll's question never changes, so only
+the first batch that meets a poll pays the extra statement.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import orjson
 import sqlalchemy as sa
@@ -79,3 +82,27 @@ def poll_questions(conn: Connection, poll_ids: Sequence[str]) -> dict[str, tuple
     """poll_id -> (session id, position) for the polls the bot sent; unknown ids are absent."""
     rows = conn.execute(POLL_QUESTIONS, {"poll_ids": list(poll_ids)})
     return {str(poll_id): (int(sid), int(pos)) for poll_id, sid, pos in rows}
+
+
+@dataclass
+class PollMap:
+    """poll_id -> (session id, position), remembered per process; unknown ids are asked again.
+
+    An id not found yet may be recorded a moment later (the sender's result
+    batch), so only found ids are kept; ``size`` bounds the memory.
+    """
+
+    size: int = 10_000
+    _known: OrderedDict[str, tuple[int, int]] = field(default_factory=OrderedDict)
+
+    def find(self, conn: Connection, poll_ids: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """The question of each of ``poll_ids`` the bot sent; asks the database only for misses."""
+        found = {p: self._known[p] for p in poll_ids if p in self._known}
+        missing = [p for p in poll_ids if p not in found]
+        if missing:
+            fetched = poll_questions(conn, missing)
+            found.update(fetched)
+            self._known.update(fetched)
+            while len(self._known) > self.size:
+                self._known.popitem(last=False)
+        return found

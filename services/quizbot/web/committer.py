@@ -31,7 +31,7 @@ from quizbot.store.answers import (
     record_answers,
     unlocked_sessions,
 )
-from quizbot.store.polls import poll_questions
+from quizbot.store.polls import PollMap
 from quizbot.store.updates import PlayerInfo, upsert_players
 from quizbot.web.commit_stats import CommitStats, record
 from quizbot.web.meter import Meter
@@ -54,8 +54,10 @@ class Submission:
     poll_id: str | None = None
 
 
-def write_batch(conn: Connection, batch: list[Submission]) -> list[Verdict]:
-    """Record a batch and name each answer's fate.
+def write_batch(
+    conn: Connection, batch: list[Submission], polls: PollMap | None = None
+) -> list[Verdict]:
+    """Record a batch and name each answer's fate; ``polls`` remembers poll questions.
 
     ``conn`` is in autocommit: the group insert is one statement, hence its own
     transaction, durable when it returns. The rest only reads, except the
@@ -64,9 +66,9 @@ def write_batch(conn: Connection, batch: list[Submission]) -> list[Verdict]:
     """
     verdicts: list[Verdict | None] = [None] * len(batch)
     answers = [sub.answer for sub in batch]
-    polls = {sub.poll_id for sub in batch if sub.poll_id is not None}
-    if polls:
-        known = poll_questions(conn, sorted(polls))
+    voted = {sub.poll_id for sub in batch if sub.poll_id is not None}
+    if voted:
+        known = (polls or PollMap()).find(conn, sorted(voted))
         for i, sub in enumerate(batch):
             if sub.poll_id is None:
                 continue
@@ -128,6 +130,7 @@ class GroupCommitter:
         self._pending: set[asyncio.Future[Verdict]] = set()
         self._flush_started: float | None = None
         self._stuck = StuckSessions()
+        self._polls = PollMap()
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Start the DB thread and its watchdog; futures are resolved on ``loop``."""
@@ -220,7 +223,7 @@ class GroupCommitter:
     def _write(self, batch: Sequence[Submission]) -> list[Verdict]:
         try:
             conn = self._connection()
-            verdicts = write_batch(conn, list(batch))
+            verdicts = write_batch(conn, list(batch), self._polls)
             conn.commit()  # ends SQLAlchemy's bookkeeping; the statement committed itself
             return verdicts
         except Exception:

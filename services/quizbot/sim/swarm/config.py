@@ -42,6 +42,10 @@ class SwarmConfig:
     # How the bot asks: "buttons" (callback presses) or "polls" (quiz polls,
     # voted in with poll_answer updates); the host asks for it with /live.
     style: str = "buttons"
+    # Group games: the last ``late_joiners`` players skip the lobby and the first
+    # question, then join by answering, each after every lobby player could have
+    # (their think time is think_max_s plus a usual one).
+    late_joiners: int = 0
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -50,6 +54,10 @@ class SwarmConfig:
             raise ValueError(f"style must be one of {STYLES}, not {self.style!r}")
         if self.players < 1:
             raise ValueError("a live quiz needs at least one player (the host)")
+        if not 0 <= self.late_joiners < self.players:
+            raise ValueError("late_joiners must leave the host in the lobby: 0 <= it < players")
+        if self.late_joiners and self.mode != "group":
+            raise ValueError("late joiners join by answering, which only a group game allows")
         if not 0.0 <= self.accuracy <= 1.0:
             raise ValueError("accuracy is a probability, 0-1")
         if not 0.0 <= self.think_min_s <= self.think_max_s:

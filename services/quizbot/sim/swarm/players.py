@@ -54,6 +54,9 @@ class Swarm:
         self.users = [SimUser.numbered(i, config.first_user_id) for i in range(config.players)]
         self.by_id = {user.id: user for user in self.users}
         self.host = self.users[0]
+        # Late joiners skip the lobby: the swarm's last players, never the host.
+        self.late = {u.id for u in self.users[len(self.users) - config.late_joiners :]}
+        self.lobby_players = [u for u in self.users if u.id not in self.late]
         self.group = group_chat(config.group_chat_id)
         self.updates = UpdateFactory(config.first_update_id or int(time.time() * 1_000_000))
         self.key: AnswerKey | None = load_answer_key(config.quiz, config.answers_file)
@@ -221,9 +224,11 @@ class Swarm:
     def _open(self, lobby: Lobby) -> None:
         self.lobby = lobby
         self.report.session_id = lobby.session_id
-        self.on_event(f"lobby of session {lobby.session_id}: {len(self.users)} players join")
+        self.on_event(
+            f"lobby of session {lobby.session_id}: {len(self.lobby_players)} players join"
+        )
         loop = asyncio.get_running_loop()
-        for user in self.users:
+        for user in self.lobby_players:
             delay = self.rng.uniform(0.0, self.config.join_within_s)
             self._timers.append(loop.call_later(delay, self._join, user))
 
@@ -246,8 +251,8 @@ class Swarm:
         self.joins_done += 1
         if sent.acknowledged:
             self.joined.add(user.id)
-        if self.joins_done == len(self.users):
-            self.on_event(f"{len(self.joined)}/{len(self.users)} joined; the host starts")
+        if self.joins_done == len(self.lobby_players):
+            self.on_event(f"{len(self.joined)}/{len(self.lobby_players)} joined; the host starts")
             self._start()
 
     def _start(self) -> None:
@@ -277,6 +282,10 @@ class Swarm:
         now = time.time()
         for user in fresh:
             think = self.rng.uniform(self.config.think_min_s, self.config.think_max_s)
+            if user.id in self.late:
+                if card.position == 0:
+                    continue  # not here yet
+                think += self.config.think_max_s  # after every lobby player
             # Thinking starts when the message reached the player, not when we read the feed.
             delay = max(0.0, d.at + think - now)
             self._timers.append(

@@ -1,9 +1,13 @@
-"""A group game played with native quiz polls, under supervisord, to the end.
+"""Group games under supervisord, played by the swarm to the end.
 
-The swarm votes in the polls the fake Telegram shows (``poll_answer`` updates
-to the webhook); afterwards the database must equal its ground truth, and
-every player's 📊 My result toast must equal a computation made here from the
-swarm's own votes.
+- with native quiz polls: the swarm votes in the polls the fake Telegram shows
+  (``poll_answer`` updates to the webhook);
+- with late joiners: players who skip the lobby and join by answering, after
+  every lobby player, while each question stays open its full time.
+
+Afterwards the database must equal the swarm's ground truth, and every
+player's 📊 My result toast must equal a computation made here from the
+swarm's own answers.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import sqlalchemy as sa
 
 from quizbot.domain import render
 from quizbot.domain.callbacks import ResultData
+from quizbot.domain.render import AnswerOutcome, answer_toast
 from quizbot.domain.scoring import PlayerTotals, Ranked, ScoringRules, points, rank
 from quizbot.sim.api.updates import SimUser, UpdateFactory
 from quizbot.stack.live import LiveOptions, play_live
@@ -28,6 +33,25 @@ from quizbot.store.quizzes import load_quiz_file
 POLLS = LiveOptions(
     players=30, mode="group", style="polls", quiz="e2e-mini", think_min_s=0.2, think_max_s=1.5
 )
+# Lobby players answer within 1.5 s, late joiners 1.5-3 s after a question
+# arrives: well within its 6 s, which it keeps in full (no early close).
+LATE = LiveOptions(
+    players=30,
+    mode="group",
+    quiz="e2e-mini",
+    think_min_s=0.2,
+    think_max_s=1.5,
+    close_early=False,
+    late_joiners=8,
+)
+KEPT = {answer_toast(AnswerOutcome.ACCEPTED), answer_toast(AnswerOutcome.DUPLICATE)}
+
+
+def kept(answer: dict[str, Any]) -> bool:
+    """Whether the bot took this answer: a vote it acknowledged, a press it said it kept."""
+    if answer["poll"]:
+        return answer["sent"]["acked_at"] is not None
+    return answer["sent"]["toast"] in KEPT
 
 
 def swarm_report(stack: LocalStack) -> dict[str, Any]:
@@ -38,9 +62,10 @@ def swarm_report(stack: LocalStack) -> dict[str, Any]:
 def expected_results(
     stack: LocalStack, swarm: dict[str, Any], quiz_file: Path
 ) -> dict[int, Ranked]:
-    """Each joined player's score and rank, from the swarm's votes and the quiz file.
+    """Each player's score and rank, from the swarm's answers and the quiz file.
 
-    Correctness comes from the option each player voted and the quiz's answers;
+    Players are those who joined in the lobby and those who joined by answering.
+    Correctness comes from the option each player chose and the quiz's answers;
     only the answer times (measured by the web tier on arrival) come from the
     database.
     """
@@ -61,11 +86,11 @@ def expected_results(
     joined = {j["player_id"] for j in swarm["joins"] if j["sent"]["acked_at"] is not None}
     totals = {player: [0, 0, 0, 0] for player in joined}
     for vote in swarm["answers"]:
-        assert vote["poll"] and vote["sent"]["acked_at"] is not None
+        assert kept(vote), vote
         question = quiz.questions[vote["position"]]
         ms = elapsed[(vote["player_id"], vote["position"])]
         right = question.is_correct(vote["option"])
-        row = totals[vote["player_id"]]
+        row = totals.setdefault(vote["player_id"], [0, 0, 0, 0])
         row[0] += points(right, ms, question.time_limit_ms, rules)
         row[1] += int(right)
         row[2] += 1
@@ -135,5 +160,52 @@ def test_a_polls_group_game_ends_with_the_database_and_my_result_equal_to_ground
 
     board = leaderboard(started, chat_id)
     toasts = my_result_toasts(started, board, session_id, sorted(expected))
+    for player, mine in expected.items():
+        assert toasts[player] == render.my_result_toast(mine, len(expected), 4), player
+
+
+@pytest.mark.parametrize("started", [LATE], indirect=True)
+def test_late_joiners_who_answer_after_the_lobby_players_are_counted_and_ranked(
+    started: LocalStack, quiz_file: Path
+) -> None:
+    report = play_live(started, LATE)
+    assert report["finished"], report
+    assert report["answers_acknowledged"] == report["answers_sent"]
+    # Nobody is turned away: each question stays open its full time.
+    assert report["toasts"] == {answer_toast(AnswerOutcome.ACCEPTED): report["answers_sent"]}
+    assert report["answers_recorded"] == report["answers_sent"]
+    assert report["lost"] == 0 and report["double_counted"] == 0
+    assert report["scores_match"] is True
+    assert report["results_commits"] == 1
+
+    swarm = swarm_report(started)
+    session_id = swarm["session_id"]
+    lobby = {j["player_id"] for j in swarm["joins"]}
+    late = [a for a in swarm["answers"] if a["player_id"] not in lobby]
+    assert len({a["player_id"] for a in late}) == LATE.late_joiners
+    assert len(lobby) == LATE.players - LATE.late_joiners
+    assert all(a["position"] > 0 for a in late)
+    # Each late answer was sent after every lobby player's answer to that question
+    # (the swarm's timers fire in order: late ones are set think_min_s later at least).
+    last_lobby: dict[int, float] = {}
+    for a in swarm["answers"]:
+        if a["player_id"] in lobby:
+            at = a["sent"]["sent_at"]
+            last_lobby[a["position"]] = max(last_lobby.get(a["position"], at), at)
+    assert all(a["sent"]["sent_at"] > last_lobby[a["position"]] for a in late)
+
+    expected = expected_results(started, swarm, quiz_file)
+    assert len(expected) == LATE.players
+    engine = sa.create_engine(started.direct_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        chat_id = conn.scalar(
+            sa.text("SELECT chat_id FROM sessions WHERE id = :s"), {"s": session_id}
+        )
+        joined = conn.scalar(
+            sa.text("SELECT participant_count FROM sessions WHERE id = :s"), {"s": session_id}
+        )
+    engine.dispose()
+    assert joined == LATE.players
+    toasts = my_result_toasts(started, leaderboard(started, chat_id), session_id, sorted(expected))
     for player, mine in expected.items():
         assert toasts[player] == render.my_result_toast(mine, len(expected), 4), player
