@@ -20,7 +20,15 @@ from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.sim.api.faults import FaultConfig
 from quizbot.store import admins
 
-from .sender_harness import InProcessSender, sender_settings, settled, sim_get, sim_post
+from .sender_harness import (
+    InProcessSender,
+    calls,
+    sender_settings,
+    settled,
+    sim_get,
+    sim_post,
+)
+from .webtier import seed_quiz
 
 GROUP = -9001
 CREATOR, ADMIN, MEMBER, OLD_ADMIN = 901, 902, 903, 777
@@ -87,3 +95,54 @@ async def test_a_failing_fetch_leaves_the_cached_list_as_it_was(
 def failures(sim: RunningSim) -> int:
     by_method = sim_get(sim, "/sim/stats")["by_method"].get("getChatAdministrators", {})
     return sum(n for outcome, n in by_method.items() if outcome != "200")
+
+
+def waiting_stop(engine: Engine) -> int:
+    """A game in the group and a member's /stop waiting for the admin list; the session id."""
+    quiz_id = seed_quiz(engine)
+    with engine.begin() as conn:
+        session_id = int(
+            conn.scalar(
+                sa.text(
+                    "INSERT INTO sessions (quiz_id, mode, status, chat_id, host_id, position,"
+                    " question_count) SELECT id, 'group', 'question', :chat, :host, 0,"
+                    " question_count FROM quizzes WHERE id = :quiz RETURNING id"
+                ),
+                {"chat": GROUP, "host": CREATOR, "quiz": quiz_id},
+            )
+        )
+        admins.wait_for_admins(conn, GROUP, ADMIN, session_id)
+    return session_id
+
+
+@pytest.mark.parametrize(
+    ("sim", "status"),
+    [
+        # 5xx every time: retried until SEND_MAX_ATTEMPTS, then dead.
+        (FaultConfig(error_rate=1.0, methods={"getchatadministrators"}), "dead"),
+        # A 400: dropped at once.
+        (
+            FaultConfig(error_rate=1.0, error_status=400, methods={"getchatadministrators"}),
+            "dropped",
+        ),
+    ],
+    indirect=["sim"],
+)
+async def test_a_fetch_that_fails_for_good_answers_the_waiting_stop_and_the_game_goes_on(
+    settings: Settings, engine: Engine, sim: RunningSim, status: str
+) -> None:
+    session_id = waiting_stop(engine)
+    async with InProcessSender(sender_settings(settings, sim, send_max_attempts=2)):
+        counts = await settled(engine, within=60)
+    assert counts == {status: 1, "sent": 1}
+    replies = [c["params"]["text"] for c in calls(sim, "sendMessage") if c["chat_id"] == GROUP]
+    assert replies == [admins.UNCHECKED]
+    with engine.connect() as conn:
+        waiting = conn.scalar(sa.text("SELECT count(*) FROM stop_checks"))
+        game = conn.execute(
+            sa.text("SELECT status, pending_command FROM sessions WHERE id = :s"),
+            {"s": session_id},
+        ).one()
+    assert waiting == 0
+    assert tuple(game) == ("question", None)
+    assert cached(engine) is None

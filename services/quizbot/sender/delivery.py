@@ -33,7 +33,7 @@ from typing import Any
 from quizbot.sender.lanes import Lane, Lanes
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import RateLimiter
-from quizbot.sender.results import Admins, Blocked, Migrated, ResultBuffer
+from quizbot.sender.results import Admins, AdminsUnavailable, Blocked, Migrated, ResultBuffer
 from quizbot.store import admins
 from quizbot.store.outbox_queries import ClaimedRow, Outcome
 from quizbot.store.polls import SentPoll
@@ -234,6 +234,9 @@ class Delivery:
     def _finish(self, row: ClaimedRow, outcome: Outcome, label: str, ref_id: int = FAILED) -> None:
         self.results.add(outcome)
         self.meters.incr(f"send.{row.method}.{label}")
+        if row.method == admins.METHOD and outcome.status in ("dead", "dropped"):
+            # Without this the /stop requests waiting for the list would wait forever.
+            self.results.add(AdminsUnavailable(row.chat_id))
         if row.ref is not None:
             key = (row.chat_id, row.ref)
             self.refs[key] = ref_id

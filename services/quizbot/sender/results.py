@@ -66,7 +66,14 @@ class Admins:
     admin_ids: tuple[int, ...]
 
 
-Entry = q.Outcome | Blocked | Migrated | Admins | SentPoll
+@dataclass(frozen=True, slots=True)
+class AdminsUnavailable:
+    """A group's getChatAdministrators failed for good: answer the /stop requests waiting for it."""
+
+    chat_id: int
+
+
+Entry = q.Outcome | Blocked | Migrated | Admins | AdminsUnavailable | SentPoll
 
 
 def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None:
@@ -91,6 +98,8 @@ def write(conn: Connection, term: leases.Term, entries: Sequence[Entry]) -> None
             q.block_chat(conn, entry.chat_id, entry.reason)
         elif isinstance(entry, Admins):
             admins.store_admins(conn, entry.chat_id, entry.admin_ids)
+        elif isinstance(entry, AdminsUnavailable):
+            admins.give_up_checks(conn, entry.chat_id)
         else:
             updates.migrate_chat(conn, entry.old_chat_id, entry.new_chat_id)
     q.record_outcomes(conn, term, outcomes)

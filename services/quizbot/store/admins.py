@@ -6,7 +6,10 @@ the sender hands the result to :func:`store_admins` in its batched result
 commit. A 429 or a timeout leaves the row to be retried and the cache as it
 was. The list is fetched when the bot joins a group, when a member's admin
 status changes (``chat_member``), and when a /stop finds it missing or older
-than ``FRESH_S``.
+than ``FRESH_S``. A fetch that fails for good (dead after its retries, or
+dropped) answers the waiting /stop requests with :data:`UNCHECKED`
+(:func:`give_up_checks`) instead of leaving them waiting for a list that
+will not come.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ METHOD = "getChatAdministrators"
 
 STOPPING = "🛑 Stopping the quiz…"
 NOT_ADMIN = "Only the host or a group admin can stop this quiz."
+UNCHECKED = "⚠️ I could not check this group's admins, so the quiz goes on. The host can /stop it."
 
 _CACHED = sa.text(
     """
@@ -116,5 +120,18 @@ def store_admins(conn: Connection, chat_id: int, admin_ids: Iterable[int]) -> in
         text = STOPPING if allowed else NOT_ADMIN
         replies.append(outbox.Message(chat_id, "sendMessage", {"text": text, "parse_mode": HTML}))
     if outbox.enqueue(conn, replies):
+        outbox.notify(conn)
+    return len(checks)
+
+
+def give_up_checks(conn: Connection, chat_id: int) -> int:
+    """The group's list could not be fetched: answer the waiting /stop requests, cache untouched.
+
+    Each member who asked gets a follow-up saying the quiz goes on; a later
+    /stop asks for the list again. Returns how many requests it answered.
+    """
+    checks = conn.execute(_TAKE_CHECKS, {"chat_id": chat_id}).all()
+    reply = {"text": UNCHECKED, "parse_mode": HTML}
+    if checks and outbox.enqueue(conn, [outbox.Message(chat_id, "sendMessage", reply)]):
         outbox.notify(conn)
     return len(checks)
