@@ -198,6 +198,27 @@ def test_live_in_a_group_posts_a_lobby_with_join_and_start(
     assert {b.get("callback_data") for b in buttons} >= {f"j:{session.id}", f"s:{session.id}"}
 
 
+@pytest.mark.parametrize(
+    ("text", "style"),
+    [
+        ("/live capitals polls", "polls"),
+        ("/live capitals POLLS", "polls"),
+        ("/live capitals", "buttons"),
+        ("/live capitals whatever", "buttons"),
+    ],
+)
+def test_live_takes_the_question_style_as_its_second_word(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int, text: str, style: str
+) -> None:
+    send(client, server, command(text, HOST, chat_id=chat))
+    session = live_session(db, chat)
+    with db.connect() as conn:
+        stored = conn.scalar(sa.text("SELECT style FROM sessions WHERE id = :s"), {"s": session.id})
+    assert stored == style
+    (lobby,) = replies(db, chat)
+    assert lobby["ref"] == f"lobby:{session.id}"
+
+
 def test_join_adds_the_player_once_and_answers_with_a_toast(
     server: WebServer, client: httpx.Client, db: Engine, chat: int
 ) -> None:
