@@ -2,9 +2,9 @@
 
 The same file serves the VM (supervisor), ``make demo``, the benches and the
 tests; only the environment differs (see config/quizbot.env.example). It reads
-the settings and sets up logging (``quizbot.logs``), nothing else: it never
-imports the app, so the master holds no engine, socket or thread that a fork
-could duplicate.
+the settings and sets up logging (``quizbot.logs``); the master then imports the
+app (``preload_app``), which builds only its routing table: every engine, socket
+and thread is made in each worker's lifespan, after the fork.
 """
 
 from quizbot import logs
@@ -35,7 +35,7 @@ workers = _settings.fastapi_workers
 worker_class = "uvicorn_worker.UvicornWorker"
 # Never load the app in the master: engines, threads and statsd sockets must be
 # created after fork (the app builds them in its lifespan).
-preload_app = False
+preload_app = True
 
 # Telegram opens up to WEBHOOK_MAX_CONNECTIONS (<= 100) connections and reuses
 # them; keep idle ones open longer than its pauses between updates so bursts

@@ -175,7 +175,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         per_chat_per_s=config("PER_CHAT_PER_S", cast=float, default=1.0),
         per_chat_burst=config("PER_CHAT_BURST", cast=int, default=3),
         per_group_per_min=config("PER_GROUP_PER_MIN", cast=int, default=20),
-        send_max_attempts=config("SEND_MAX_ATTEMPTS", cast=int, default=8),
+        send_max_attempts=config("SEND_MAX_ATTEMPTS", cast=int, default=40),
         sender_lease_s=config("SENDER_LEASE_S", cast=float, default=30.0),
         sender_batch_size=config("SENDER_BATCH_SIZE", cast=int, default=200),
         writer_poll_ms=config("WRITER_POLL_MS", cast=int, default=200),

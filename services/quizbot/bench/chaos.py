@@ -193,6 +193,9 @@ def _play(
     report["seed"] = options.seed
     report["durations"] = asdict(options.durations)
     report.update(cr.figures(runner.done, probes, rows, calls, swarm, t0))
+    # The /help probes whose replies keep a message due every second.
+    report["help_probes"] = len(probe.commands)
+    report["help_probes_acknowledged"] = sum(c.acknowledged for c in probe.commands)
     report["programs_running_after"] = {
         k: v for k, v in stack.states().items() if not k.startswith("simulator:players")
     }

@@ -1,4 +1,4 @@
-"""An answer probe: is the web tier acknowledging answers right now?
+"""Probes: is the web tier acknowledging answers, and is the bot sending, right now?
 
 Several times a second the probe posts a button press to the webhook, the way
 Telegram would, for a question that does not exist. It takes the same path as
@@ -6,6 +6,12 @@ a player's answer (the secret check, the group commit, one database round trip)
 and only a committed batch returns 200, yet it records no answer, so the
 quiz's ground truth is untouched. Each probe is tried once; its send time,
 status and acknowledgement time are kept for the chaos report.
+
+Once a second, one of a few probe users also sends ``/help`` in its private
+chat. The bot's reply goes through the outbox and the sender like every
+message, so a message is always due within a second of any moment: the chaos
+report measures each fault's delivery recovery on the next one, instead of
+waiting for the quiz's next question (which may come after the next fault).
 """
 
 from __future__ import annotations
@@ -22,6 +28,11 @@ import orjson
 PROBE_USER_ID = 8_999_000_001
 # Far below the swarm's update ids (microseconds since the epoch) and any real ones.
 FIRST_UPDATE_ID = 10**14
+FIRST_COMMAND_UPDATE_ID = FIRST_UPDATE_ID + 10**12
+# Private chats that ask for /help in turn: each one well within Telegram's
+# one message a second per chat.
+COMMAND_USERS = tuple(PROBE_USER_ID + n for n in range(1, 5))
+COMMAND_EVERY = 4  # answer probes per /help
 NO_SESSION = 2**31 - 1
 
 
@@ -48,6 +59,7 @@ class AnswerProbe:
     interval_s: float = 0.25
     timeout_s: float = 15.0
     results: list[ProbeResult] = field(default_factory=list)
+    commands: list[ProbeResult] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -72,19 +84,37 @@ class AnswerProbe:
             while not self._stop.wait(self.interval_s):
                 n += 1
                 pool.submit(self._probe, FIRST_UPDATE_ID + n)
+                if n % COMMAND_EVERY == 0:
+                    k = n // COMMAND_EVERY
+                    user = COMMAND_USERS[k % len(COMMAND_USERS)]
+                    pool.submit(self._help, FIRST_COMMAND_UPDATE_ID + k, user)
 
     def _probe(self, update_id: int) -> None:
         chat = {"id": PROBE_USER_ID, "type": "private", "first_name": "Probe"}
-        body = {
-            "update_id": update_id,
-            "callback_query": {
-                "id": f"probe-{update_id}",
-                "from": {"id": PROBE_USER_ID, "is_bot": False, "first_name": "Probe"},
-                "message": {"message_id": 1, "date": int(time.time()), "chat": chat},
-                "chat_instance": "probe",
-                "data": f"a:{NO_SESSION}:0:0",
-            },
-        }
+        self.results.append(
+            self._post(
+                {
+                    "update_id": update_id,
+                    "callback_query": {
+                        "id": f"probe-{update_id}",
+                        "from": {"id": PROBE_USER_ID, "is_bot": False, "first_name": "Probe"},
+                        "message": {"message_id": 1, "date": int(time.time()), "chat": chat},
+                        "chat_instance": "probe",
+                        "data": f"a:{NO_SESSION}:0:0",
+                    },
+                }
+            )
+        )
+
+    def _help(self, update_id: int, user_id: int) -> None:
+        user = {"id": user_id, "is_bot": False, "first_name": "Probe"}
+        chat = {"id": user_id, "type": "private", "first_name": "Probe"}
+        message = {"message_id": update_id % 2**31, "date": int(time.time()), "chat": chat}
+        entity = {"type": "bot_command", "offset": 0, "length": 5}
+        message.update({"from": user, "text": "/help", "entities": [entity]})
+        self.commands.append(self._post({"update_id": update_id, "message": message}))
+
+    def _post(self, body: dict[str, object]) -> ProbeResult:
         request = urllib.request.Request(
             self.webhook_url,
             data=orjson.dumps(body),
@@ -101,4 +131,4 @@ class AnswerProbe:
             status = exc.code
         except OSError:
             status = 0
-        self.results.append(ProbeResult(sent, status, time.time()))
+        return ProbeResult(sent, status, time.time())

@@ -9,9 +9,9 @@ The decisions (``quizbot.telegram.errors.decide``):
 - 403 (Block): the chat blocked the bot: drop this row and every queued row of
   the chat with the reason, mark the chat blocked and drop its pending rows;
 - ChatMigrated: move the chat's rows to the new id and send this row again there;
-- 5xx, timeouts (Retry): back to the database with a backoff, up to
-  SEND_MAX_ATTEMPTS attempts, then dead with the error kept; the chat's later
-  rows wait behind it;
+- 5xx, timeouts (Retry): back to the database with a backoff (doubling from
+  0.5 s up to RETRY_CAP_S), up to SEND_MAX_ATTEMPTS attempts, then dead with
+  the error kept; the chat's later rows wait behind it;
 - an edit whose message Telegram does not have (it never went out, someone
   deleted it, or it stayed behind in a group that became a supergroup): the
   new text is posted as a new message, and later edits of the same ref edit
@@ -51,6 +51,11 @@ TEXT_EDIT = "editmessagetext"
 # Telegram's answer to an edit of a message it does not have in the chat.
 _EDIT_TARGET_GONE = "message to edit not found"
 REFS_KEPT = 100_000
+# The longest wait between two tries of a row that got a 5xx or timed out. A
+# live quiz cannot wait long: with a short cap, the first message after
+# Telegram's errors stop goes out within about 2 s. Patience comes from the
+# number of attempts instead (SEND_MAX_ATTEMPTS, 40 by default: 40-80 s).
+RETRY_CAP_S = 2.0
 # How often a worker looks again whether results are written again.
 GATE_POLL_S = 0.05
 
@@ -222,7 +227,7 @@ class Delivery:
                 if attempts >= self.max_attempts:
                     self._finish(row, Outcome(row.id, "dead", True, error=reason), "dead")
                     return
-                delay = errors.backoff(attempts, jitter=self.jitter())
+                delay = errors.backoff(attempts, cap=RETRY_CAP_S, jitter=self.jitter())
                 outcome = Outcome(row.id, "pending", True, retry_in=delay, error=reason)
                 self.results.add(outcome)
                 self.meters.incr(f"send.{row.method}.retry")

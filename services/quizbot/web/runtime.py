@@ -1,8 +1,9 @@
 """Everything one web worker holds: built in the lifespan, after gunicorn forked.
 
-Nothing here runs at import: the gunicorn master never imports the app (no
-``preload_app``), and each worker builds its own engine, committer and statsd
-client, so no socket or DB connection is ever shared across a fork.
+Nothing here runs at import: the gunicorn master imports the app
+(``preload_app``) and forks its workers from it, and each worker builds its own
+engine, committer and statsd client, so no socket or DB connection is ever
+shared across a fork.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import subprocess
@@ -29,16 +30,32 @@ def test_workers_bind_and_worker_class_come_from_the_settings(
     assert conf["worker_class"] == "uvicorn_worker.UvicornWorker"
 
 
-def test_the_master_never_loads_the_app_or_a_database_driver(
+def test_the_master_preloads_the_app_but_holds_no_engine_socket_or_thread(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     conf = load(monkeypatch)
-    assert conf["preload_app"] is False
-    # What the gunicorn master imports by reading its config, in a fresh interpreter.
-    probe = (
-        "import runpy, sys; runpy.run_path(sys.argv[1]); "
-        "print(sorted(m for m in sys.modules if m.startswith(('quizbot.web', 'sqlalchemy', 'psycopg2'))))"
-    )
+    assert conf["preload_app"] is True
+    # What the gunicorn master holds after reading its config and importing the
+    # app, in a fresh interpreter: whatever it holds, every worker would share.
+    probe = """
+import gc, importlib, json, os, runpy, sys, threading
+conf = runpy.run_path(sys.argv[1])
+module, _, name = conf["wsgi_app"].partition(":")
+app = getattr(importlib.import_module(module), name)
+from sqlalchemy.engine import Engine
+def target(fd):
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:  # the descriptor listdir itself had open
+        return ""
+fds = [target(fd) for fd in os.listdir("/proc/self/fd")]
+print(json.dumps({
+    "app": type(app).__name__,
+    "threads": threading.active_count(),
+    "sockets": [fd for fd in fds if fd.startswith("socket:")],
+    "engines": sum(isinstance(o, Engine) for o in gc.get_objects()),
+}))
+"""
     out = subprocess.run(
         [sys.executable, "-c", probe, str(config_dir() / "gunicorn.conf.py")],
         capture_output=True,
@@ -46,7 +63,8 @@ def test_the_master_never_loads_the_app_or_a_database_driver(
         check=True,
         env={**os.environ, "QUIZBOT_ENV_FILE": ""},
     )
-    assert out.stdout.strip() == "[]"
+    held = json.loads(out.stdout.strip().splitlines()[-1])
+    assert held == {"app": "Starlette", "threads": 1, "sockets": [], "engines": 0}
 
 
 def test_workers_restart_gracefully_and_not_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
