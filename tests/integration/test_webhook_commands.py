@@ -15,8 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
+from quizbot.domain.quizfile import validate_quiz
+from quizbot.domain.session import Style
 from quizbot.store import admins
 from quizbot.store.pgbouncer import PgBouncer
+from quizbot.store.quizzes import import_quiz
 from tests.conftest import PgServer
 from tests.integration.webtier import (
     BOT_USERNAME,
@@ -217,6 +220,32 @@ def test_live_takes_the_question_style_as_its_second_word(
     assert stored == style
     (lobby,) = replies(db, chat)
     assert lobby["ref"] == f"lobby:{session.id}"
+
+
+PLANETS_POLLS = {
+    "title": "Planets",
+    "style": "polls",
+    "questions": [
+        {"question": "Closest to the Sun?", "options": ["Venus", "Mercury"], "correct": 2}
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "style"), [("/live planets", "polls"), ("/live planets buttons", "buttons")]
+)
+def test_live_without_a_style_plays_the_quiz_files_style(
+    server: WebServer, client: httpx.Client, db: Engine, chat: int, text: str, style: str
+) -> None:
+    quiz = validate_quiz(PLANETS_POLLS, source="planets.yaml")
+    assert quiz.style is Style.POLLS
+    with db.begin() as conn:
+        import_quiz(conn, quiz)  # "unchanged" from the second case on
+    send(client, server, command(text, HOST, chat_id=chat))
+    session = live_session(db, chat)
+    with db.connect() as conn:
+        stored = conn.scalar(sa.text("SELECT style FROM sessions WHERE id = :s"), {"s": session.id})
+    assert stored == style
 
 
 def test_join_adds_the_player_once_and_answers_with_a_toast(

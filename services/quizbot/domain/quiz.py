@@ -6,6 +6,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from quizbot.domain.session import Style
+
 
 @dataclass(frozen=True, slots=True)
 class Question:
@@ -47,6 +49,8 @@ class Quiz:
     title: str
     description: str
     questions: tuple[Question, ...]
+    # How a live game asks the questions unless its host says otherwise (/live <slug> polls).
+    style: Style = Style.BUTTONS
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -58,21 +62,24 @@ class Quiz:
         Importing a file whose hash matches the stored one changes nothing,
         so re-importing is idempotent. The slug is the identity, not content.
         """
+        content: dict[str, object] = {
+            "title": self.title,
+            "description": self.description,
+            "questions": [
+                {
+                    "text": q.text,
+                    "options": list(q.options),
+                    "correct": sorted(q.correct),
+                    "explanation": q.explanation,
+                    "time_limit_s": q.time_limit_s,
+                }
+                for q in self.questions
+            ],
+        }
+        if self.style is not Style.BUTTONS:  # so the hashes of earlier imports still hold
+            content["style"] = self.style.value
         canonical = json.dumps(
-            {
-                "title": self.title,
-                "description": self.description,
-                "questions": [
-                    {
-                        "text": q.text,
-                        "options": list(q.options),
-                        "correct": sorted(q.correct),
-                        "explanation": q.explanation,
-                        "time_limit_s": q.time_limit_s,
-                    }
-                    for q in self.questions
-                ],
-            },
+            content,
             ensure_ascii=False,
             sort_keys=True,
             separators=(",", ":"),

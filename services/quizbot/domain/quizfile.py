@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from quizbot.domain import limits
 from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.session import Style
 
-QUIZ_FIELDS = ("title", "slug", "description", "time_limit", "questions")
+QUIZ_FIELDS = ("title", "slug", "description", "time_limit", "style", "questions")
 QUESTION_FIELDS = ("question", "options", "correct", "explanation", "time_limit")
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TOP = "top level"
@@ -91,9 +92,26 @@ def validate_quiz(data: object, *, source: str) -> Quiz:
             if question is not None:
                 questions.append(question)
 
+    style = _style(data, problems)
     if problems or title is None or slug is None:
         raise QuizFileError(problems, source=source)
-    return Quiz(slug=slug, title=title, description=description or "", questions=tuple(questions))
+    return Quiz(
+        slug=slug,
+        title=title,
+        description=description or "",
+        questions=tuple(questions),
+        style=style,
+    )
+
+
+def _style(data: Mapping[str, object], problems: list[Problem]) -> Style:
+    """The quiz's default play style: ``buttons`` (the default) or ``polls``."""
+    value = data.get("style", Style.BUTTONS.value)
+    if value not in {s.value for s in Style}:
+        choices = " or ".join(s.value for s in Style)
+        problems.append(Problem("style", f"expected {choices}, got {value!r}"))
+        return Style.BUTTONS
+    return Style(value)
 
 
 def _question(

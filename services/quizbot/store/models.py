@@ -42,6 +42,8 @@ class Quiz(Base):
     description: Mapped[str] = mapped_column(sa.Text, server_default="")
     content_hash: Mapped[str] = mapped_column(sa.String(64))
     question_count: Mapped[int] = mapped_column(sa.Integer)
+    # The default style of its live games: "buttons" or "polls" (domain.session.Style).
+    style: Mapped[str] = mapped_column(sa.String(16), server_default="buttons")
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.quizfile import Problem, QuizFileError, validate_quiz
+from quizbot.domain.session import Style
 from quizbot.store import models as m
 
 
@@ -110,6 +111,7 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
                 description=quiz.description,
                 content_hash=digest,
                 question_count=len(quiz.questions),
+                style=quiz.style.value,
             )
             .returning(m.Quiz.id)
         )
@@ -140,6 +142,7 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
             description=quiz.description,
             content_hash=digest,
             question_count=len(quiz.questions),
+            style=quiz.style.value,
             updated_at=sa.func.now(),
         )
     )
@@ -189,7 +192,9 @@ def search_quizzes(conn: Connection, words: str, limit: int = 50) -> list[QuizRo
 def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
     """A stored quiz as the domain's value object."""
     head = conn.execute(
-        sa.select(m.Quiz.slug, m.Quiz.title, m.Quiz.description).where(m.Quiz.id == quiz_id)
+        sa.select(m.Quiz.slug, m.Quiz.title, m.Quiz.description, m.Quiz.style).where(
+            m.Quiz.id == quiz_id
+        )
     ).one()
     questions = conn.execute(
         sa.select(
@@ -216,6 +221,7 @@ def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
             )
             for q in questions
         ),
+        style=Style(head.style),
     )
 
 

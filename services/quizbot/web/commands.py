@@ -111,15 +111,16 @@ def _play_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
 
 
 def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    # /live <slug> [polls|buttons]: the questions come as quiz polls or with buttons.
+    # /live <slug> [polls|buttons]: the questions come as quiz polls or with
+    # buttons; without a word, as the quiz file says (its style: key).
     slug, _, rest = cmd.args.partition(" ")
-    words = rest.split()
-    style = Style.POLLS if words and words[0].lower() == Style.POLLS else Style.BUTTONS
+    word = rest.split()[0].lower() if rest.split() else ""
+    style = Style(word) if word in {s.value for s in Style} else None
     return _live_slug(rt, conn, cmd, slug, style)
 
 
 def _live_slug(
-    rt: Runtime, conn: Connection, cmd: Command, slug: str, style: Style = Style.BUTTONS
+    rt: Runtime, conn: Connection, cmd: Command, slug: str, style: Style | None = None
 ) -> Reply:
     if not slug:
         return NEED_SLUG.format(command="live")
@@ -129,6 +130,8 @@ def _live_slug(
     if lock_chat(conn, cmd.chat_id) is not None:
         return BUSY
     mode = Mode.GROUP if cmd.chat_type in GROUP_TYPES else Mode.PRIVATE
+    quiz = rt.quizzes.get(conn, quiz_id)
+    style = style or quiz.style
     session_id, now = create_session(
         conn,
         quiz_id,
@@ -138,7 +141,6 @@ def _live_slug(
         lobby_s=rt.rules.lobby_timeout_s,
         style=style,
     )
-    quiz = rt.quizzes.get(conn, quiz_id)
     lobby = game.new_live(
         session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username, style
     )

@@ -11,6 +11,7 @@ import yaml
 
 from quizbot.domain import limits
 from quizbot.domain.quizfile import Problem, QuizFileError, derive_slug, validate_quiz
+from quizbot.domain.session import Style
 
 Data = dict[str, Any]
 
@@ -44,6 +45,18 @@ def test_a_valid_quiz_converts_the_1_based_correct_option_to_0_based() -> None:
     assert quiz.questions[0].options == ("3", "4", "5")
     assert quiz.questions[1].correct == frozenset({0})
     assert quiz.questions[0].time_limit_s == limits.TIME_LIMIT_DEFAULT
+
+
+def test_style_names_how_live_games_ask_and_defaults_to_buttons() -> None:
+    plain = validate_quiz(valid(), source="quiz.yaml")
+    polls = validate_quiz({**valid(), "style": "polls"}, source="quiz.yaml")
+    assert (plain.style, polls.style) == (Style.BUTTONS, Style.POLLS)
+    # The default leaves the content hash of files written before the key as it was.
+    explicit = validate_quiz({**valid(), "style": "buttons"}, source="quiz.yaml")
+    assert explicit.content_hash() == plain.content_hash() != polls.content_hash()
+    assert [str(p) for p in problems_of({**valid(), "style": "cards"})] == [
+        "style: expected buttons or polls, got 'cards'"
+    ]
 
 
 def test_time_limit_defaults_from_the_quiz_and_a_question_can_override_it() -> None:
