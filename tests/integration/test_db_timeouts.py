@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import load_settings
-from quizbot.store.database import create_engine, resolve_urls, session_sql
+from quizbot.store import direct
+from quizbot.store.database import (
+    create_engine,
+    direct_session_url,
+    libpq_dsn,
+    resolve_urls,
+    session_sql,
+)
 from quizbot.store.pgbouncer import PgBouncer
 from quizbot.writer import sessions
 from tests.conftest import PgServer
@@ -107,6 +114,16 @@ def test_the_configured_values_are_what_pgbouncer_and_libpq_apply(
                 assert _keepalives_idle(engine) == "7"
             finally:
                 engine.dispose()
+        # The LISTEN and sender-lock sessions, straight to PostgreSQL.
+        session = direct.connect(libpq_dsn(direct_session_url(urls.direct, settings)), "test")
+        try:
+            with session.cursor() as cur:
+                for name, value in expected.items():
+                    cur.execute(f"SHOW {name}")
+                    assert cur.fetchone() == (value,)
+            assert session.get_dsn_parameters()["keepalives_idle"] == "7"
+        finally:
+            direct.close(session)
     finally:
         bouncer.stop()
 

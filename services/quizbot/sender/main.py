@@ -19,7 +19,7 @@ from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
 from quizbot.settings import MissingSetting, Settings, load_settings
-from quizbot.store.database import engine_for
+from quizbot.store.database import direct_session_url, engine_for
 
 
 async def run_sender(settings: Settings, config: SenderConfig | None = None) -> int:
@@ -31,7 +31,7 @@ async def run_sender(settings: Settings, config: SenderConfig | None = None) -> 
     sender = Sender(
         config,
         engine,
-        urls.direct,
+        direct_session_url(urls.direct, settings),
         token,
         transport.call,
         Meters(metrics.configure(settings, "sender")),

@@ -169,6 +169,17 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def direct_session_url(url: str, settings: Settings) -> str:
+    """``url`` carrying :func:`connect_parameters` (a value the URL sets wins).
+
+    For the sessions that connect straight to PostgreSQL (LISTEN, the sender
+    lock): the same keepalives and session timeouts as every pooled connection.
+    """
+    parsed = make_url(url)
+    extra = {k: v for k, v in connect_parameters(settings).items() if k not in parsed.query}
+    return parsed.update_query_dict(extra).render_as_string(hide_password=False)
+
+
 def libpq_dsn(url: str) -> str:
     """A libpq connection string for raw psycopg2 connections (LISTEN, COPY).
 

@@ -8,8 +8,8 @@ Such a connection sits idle most of the time, so a broken one must be noticed
 without a query: :class:`SocketWatch` has the event loop watch its socket. A
 server that ends the session (restart, ``pg_terminate_backend``) makes it
 readable, and ``poll()`` then raises, which sets :attr:`SocketWatch.lost` at
-once. TCP keepalives (and the owner's periodic ping) catch a peer that vanished
-without a word.
+once. TCP keepalives (DB_KEEPALIVES_*, carried by the DSN) and the owner's
+periodic ping catch a peer that vanished without a word.
 """
 
 from __future__ import annotations
@@ -17,24 +17,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import Any
 
 import psycopg2
 import psycopg2.extensions
 
-# A dead peer is noticed within about idle + interval * count = 10 + 3 * 3 s.
-KEEPALIVES: dict[str, Any] = {
-    "keepalives": 1,
-    "keepalives_idle": 10,
-    "keepalives_interval": 3,
-    "keepalives_count": 3,
-    "connect_timeout": 5,
-}
+# A server that does not answer the connection at all is given up on (and retried).
+CONNECT_TIMEOUT_S = 5
 
 
 def connect(dsn: str, application_name: str) -> psycopg2.extensions.connection:
-    """An autocommit session straight to PostgreSQL, with TCP keepalives (blocking)."""
-    conn = psycopg2.connect(dsn, application_name=application_name[:63], **KEEPALIVES)
+    """An autocommit session straight to PostgreSQL (blocking).
+
+    ``dsn`` carries the keepalives and session settings
+    (``quizbot.store.database.direct_session_url``).
+    """
+    conn = psycopg2.connect(
+        dsn, application_name=application_name[:63], connect_timeout=CONNECT_TIMEOUT_S
+    )
     conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
     return conn
 

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine
 from quizbot import metrics
 from quizbot.settings import Settings
 from quizbot.store import housekeeping
-from quizbot.store.database import engine_for, libpq_dsn, process_tag
+from quizbot.store.database import direct_session_url, engine_for, libpq_dsn, process_tag
 from quizbot.store.events import first_set
 from quizbot.store.listen import Listener
 from quizbot.store.outage import Stopped, retry
@@ -93,7 +93,7 @@ class Writer:
         )
         wake = asyncio.Event()
         listener = Listener(
-            libpq_dsn(urls.direct),
+            libpq_dsn(direct_session_url(urls.direct, self.settings)),
             CLOCK_CHANNEL,
             wake.set,
             application_name=process_tag("writer-listen"),
