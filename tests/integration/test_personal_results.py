@@ -26,6 +26,7 @@ from tests.conftest import PgServer
 from tests.integration.webtier import (
     FIRST_PLAYER,
     cloned_database,
+    empty_database,
     open_question,
     post,
     press,
@@ -63,6 +64,12 @@ def server(
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=15) as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def fresh_database(db: Engine) -> None:
+    """The module's tests share one web server, and nothing else: each starts empty."""
+    empty_database(db)
 
 
 def toast(response: httpx.Response, query_id: str) -> str:

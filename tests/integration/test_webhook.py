@@ -32,6 +32,7 @@ from tests.integration.webtier import (
     answers,
     checked,
     cloned_database,
+    empty_database,
     next_update_id,
     open_question,
     post,
@@ -75,6 +76,12 @@ def server(
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=15) as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def fresh_database(db: Engine) -> None:
+    """The module's tests share one web server, and nothing else: each starts empty."""
+    empty_database(db)
 
 
 @pytest.fixture

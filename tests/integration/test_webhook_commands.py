@@ -27,6 +27,7 @@ from tests.integration.webtier import (
     checked,
     cloned_database,
     command,
+    empty_database,
     next_update_id,
     post,
     press,
@@ -47,7 +48,6 @@ def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
     engine = sa.create_engine(pg_server.url(web_db))
-    seed_quiz(engine, slug="capitals")
     yield engine
     engine.dispose()
 
@@ -64,6 +64,14 @@ def server(
 def client() -> Iterator[httpx.Client]:
     with httpx.Client(timeout=15) as http:
         yield http
+
+
+@pytest.fixture(autouse=True)
+def fresh_database(db: Engine) -> None:
+    """The module's tests share one web server, and nothing else: each starts
+    from an empty database with the one quiz they play."""
+    empty_database(db)
+    seed_quiz(db, slug="capitals")
 
 
 @pytest.fixture

@@ -79,6 +79,22 @@ def web_server(
         assert code == 0, f"gunicorn exited with {code}:\n{server.log()[-4000:]}"
 
 
+def empty_database(engine: Engine) -> None:
+    """Delete every row (the schema stays): the next test starts from an empty database.
+
+    For a module whose tests share one web server: they share no state through
+    it. Ids are not restarted, so nothing a worker cached by id matches again.
+    """
+    with engine.begin() as conn:
+        tables = conn.scalars(
+            sa.text(
+                "SELECT quote_ident(tablename) FROM pg_tables"
+                " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).all()
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+
+
 def seed_quiz(engine: Engine, slug: str = "capitals", questions: int = 3) -> int:
     """A small quiz: question p's correct option is p % 4."""
     quiz = Quiz(
