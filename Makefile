@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: demo run test check unit integration e2e bench clean venv
+.PHONY: demo run test check unit integration e2e bench clean venv messages messages-extract messages-update messages-compile
 
 venv: $(STAMP)
 
@@ -36,6 +36,26 @@ integration: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest tests/e2e
+
+# The bot's own texts (docs/architecture.md, "Languages"): extract the messages
+# from the sources into the template, merge it into each language's catalog,
+# compile the catalogs. The compiled .mo files are committed, so a fresh clone,
+# `pip install` and the VM need no Babel step; a unit test fails when they are stale.
+LOCALES := services/quizbot/locales
+BABEL_KEYWORDS := -k N_ -k count:2,3
+
+messages: messages-extract messages-update messages-compile
+
+messages-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project quizbot --no-wrap -o $(LOCALES)/quizbot.pot .
+
+messages-update: $(STAMP)
+	$(BIN)/pybabel update -i $(LOCALES)/quizbot.pot -d $(LOCALES) -D quizbot --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete
+
+messages-compile: $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALES) -D quizbot --statistics
 
 # The deployment bundle applied for real: ansible/site.yml on a booted Debian
 # root, twice, then smoke tests (root only; docs/operations.md).

@@ -52,6 +52,7 @@ def run(keep: Path | None) -> None:
             click.echo(f"webhook registered: {settings.webhook_public_url}")
             signal.sigwait({signal.SIGINT, signal.SIGTERM})
         else:
+            _set_commands(stack.layout.env_file)
             bridge = UpdatesBridge(
                 token,
                 settings.telegram_api_url,
@@ -75,6 +76,16 @@ def run(keep: Path | None) -> None:
 
 
 def _set_webhook(env_file: Path) -> None:
+    """Register the webhook; ``set-webhook`` also sets the command menus."""
+    _quizbot(env_file, "set-webhook")
+
+
+def _set_commands(env_file: Path) -> None:
+    """The command menus, for a run that reads getUpdates instead of a webhook."""
+    _quizbot(env_file, "set-commands")
+
+
+def _quizbot(env_file: Path, command: str) -> None:
     import os
     import subprocess
     import sys
@@ -82,4 +93,4 @@ def _set_webhook(env_file: Path) -> None:
     # The run's env file carries the webhook secret the web tier checks.
     env = {**os.environ, "QUIZBOT_ENV_FILE": str(env_file)}
     env.pop("WEBHOOK_SECRET", None)
-    subprocess.run([sys.executable, "-m", "quizbot.cli", "set-webhook"], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "quizbot.cli", command], env=env, check=True)

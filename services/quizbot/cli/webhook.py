@@ -1,4 +1,7 @@
-"""``quizbot set-webhook`` / ``delete-webhook``: tell Telegram where to post updates."""
+"""``quizbot set-webhook`` / ``delete-webhook``: tell Telegram where to post updates.
+
+``set-webhook`` also sets the command menus (``setMyCommands``) of each scope and language.
+"""
 
 from __future__ import annotations
 
@@ -48,6 +51,8 @@ def _bot():  # type: ignore[no-untyped-def]
 def set_webhook(certificate: Path | None, drop_pending: bool) -> None:
     """Register WEBHOOK_PUBLIC_URL with Telegram, with WEBHOOK_SECRET and max_connections."""
 
+    from quizbot.telegram.menus import set_menus
+
     async def run() -> None:
         settings, bot = _bot()
         url = settings.require("WEBHOOK_PUBLIC_URL")
@@ -63,7 +68,23 @@ def set_webhook(certificate: Path | None, drop_pending: bool) -> None:
                     drop_pending_updates=drop_pending,
                 )
             info = await bot.get_webhook_info()
+            menus = await set_menus(bot)
         click.echo(f"webhook set: {info.url} (max_connections={info.max_connections})")
+        click.echo(f"command menus set: {menus} (scopes x languages)")
+
+    asyncio.run(run())
+
+
+@click.command("set-commands")
+def set_commands() -> None:
+    """Set the command menus (setMyCommands) of each scope and language."""
+    from quizbot.telegram.menus import set_menus
+
+    async def run() -> None:
+        _, bot = _bot()
+        async with bot:
+            count = await set_menus(bot)
+        click.echo(f"command menus set: {count} (scopes x languages)")
 
     asyncio.run(run())
 

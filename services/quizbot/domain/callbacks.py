@@ -1,11 +1,13 @@
 """The callback_data codec for inline buttons.
 
 Buttons carry everything the web tier needs to record a press without a
-lookup: `a:<session>:<position>:<option>` (answer), `j:<session>` (join a
+lookup: `a:<session>:<position>:<option>[:<language>]` (answer; the language of
+the question message when not English, so its toast speaks it), `j:<session>` (join a
 lobby), `s:<session>` (the host's Start button), `r:<session>` (📊 My result
 on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
 reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby),
-`p:<session>` (Play again: the same quiz, same mode) and `n` (Another quiz). Decoding is strict: the
+`p:<session>` (Play again: the same quiz, same mode), `n` (Another quiz) and
+`l:<language>` (a /language choice). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -17,9 +19,10 @@ import re
 from dataclasses import dataclass
 
 from quizbot.domain import limits
+from quizbot.domain.language import DEFAULT, LANGUAGES
 
 _NUMBER = r"(0|[1-9][0-9]*)"  # [0-9], not \d: \d also matches non-ASCII digits
-_ANSWER = re.compile(rf"a:{_NUMBER}:{_NUMBER}:{_NUMBER}")
+_ANSWER = re.compile(rf"a:{_NUMBER}:{_NUMBER}:{_NUMBER}(?::([a-z]{{2,3}}))?")
 _JOIN = re.compile(rf"j:{_NUMBER}")
 _START = re.compile(rf"s:{_NUMBER}")
 _RESULT = re.compile(rf"r:{_NUMBER}")
@@ -27,6 +30,7 @@ _AGAIN = re.compile(rf"p:{_NUMBER}")
 _ANOTHER = "n"
 _OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
+_LANGUAGE = re.compile(r"l:([a-z]{2,3})")
 
 
 def _check_session(session_id: int) -> None:
@@ -41,6 +45,7 @@ class AnswerData:
     session_id: int
     position: int
     option: int
+    language: str | None = None  # the question message's language; None: English
 
     def __post_init__(self) -> None:
         _check_session(self.session_id)
@@ -48,10 +53,16 @@ class AnswerData:
             raise ValueError(f"position {self.position} out of range")
         if not 0 <= self.option < limits.OPTIONS_MAX:
             raise ValueError(f"option {self.option} out of range")
+        # One spelling per value: English is the absent suffix, never `:en`.
+        if self.language is not None and (
+            self.language == DEFAULT or self.language not in LANGUAGES
+        ):
+            raise ValueError(f"language {self.language!r} is not a translated one")
 
     def encode(self) -> str:
-        """The callback_data string, at most 27 bytes (see `limits`)."""
-        return f"a:{self.session_id}:{self.position}:{self.option}"
+        """The callback_data string, at most 27 + 4 bytes (see `limits`)."""
+        suffix = f":{self.language}" if self.language is not None else ""
+        return f"a:{self.session_id}:{self.position}:{self.option}{suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +162,21 @@ class AnotherQuizData:
         return _ANOTHER
 
 
+@dataclass(frozen=True, slots=True)
+class LanguageData:
+    """A press of one language under /language (a two or three letter ISO 639 code)."""
+
+    language: str
+
+    def __post_init__(self) -> None:
+        if not _LANGUAGE.fullmatch(f"l:{self.language}"):
+            raise ValueError(f"language {self.language!r} is not an ISO 639 code")
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"l:{self.language}"
+
+
 CallbackData = (
     AnswerData
     | JoinData
@@ -160,6 +186,7 @@ CallbackData = (
     | CloseEarlyData
     | PlayAgainData
     | AnotherQuizData
+    | LanguageData
 )
 
 
@@ -169,8 +196,8 @@ def decode_callback(data: str) -> CallbackData | None:
         return None
     try:
         if match := _ANSWER.fullmatch(data):
-            session, position, option = (int(group) for group in match.groups())
-            return AnswerData(session, position, option)
+            session, position, option = (int(group) for group in match.groups()[:3])
+            return AnswerData(session, position, option, match.group(4))
         if match := _JOIN.fullmatch(data):
             return JoinData(int(match.group(1)))
         if match := _START.fullmatch(data):
@@ -186,6 +213,8 @@ def decode_callback(data: str) -> CallbackData | None:
         if match := _QUESTION_RESULT.fullmatch(data):
             session, position = (int(group) for group in match.groups())
             return QuestionResultData(session, position)
+        if match := _LANGUAGE.fullmatch(data):
+            return LanguageData(match.group(1))
     except ValueError:  # a well-formed number out of range
         return None
     return None

@@ -21,7 +21,12 @@ class Chat:
 
 @dataclass(frozen=True, slots=True)
 class Participants:
-    """Send to every participant's chat; the writer expands it per participant."""
+    """Send to every participant's chat (or only to `players`); expanded per participant.
+
+    The writer narrows a broadcast to `players` to send each language its own text.
+    """
+
+    players: frozenset[int] | None = None
 
 
 Audience = Chat | Participants

@@ -11,6 +11,7 @@ import html
 from collections.abc import Sequence
 
 from quizbot.domain import limits
+from quizbot.domain.language import ENGLISH, Translator, count
 
 HTML = "HTML"
 NAME_MAX = 32
@@ -32,14 +33,11 @@ def clip(text: str, max_len: int) -> str:
     return text if len(text) <= max_len else text[: max_len - 1] + "…"
 
 
-def plural(count: int, noun: str) -> str:
-    """`1 question`, `2 questions`, `1,200 players`."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
-
-
-def display_name(name: str | None, player_id: int) -> str:
+def display_name(name: str | None, player_id: int, tr: Translator = ENGLISH) -> str:
     """A player's name on one line and at most NAME_MAX characters (not escaped)."""
-    cleaned = " ".join((name or "").split()) or f"Player {player_id}"
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        cleaned = tr.gettext("Player {id}").format(id=player_id)
     return clip(cleaned, NAME_MAX)
 
 
@@ -48,12 +46,18 @@ def badge(rank: int) -> str:
     return MEDALS.get(rank, f"{rank}.")
 
 
-def fit(head: str, items: Sequence[str], total: int, limit: int = limits.TEXT_MAX) -> str:
+def fit(
+    head: str,
+    items: Sequence[str],
+    total: int,
+    limit: int = limits.TEXT_MAX,
+    tr: Translator = ENGLISH,
+) -> str:
     """`head`, then as many `items` (one per line) as fit in `limit`, then "… and K more".
 
     `total` counts every item that exists, including ones the caller did not pass.
     """
-    reserve = utf16_len(more(total))
+    reserve = utf16_len(more(total, tr))
     lines, size = [head], utf16_len(head)
     for item in items:
         if size + 1 + utf16_len(item) + 1 + reserve > limit:
@@ -62,10 +66,10 @@ def fit(head: str, items: Sequence[str], total: int, limit: int = limits.TEXT_MA
         size += 1 + utf16_len(item)
     hidden = total - (len(lines) - 1)
     if hidden > 0:
-        lines.append(more(hidden))
+        lines.append(more(hidden, tr))
     return "\n".join(lines)
 
 
-def more(count: int) -> str:
+def more(hidden: int, tr: Translator = ENGLISH) -> str:
     """The footer for items left out."""
-    return f"… and {count:,} more"
+    return count(tr, "… and {count} more", "… and {count} more", hidden)

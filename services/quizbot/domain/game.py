@@ -50,6 +50,7 @@ from quizbot.domain.events import (
     Stop,
 )
 from quizbot.domain.formatting import HTML
+from quizbot.domain.language import ENGLISH, Translator
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
@@ -93,13 +94,19 @@ class Transition:
 
 
 def new_solo(
-    session_id: int, player_id: int, chat_id: int, quiz: Quiz, now: datetime, rules: GameRules
+    session_id: int,
+    player_id: int,
+    chat_id: int,
+    quiz: Quiz,
+    now: datetime,
+    rules: GameRules,
+    tr: Translator = ENGLISH,
 ) -> Transition:
     """A solo session, created straight into its first question."""
     _check_now(now)
     state = _new_state(session_id, Mode.SOLO, quiz, chat_id, player_id, now)
     state = replace(state, participant_count=1)
-    return _open(state, 0, quiz, now, rules)
+    return _open(state, 0, quiz, now, rules, tr)
 
 
 def new_live(
@@ -112,6 +119,7 @@ def new_live(
     rules: GameRules,
     bot_username: str,
     style: Style = Style.BUTTONS,
+    tr: Translator = ENGLISH,
 ) -> Transition:
     """A live session's lobby, posted to `chat_id` (the group, or the host's private chat)."""
     _check_now(now)
@@ -119,57 +127,64 @@ def new_live(
         raise ValueError("use new_solo for a solo session")
     state = replace(_new_state(session_id, mode, quiz, chat_id, host_id, now), style=style)
     state = replace(state, deadline=now + timedelta(seconds=rules.lobby_timeout_s))
-    lobby = render.lobby_message(session_id, mode, quiz, bot_username)
+    lobby = render.lobby_message(session_id, mode, quiz, bot_username, tr=tr)
     return Transition(
         state, (Effect("sendMessage", lobby, Chat(chat_id), ref=lobby_ref(session_id)),)
     )
 
 
 def step(
-    state: SessionState, event: Event, now: datetime, rules: GameRules, quiz: Quiz
+    state: SessionState,
+    event: Event,
+    now: datetime,
+    rules: GameRules,
+    quiz: Quiz,
+    tr: Translator = ENGLISH,
 ) -> Transition:
-    """Apply one event to a session."""
+    """Apply one event to a session; `tr` renders its messages and refusals."""
     _check_now(now)
     if len(quiz.questions) != state.question_count:
         raise ValueError("the quiz does not match the session")
     if state.status.terminal:
-        return _refuse(state, "This quiz is over")
+        return _refuse(state, tr.gettext("This quiz is over"))
     match event:
         case Join():
-            return _join(state, event, now, quiz)
+            return _join(state, event, now, quiz, tr)
         case Start():
-            return _start(state, event, now, rules, quiz)
+            return _start(state, event, now, rules, quiz, tr)
         case SetCloseEarly():
-            return _set_close_early(state, event, quiz)
+            return _set_close_early(state, event, quiz, tr)
         case AnswerRecorded():
             if state.status is not Status.QUESTION:
-                return _refuse(state, "This question is no longer open")
+                return _refuse(state, tr.gettext("This question is no longer open"))
             if event.count <= state.answered_count:
                 return Transition(state)
             return Transition(replace(state, answered_count=event.count, last_activity_at=now))
         case Deadline():
             if state.deadline is None or state.deadline > now:
-                return _refuse(state, "Not time yet")
-            return _deadline(state, event.stats, now, rules, quiz)
+                return _refuse(state, tr.gettext("Not time yet"))
+            return _deadline(state, event.stats, now, rules, quiz, tr)
         case EveryoneAnswered():
             answered = max(state.answered_count, event.stats.answered if event.stats else 0)
             if state.status is not Status.QUESTION:
-                return _refuse(state, "No question is open")
+                return _refuse(state, tr.gettext("No question is open"))
             if not closes_early(state):
-                return _refuse(state, "Group questions stay open their full time")
+                return _refuse(state, tr.gettext("Group questions stay open their full time"))
             if state.participant_count == 0 or answered < state.participant_count:
-                return _refuse(state, "Not everyone has answered yet")
-            return _close(state, event.stats, now, rules, quiz)
+                return _refuse(state, tr.gettext("Not everyone has answered yet"))
+            return _close(state, event.stats, now, rules, quiz, tr)
         case Stop():
             if event.by_player_id != state.host_id and not event.by_admin:
                 if state.mode is Mode.GROUP:
-                    return _refuse(state, "Only the host or a group admin can stop this quiz")
-                return _refuse(state, "Only the host can stop this quiz")
-            return _end(state, Status.STOPPED, event.stats, quiz)
+                    return _refuse(
+                        state, tr.gettext("Only the host or a group admin can stop this quiz")
+                    )
+                return _refuse(state, tr.gettext("Only the host can stop this quiz"))
+            return _end(state, Status.STOPPED, event.stats, quiz, tr)
         case Abandon():
             if now - state.last_activity_at < timedelta(seconds=rules.abandon_after_s):
-                return _refuse(state, "This quiz is still active")
-            return _end(state, Status.ABANDONED, event.stats, quiz)
+                return _refuse(state, tr.gettext("This quiz is still active"))
+            return _end(state, Status.ABANDONED, event.stats, quiz, tr)
 
 
 def closes_early(state: SessionState) -> bool:
@@ -190,6 +205,7 @@ def results_effects(
     host_is_participant: bool,
     personal: Sequence[tuple[int, str]] = (),
     slug: str | None = None,
+    tr: Translator = ENGLISH,
 ) -> tuple[Effect, ...]:
     """Where the results of a finished session go, each with a 📊 My result button.
 
@@ -199,7 +215,7 @@ def results_effects(
     to the host's chat unless the host played. With the quiz's `slug` each
     also carries a share button.
     """
-    keyboard = render.results_keyboard(state.session_id, slug)
+    keyboard = render.results_keyboard(state.session_id, slug, tr)
     params: dict[str, object] = {"text": text, "parse_mode": HTML, "reply_markup": keyboard}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)
@@ -216,21 +232,23 @@ def results_effects(
     return tuple(effects)
 
 
-def _join(state: SessionState, event: Join, now: datetime, quiz: Quiz) -> Transition:
+def _join(
+    state: SessionState, event: Join, now: datetime, quiz: Quiz, tr: Translator
+) -> Transition:
     # Late joining is allowed in both live modes: in a group anyone can press
     # an answer button anyway, and a friend who opens an invite link after
     # the start expects to play the remaining questions, not a refusal.
     if state.mode is Mode.SOLO:
-        return _refuse(state, "This is a solo game")
+        return _refuse(state, tr.gettext("This is a solo game"))
     joined = replace(state, participant_count=state.participant_count + 1, last_activity_at=now)
     if state.mode is Mode.GROUP:
         return Transition(joined)
     chat = Chat(event.chat_id)
-    welcome = render.welcome_message(state.quiz_title, state.status)
+    welcome = render.welcome_message(state.quiz_title, state.status, tr)
     effects = [Effect("sendMessage", welcome, chat)]
     if state.status is Status.QUESTION and state.deadline is not None and state.deadline > now:
         seconds_left = math.ceil((state.deadline - now).total_seconds())
-        method, params = _question(state, state.position, quiz, seconds_left)
+        method, params = _question(state, state.position, quiz, seconds_left, tr)
         # The same ref as the broadcast, so the reveal edit reaches this chat too.
         effects.append(
             Effect(method, params, chat, ref=question_ref(state.session_id, state.position))
@@ -238,18 +256,22 @@ def _join(state: SessionState, event: Join, now: datetime, quiz: Quiz) -> Transi
     return Transition(joined, tuple(effects))
 
 
-def _set_close_early(state: SessionState, event: SetCloseEarly, quiz: Quiz) -> Transition:
+def _set_close_early(
+    state: SessionState, event: SetCloseEarly, quiz: Quiz, tr: Translator
+) -> Transition:
     if state.mode is not Mode.GROUP:
-        return _refuse(state, "Only group games have this option")
+        return _refuse(state, tr.gettext("Only group games have this option"))
     if state.status is not Status.LOBBY:
-        return _refuse(state, "This quiz has already started")
+        return _refuse(state, tr.gettext("This quiz has already started"))
     if event.by_player_id != state.host_id:
-        return _refuse(state, "Only the host can change this")
+        return _refuse(state, tr.gettext("Only the host can change this"))
     chosen = replace(state, close_when_all_answered=event.on)
     if event.on == state.close_when_all_answered:
         return Transition(chosen)
     # A GROUP lobby has no invite link, so it needs no bot username.
-    lobby = render.lobby_message(state.session_id, state.mode, quiz, "", close_early=event.on)
+    lobby = render.lobby_message(
+        state.session_id, state.mode, quiz, "", close_early=event.on, tr=tr
+    )
     edit = Effect(
         "editMessageText", lobby, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
     )
@@ -257,47 +279,55 @@ def _set_close_early(state: SessionState, event: SetCloseEarly, quiz: Quiz) -> T
 
 
 def _start(
-    state: SessionState, event: Start, now: datetime, rules: GameRules, quiz: Quiz
+    state: SessionState, event: Start, now: datetime, rules: GameRules, quiz: Quiz, tr: Translator
 ) -> Transition:
     if state.status is not Status.LOBBY:
-        return _refuse(state, "This quiz has already started")
+        return _refuse(state, tr.gettext("This quiz has already started"))
     if event.by_player_id != state.host_id:
-        return _refuse(state, "Only the host can start this quiz")
+        return _refuse(state, tr.gettext("Only the host can start this quiz"))
     if state.participant_count < rules.min_players:
         if state.participant_count == 0:
-            return _refuse(state, "Nobody has joined yet — press 🙋 Join first")
+            return _refuse(state, tr.gettext("Nobody has joined yet — press 🙋 Join first"))
+        waiting = tr.gettext("Waiting for {needed} players ({joined} joined)")
         return _refuse(
-            state, f"Waiting for {rules.min_players} players ({state.participant_count} joined)"
+            state, waiting.format(needed=rules.min_players, joined=state.participant_count)
         )
-    started = render.lobby_started_message(state.mode, state.quiz_title, state.participant_count)
+    started = render.lobby_started_message(
+        state.mode, state.quiz_title, state.participant_count, tr
+    )
     edit = Effect(
         "editMessageText", started, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
     )
-    opened = _open(replace(state, last_activity_at=now), 0, quiz, now, rules)
+    opened = _open(replace(state, last_activity_at=now), 0, quiz, now, rules, tr)
     return replace(opened, effects=(edit, *opened.effects))
 
 
 def _deadline(
-    state: SessionState, stats: QuestionStats | None, now: datetime, rules: GameRules, quiz: Quiz
+    state: SessionState,
+    stats: QuestionStats | None,
+    now: datetime,
+    rules: GameRules,
+    quiz: Quiz,
+    tr: Translator,
 ) -> Transition:
     if state.status is Status.LOBBY:
-        return _end(state, Status.ABANDONED, None, quiz)
+        return _end(state, Status.ABANDONED, None, quiz, tr)
     if state.status is Status.QUESTION:
-        return _close(state, stats, now, rules, quiz)
+        return _close(state, stats, now, rules, quiz, tr)
     # REVEAL: the pause is over. A session nobody has touched for a long time
     # ends here, so the clock does not play the rest of the quiz to nobody.
     if now - state.last_activity_at >= timedelta(seconds=rules.abandon_after_s):
-        return _end(state, Status.ABANDONED, None, quiz)
+        return _end(state, Status.ABANDONED, None, quiz, tr)
     if state.position + 1 < state.question_count:
-        return _open(state, state.position + 1, quiz, now, rules)
-    return _end(state, Status.FINISHED, None, quiz)
+        return _open(state, state.position + 1, quiz, now, rules, tr)
+    return _end(state, Status.FINISHED, None, quiz, tr)
 
 
 def _open(
-    state: SessionState, position: int, quiz: Quiz, now: datetime, rules: GameRules
+    state: SessionState, position: int, quiz: Quiz, now: datetime, rules: GameRules, tr: Translator
 ) -> Transition:
     question = quiz.questions[position]
-    method, params = _question(state, position, quiz)
+    method, params = _question(state, position, quiz, tr=tr)
     effect = Effect(method, params, _audience(state), ref=question_ref(state.session_id, position))
     opened = replace(
         state,
@@ -312,7 +342,12 @@ def _open(
 
 
 def _close(
-    state: SessionState, stats: QuestionStats | None, now: datetime, rules: GameRules, quiz: Quiz
+    state: SessionState,
+    stats: QuestionStats | None,
+    now: datetime,
+    rules: GameRules,
+    quiz: Quiz,
+    tr: Translator,
 ) -> Transition:
     pause: float = rules.solo_reveal_pause_s if state.mode is Mode.SOLO else rules.reveal_pause_s
     # The next question waits until every participant has the reveal; otherwise
@@ -320,17 +355,21 @@ def _close(
     # player later than the rate-limit floor.
     pause = max(pause, rules.broadcast_s(state))
     closed = replace(state, status=Status.REVEAL, deadline=now + timedelta(seconds=pause))
-    return Transition(closed, (_reveal(state, stats, quiz),))
+    return Transition(closed, (_reveal(state, stats, quiz, tr),))
 
 
 def _question(
-    state: SessionState, position: int, quiz: Quiz, seconds_left: int | None = None
+    state: SessionState,
+    position: int,
+    quiz: Quiz,
+    seconds_left: int | None = None,
+    tr: Translator = ENGLISH,
 ) -> tuple[str, dict[str, object]]:
     """The Bot API call that asks question `position` in the session's style."""
     question = quiz.questions[position]
     if state.style is Style.POLLS:
         return "sendPoll", polls.quiz_poll(
-            state.session_id, position, question, state.question_count, seconds=seconds_left
+            state.session_id, position, question, state.question_count, seconds=seconds_left, tr=tr
         )
     params = render.question_message(
         state.session_id,
@@ -339,15 +378,16 @@ def _question(
         state.question_count,
         state.quiz_title,
         seconds_left=seconds_left,
+        tr=tr,
     )
     return "sendMessage", params
 
 
-def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Effect:
+def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz, tr: Translator) -> Effect:
     ref = question_ref(state.session_id, state.position)
     if state.style is Style.POLLS:
         # Telegram shows a stopped quiz poll's answer, explanation and counts itself.
-        stop = polls.poll_stop(state.session_id, state.position)
+        stop = polls.poll_stop(state.session_id, state.position, tr)
         return Effect("stopPoll", stop, _audience(state), edit_ref=ref)
     params = render.reveal_message(
         quiz.questions[state.position],
@@ -357,23 +397,24 @@ def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz) -> Eff
         stats,
         solo=state.mode is Mode.SOLO,
         session_id=state.session_id,
+        tr=tr,
     )
     return Effect("editMessageText", params, _audience(state), edit_ref=ref)
 
 
 def _end(
-    state: SessionState, reason: Status, stats: QuestionStats | None, quiz: Quiz
+    state: SessionState, reason: Status, stats: QuestionStats | None, quiz: Quiz, tr: Translator
 ) -> Transition:
     effects: list[AnyEffect] = []
     if state.status is Status.LOBBY:
-        closed = render.lobby_closed_message(state.quiz_title, reason)
+        closed = render.lobby_closed_message(state.quiz_title, reason, tr)
         effects.append(
             Effect(
                 "editMessageText", closed, Chat(state.chat_id), edit_ref=lobby_ref(state.session_id)
             )
         )
     elif state.status is Status.QUESTION:
-        effects.append(_reveal(state, stats, quiz))
+        effects.append(_reveal(state, stats, quiz, tr))
     effects.append(Finish(reason))
     return Transition(replace(state, status=reason, deadline=None), tuple(effects))
 

@@ -51,4 +51,5 @@ ANSWER_CALLBACK_MAX_BYTES = (
     + len(str(OPTIONS_MAX - 1))
 )
 assert ANSWER_CALLBACK_MAX_BYTES == 27
-assert ANSWER_CALLBACK_MAX_BYTES <= CALLBACK_DATA_MAX_BYTES
+# A translated question's buttons add `:<language>` (at most 4 bytes): 31.
+assert ANSWER_CALLBACK_MAX_BYTES + len(":xxx") <= CALLBACK_DATA_MAX_BYTES

@@ -12,6 +12,7 @@ from __future__ import annotations
 from quizbot.domain import limits
 from quizbot.domain.callbacks import QuestionResultData
 from quizbot.domain.formatting import clip
+from quizbot.domain.language import ENGLISH, Translator
 from quizbot.domain.quiz import Question
 
 
@@ -27,6 +28,7 @@ def quiz_poll(
     question_count: int,
     *,
     seconds: int | None = None,
+    tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """sendPoll params: a non-anonymous quiz (so votes arrive as ``poll_answer``).
 
@@ -43,21 +45,21 @@ def quiz_poll(
         "is_anonymous": False,
         "correct_option_ids": sorted(question.correct),
         "open_period": max(limits.TIME_LIMIT_MIN, min(limits.TIME_LIMIT_MAX, open_period)),
-        "reply_markup": _how_did_i_do(session_id, position),
+        "reply_markup": _how_did_i_do(session_id, position, tr),
     }
     if question.explanation:
         params["explanation"] = clip(question.explanation, limits.EXPLANATION_MAX)
     return params
 
 
-def poll_stop(session_id: int, position: int) -> dict[str, object]:
+def poll_stop(session_id: int, position: int, tr: Translator = ENGLISH) -> dict[str, object]:
     """stopPoll params: the poll closes and shows the answer, "How did I do?" still under it."""
-    return {"reply_markup": _how_did_i_do(session_id, position)}
+    return {"reply_markup": _how_did_i_do(session_id, position, tr)}
 
 
-def _how_did_i_do(session_id: int, position: int) -> dict[str, object]:
+def _how_did_i_do(session_id: int, position: int, tr: Translator) -> dict[str, object]:
     button = {
-        "text": "🔎 How did I do?",
+        "text": tr.gettext("🔎 How did I do?"),
         "callback_data": QuestionResultData(session_id, position).encode(),
     }
     return {"inline_keyboard": [[button]]}

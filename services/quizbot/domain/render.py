@@ -22,7 +22,8 @@ from quizbot.domain.callbacks import (
     ResultData,
     StartData,
 )
-from quizbot.domain.formatting import HTML, badge, clip, display_name, escape, fit, plural
+from quizbot.domain.formatting import HTML, badge, clip, display_name, escape, fit
+from quizbot.domain.language import DEFAULT, ENGLISH, N_, Translator, code, count
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.replies import deep_link
 from quizbot.domain.scoring import Ranked
@@ -45,22 +46,23 @@ class AnswerOutcome(StrEnum):
 
 
 _TOASTS = {
-    AnswerOutcome.ACCEPTED: "✅ Answer locked in",
-    AnswerOutcome.LATE: "⏰ Too late — this question is closed",
-    AnswerOutcome.DUPLICATE: "You already answered this one",
-    AnswerOutcome.STALE: "This question is no longer open",
-    AnswerOutcome.FORGED: "This question is no longer open",
+    AnswerOutcome.ACCEPTED: N_("✅ Answer locked in"),
+    AnswerOutcome.LATE: N_("⏰ Too late — this question is closed"),
+    AnswerOutcome.DUPLICATE: N_("You already answered this one"),
+    AnswerOutcome.STALE: N_("This question is no longer open"),
+    AnswerOutcome.FORGED: N_("This question is no longer open"),
 }
 
 
-def answer_toast(outcome: AnswerOutcome) -> str:
+def answer_toast(outcome: AnswerOutcome, tr: Translator = ENGLISH) -> str:
     """The answerCallbackQuery text for a button press (≤ 200 characters)."""
-    return _TOASTS[outcome]
+    return tr.gettext(_TOASTS[outcome])
 
 
-def join_toast(quiz_title: str) -> str:
+def join_toast(quiz_title: str, tr: Translator = ENGLISH) -> str:
     """The answerCallbackQuery text for an accepted Join press (plain text)."""
-    return clip(f"🙌 You're in: {quiz_title}", limits.CALLBACK_ANSWER_TEXT_MAX)
+    text = tr.gettext("🙌 You're in: {title}").format(title=quiz_title)
+    return clip(text, limits.CALLBACK_ANSWER_TEXT_MAX)
 
 
 def question_message(
@@ -71,6 +73,7 @@ def question_message(
     quiz_title: str,
     *,
     seconds_left: int | None = None,
+    tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """sendMessage params for an open question with one button per option.
 
@@ -78,18 +81,21 @@ def question_message(
     the text lists them as A, B, C… and the buttons show the letters.
     """
     short = all(len(option) <= BUTTON_TEXT_COMFORT for option in question.options)
-    lines = [_header(quiz_title, position, question_count), f"<b>{escape(question.text)}</b>"]
+    # The answer's toast is written on the hot path without a lookup: the button
+    # carries the message's language (English needs no suffix).
+    language = None if code(tr) == DEFAULT else code(tr)
+    lines = [_header(quiz_title, position, question_count, tr), f"<b>{escape(question.text)}</b>"]
     if not short:
         lines.append("")
         lines += [f"{LETTERS[i]}. {escape(option)}" for i, option in enumerate(question.options)]
-    timer = f"⏱ {question.time_limit_s} s to answer"
+    timer = tr.gettext("⏱ {seconds} s to answer").format(seconds=question.time_limit_s)
     if seconds_left is not None:
-        timer = f"⏱ {seconds_left} s left"
+        timer = tr.gettext("⏱ {seconds} s left").format(seconds=seconds_left)
     lines += ["", timer]
     buttons: list[dict[str, object]] = [
         {
             "text": option if short else LETTERS[i],
-            "callback_data": AnswerData(session_id, position, i).encode(),
+            "callback_data": AnswerData(session_id, position, i, language).encode(),
         }
         for i, option in enumerate(question.options)
     ]
@@ -106,6 +112,7 @@ def reveal_text(
     stats: QuestionStats | None = None,
     *,
     solo: bool = False,
+    tr: Translator = ENGLISH,
 ) -> str:
     """The closed question: every option, the correct ones marked ✅, the explanation.
 
@@ -113,14 +120,18 @@ def reveal_text(
     without it the text has no statistics line. A solo player sees their
     own result instead of a percentage.
     """
-    lines = [_header(quiz_title, position, question_count), f"<b>{escape(question.text)}</b>", ""]
+    lines = [
+        _header(quiz_title, position, question_count, tr),
+        f"<b>{escape(question.text)}</b>",
+        "",
+    ]
     lines += [
         f"{'✅' if question.is_correct(i) else '▫️'} {LETTERS[i]}. {escape(option)}"
         for i, option in enumerate(question.options)
     ]
     if question.explanation:
         lines += ["", f"💡 {escape(question.explanation)}"]
-    summary = _stats_line(stats, solo)
+    summary = _stats_line(stats, solo, tr)
     if summary:
         lines += ["", summary]
     return "\n".join(lines)
@@ -135,17 +146,18 @@ def reveal_message(
     *,
     solo: bool = False,
     session_id: int | None = None,
+    tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """editMessageText params that close a question message and replace its buttons.
 
     With `session_id` (live modes) the one button left is "How did I do?",
     answered by a toast; a solo reveal already says how the player did.
     """
-    text = reveal_text(question, position, question_count, quiz_title, stats, solo=solo)
+    text = reveal_text(question, position, question_count, quiz_title, stats, solo=solo, tr=tr)
     if session_id is None or solo:
         return _message(text, NO_KEYBOARD)
     button = {
-        "text": "🔎 How did I do?",
+        "text": tr.gettext("🔎 How did I do?"),
         "callback_data": QuestionResultData(session_id, position).encode(),
     }
     return _message(text, {"inline_keyboard": [[button]]})
@@ -158,6 +170,7 @@ def lobby_message(
     bot_username: str,
     *,
     close_early: bool = False,
+    tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """sendMessage params for a live quiz's lobby: Join and (host-only) Start buttons.
 
@@ -165,72 +178,95 @@ def lobby_message(
     GROUP mode the host's close-early option (`close_early` is its value).
     """
     seconds = sorted({q.time_limit_s for q in quiz.questions})
-    timing = f"{seconds[0]} s" if len(seconds) == 1 else f"{seconds[0]}–{seconds[-1]} s"
-    lines = [f"🎲 <b>{escape(quiz.title)}</b> — live quiz"]
+    timing = f"{seconds[0]}" if len(seconds) == 1 else f"{seconds[0]}–{seconds[-1]}"
+    lines = [_live_title(quiz.title, tr)]
     if quiz.description:
         lines.append(escape(quiz.description))
-    lines += ["", f"{plural(len(quiz.questions), 'question')} · {timing} each", ""]
+    questions = count(tr, "{count} question", "{count} questions", len(quiz.questions))
+    each = tr.gettext("{questions} · {seconds} s each").format(questions=questions, seconds=timing)
+    lines += ["", each, ""]
     keyboard: list[list[dict[str, object]]] = [
-        [{"text": "🙋 Join", "callback_data": JoinData(session_id).encode()}],
+        [{"text": tr.gettext("🙋 Join"), "callback_data": JoinData(session_id).encode()}],
     ]
     if mode is Mode.PRIVATE:
         link = deep_link(bot_username, f"{limits.JOIN_PAYLOAD_PREFIX}{session_id}")
-        lines += ["Players join from their own chat with me through this link:", link, ""]
-        keyboard.append([_invite_button(link, quiz.title)])
+        invite = tr.gettext("Players join from their own chat with me through this link:")
+        lines += [invite, link, ""]
+        keyboard.append([_invite_button(link, quiz.title, tr)])
     else:
-        lines += ["Press 🙋 Join to play, or just answer the first question.", ""]
-        lines += [_close_early_line(close_early), ""]
-        keyboard.append([_close_early_button(session_id, close_early)])
-    lines.append("The host starts the game with ▶️ Start.")
-    keyboard.append([{"text": "▶️ Start", "callback_data": StartData(session_id).encode()}])
+        lines += [tr.gettext("Press 🙋 Join to play, or just answer the first question."), ""]
+        lines += [_close_early_line(close_early, tr), ""]
+        keyboard.append([_close_early_button(session_id, close_early, tr)])
+    lines.append(tr.gettext("The host starts the game with ▶️ Start."))
+    start: dict[str, object] = {
+        "text": tr.gettext("▶️ Start"),
+        "callback_data": StartData(session_id).encode(),
+    }
+    keyboard.append([start])
     return _message("\n".join(lines), {"inline_keyboard": keyboard})
 
 
-def close_early_toast(on: bool) -> str:
+def close_early_toast(on: bool, tr: Translator = ENGLISH) -> str:
     """The toast for the host's close-early option in a group lobby."""
-    return _close_early_line(on)
+    return _close_early_line(on, tr)
 
 
-def _close_early_line(on: bool) -> str:
+def _close_early_line(on: bool, tr: Translator) -> str:
     if on:
-        return "⚡ A question closes as soon as every joined player has answered."
-    return "⏱ Each question stays open its full time, so anyone can still answer."
+        return tr.gettext("⚡ A question closes as soon as every joined player has answered.")
+    return tr.gettext("⏱ Each question stays open its full time, so anyone can still answer.")
 
 
-def _close_early_button(session_id: int, on: bool) -> dict[str, object]:
-    text = "⏱ Keep questions open full time" if on else "⚡ Close when all joined answered"
+def _close_early_button(session_id: int, on: bool, tr: Translator) -> dict[str, object]:
+    if on:
+        text = tr.gettext("⏱ Keep questions open full time")
+    else:
+        text = tr.gettext("⚡ Close when all joined answered")
     return {"text": text, "callback_data": CloseEarlyData(session_id, not on).encode()}
 
 
-def lobby_started_message(mode: Mode, quiz_title: str, players: int) -> dict[str, object]:
+def _live_title(quiz_title: str, tr: Translator) -> str:
+    return tr.gettext("🎲 {title} — live quiz").format(title=f"<b>{escape(quiz_title)}</b>")
+
+
+def lobby_started_message(
+    mode: Mode, quiz_title: str, players: int, tr: Translator = ENGLISH
+) -> dict[str, object]:
     """editMessageText params for the lobby once the host started the game."""
     lines = [
-        f"🎲 <b>{escape(quiz_title)}</b> — live quiz",
+        _live_title(quiz_title, tr),
         "",
-        f"▶️ Started with {plural(players, 'player')}. Good luck!",
+        count(
+            tr,
+            "▶️ Started with {count} player. Good luck!",
+            "▶️ Started with {count} players. Good luck!",
+            players,
+        ),
     ]
     if mode is Mode.PRIVATE:
-        lines.append("Latecomers can still join with the invite link.")
+        lines.append(tr.gettext("Latecomers can still join with the invite link."))
     return _message("\n".join(lines), NO_KEYBOARD)
 
 
-def lobby_closed_message(quiz_title: str, reason: Status) -> dict[str, object]:
+def lobby_closed_message(
+    quiz_title: str, reason: Status, tr: Translator = ENGLISH
+) -> dict[str, object]:
     """editMessageText params for a lobby that ended before the game started."""
-    why = "⌛ Nobody started it, so this lobby closed."
+    why = tr.gettext("⌛ Nobody started it, so this lobby closed.")
     if reason is Status.STOPPED:
-        why = "🛑 Cancelled by the host."
+        why = tr.gettext("🛑 Cancelled by the host.")
     return _message(f"🎲 <b>{escape(quiz_title)}</b>\n\n{why}", NO_KEYBOARD)
 
 
-def welcome_message(quiz_title: str, status: Status) -> dict[str, object]:
+def welcome_message(quiz_title: str, status: Status, tr: Translator = ENGLISH) -> dict[str, object]:
     """sendMessage params for a player who joined a PRIVATE-mode quiz, in their own chat."""
-    text = f"🙌 You're in: <b>{escape(quiz_title)}</b> is already running — jump right in!"
+    title = f"<b>{escape(quiz_title)}</b>"
+    text = tr.gettext("🙌 You're in: {title} is already running — jump right in!")
     if status is Status.LOBBY:
-        text = (
-            f"🙌 You're in: <b>{escape(quiz_title)}</b>!\n"
-            "The first question arrives here when the host starts."
+        text = tr.gettext(
+            "🙌 You're in: {title}!\nThe first question arrives here when the host starts."
         )
-    return {"text": text, "parse_mode": HTML}
+    return {"text": text.format(title=title), "parse_mode": HTML}
 
 
 def leaderboard_text(
@@ -242,13 +278,14 @@ def leaderboard_text(
     question_count: int | None = None,
     reason: Status = Status.FINISHED,
     top: int = 10,
+    tr: Translator = ENGLISH,
 ) -> str:
     """The results: the top `top` players, then "… and K more" for the rest."""
-    head = "\n".join([_results_heading(title, reason), f"👥 {plural(total_players, 'player')}", ""])
+    head = "\n".join([_results_heading(title, reason, tr), _players_line(total_players, tr), ""])
     if not ranked:
-        return f"{head}\nNobody scored this time. Play again?"
-    items = [_board_line(row, names, question_count) for row in ranked[:top]]
-    return fit(head, items, max(total_players, len(ranked)))
+        return f"{head}\n" + tr.gettext("Nobody scored this time. Play again?")
+    items = [_board_line(row, names, question_count, tr) for row in ranked[:top]]
+    return fit(head, items, max(total_players, len(ranked)), tr=tr)
 
 
 def personal_result_text(
@@ -260,61 +297,80 @@ def personal_result_text(
     *,
     question_count: int,
     reason: Status = Status.FINISHED,
+    tr: Translator = ENGLISH,
 ) -> str:
     """A PRIVATE-mode player's own results: their score and rank, then the top 3.
 
     One short message per player instead of the whole board to everyone.
     """
-    lines = [_results_heading(title, reason), f"👥 {plural(total_players, 'player')}", ""]
+    lines = [_results_heading(title, reason, tr), _players_line(total_players, tr), ""]
     if mine is None:
-        lines.append("You did not play this one.")
+        lines.append(tr.gettext("You did not play this one."))
     else:
+        you = tr.gettext(
+            "You: {badge} rank {rank} of {total} · {score} pts · {correct}/{questions} ✓"
+        )
         lines.append(
-            f"You: {badge(mine.rank)} rank {mine.rank:,} of {total_players:,} · "
-            f"<b>{mine.score:,}</b> pts · {mine.correct}/{question_count} ✓"
+            you.format(
+                badge=badge(mine.rank),
+                rank=f"{mine.rank:,}",
+                total=f"{total_players:,}",
+                score=f"<b>{mine.score:,}</b>",
+                correct=mine.correct,
+                questions=question_count,
+            )
         )
     lines.append("")
-    lines += [_board_line(row, names, question_count) for row in podium[:3]]
+    lines += [_board_line(row, names, question_count, tr) for row in podium[:3]]
     return "\n".join(lines)
 
 
-def results_keyboard(session_id: int, slug: str | None = None) -> dict[str, object]:
+def results_keyboard(
+    session_id: int, slug: str | None = None, tr: Translator = ENGLISH
+) -> dict[str, object]:
     """The buttons under a session's results: 📊 My result (a toast), what to play next, share.
 
     With the quiz's `slug`, a 📨 Share button posts the quiz's card into any chat.
     """
     mine: dict[str, object] = {
-        "text": "📊 My result",
+        "text": tr.gettext("📊 My result"),
         "callback_data": ResultData(session_id).encode(),
     }
     again: dict[str, object] = {
-        "text": "🔁 Play again",
+        "text": tr.gettext("🔁 Play again"),
         "callback_data": PlayAgainData(session_id).encode(),
     }
     another: dict[str, object] = {
-        "text": "📚 Another quiz",
+        "text": tr.gettext("📚 Another quiz"),
         "callback_data": AnotherQuizData().encode(),
     }
     rows: list[list[dict[str, object]]] = [[mine], [again, another]]
     if slug is not None:
-        rows.append([{"text": "📨 Share", "switch_inline_query": slug}])
+        rows.append([{"text": tr.gettext("📨 Share"), "switch_inline_query": slug}])
     return {"inline_keyboard": rows}
 
 
-def my_result_toast(mine: Ranked | None, total_players: int, question_count: int) -> str:
+def my_result_toast(
+    mine: Ranked | None, total_players: int, question_count: int, tr: Translator = ENGLISH
+) -> str:
     """The toast for 📊 My result (≤ 200 characters), from the player's `results` row."""
     if mine is None:
-        return "You did not play this quiz."
-    return clip(
-        f"📊 Your result: {mine.score:,} pts · {mine.correct} of {question_count} correct · "
-        f"rank {mine.rank:,} of {total_players:,}",
-        limits.CALLBACK_ANSWER_TEXT_MAX,
+        return tr.gettext("You did not play this quiz.")
+    text = tr.gettext(
+        "📊 Your result: {score} pts · {correct} of {questions} correct · rank {rank} of {total}"
+    ).format(
+        score=f"{mine.score:,}",
+        correct=mine.correct,
+        questions=question_count,
+        rank=f"{mine.rank:,}",
+        total=f"{total_players:,}",
     )
+    return clip(text, limits.CALLBACK_ANSWER_TEXT_MAX)
 
 
-def results_pending_toast() -> str:
+def results_pending_toast(tr: Translator = ENGLISH) -> str:
     """The toast for 📊 My result while the session's results are not written yet."""
-    return "⏳ The results are not in yet."
+    return tr.gettext("⏳ The results are not in yet.")
 
 
 def question_result_toast(
@@ -323,57 +379,82 @@ def question_result_toast(
     option: int | None,
     points: int,
     elapsed_ms: int,
+    tr: Translator = ENGLISH,
 ) -> str:
     """The toast for "How did I do?" on a reveal (≤ 200 characters).
 
     `option` is the player's first answer (None: no answer); `points` come from
     `scoring.points`, the rule the final results use.
     """
-    head = f"Question {position + 1}:"
+    number = position + 1
     if option is None:
-        return f"{head} you did not answer this one."
+        return tr.gettext("Question {number}: you did not answer this one.").format(number=number)
     if question.is_correct(option):
-        return f"{head} ✅ {LETTERS[option]} is right! +{points:,} pts in {elapsed_ms / 1000:.1f} s"
-    right = ", ".join(LETTERS[i] for i in sorted(question.correct))
-    return f"{head} ❌ you picked {LETTERS[option]}; the answer was {right}."
+        right = tr.gettext("Question {number}: ✅ {letter} is right! +{points} pts in {seconds} s")
+        return right.format(
+            number=number,
+            letter=LETTERS[option],
+            points=f"{points:,}",
+            seconds=f"{elapsed_ms / 1000:.1f}",
+        )
+    answer = ", ".join(LETTERS[i] for i in sorted(question.correct))
+    wrong = tr.gettext("Question {number}: ❌ you picked {letter}; the answer was {answer}.")
+    return wrong.format(number=number, letter=LETTERS[option], answer=answer)
 
 
-def _results_heading(title: str, reason: Status) -> str:
+def _results_heading(title: str, reason: Status, tr: Translator) -> str:
     headings = {
-        Status.STOPPED: f"🛑 <b>{escape(title)}</b> — stopped by the host. Results so far:",
-        Status.ABANDONED: f"⌛ <b>{escape(title)}</b> — ended for lack of activity. Results so far:",
+        Status.STOPPED: N_("🛑 {title} — stopped by the host. Results so far:"),
+        Status.ABANDONED: N_("⌛ {title} — ended for lack of activity. Results so far:"),
     }
-    return headings.get(reason, f"🏁 <b>{escape(title)}</b> — final results")
+    heading = headings.get(reason, N_("🏁 {title} — final results"))
+    return tr.gettext(heading).format(title=f"<b>{escape(title)}</b>")
 
 
-def _board_line(row: Ranked, names: Mapping[int, str], question_count: int | None) -> str:
-    name = escape(display_name(names.get(row.player_id), row.player_id))
+def _players_line(total_players: int, tr: Translator) -> str:
+    return "👥 " + count(tr, "{count} player", "{count} players", total_players)
+
+
+def _board_line(
+    row: Ranked, names: Mapping[int, str], question_count: int | None, tr: Translator
+) -> str:
+    name = escape(display_name(names.get(row.player_id), row.player_id, tr))
     correct = f"{row.correct}/{question_count}" if question_count else f"{row.correct}"
-    seconds = row.total_time_ms / 1000
-    return f"{badge(row.rank)} {name} — <b>{row.score:,}</b> pts · {correct} ✓ · {seconds:.1f} s"
+    line = tr.gettext("{badge} {name} — {score} pts · {correct} ✓ · {seconds} s")
+    return line.format(
+        badge=badge(row.rank),
+        name=name,
+        score=f"<b>{row.score:,}</b>",
+        correct=correct,
+        seconds=f"{row.total_time_ms / 1000:.1f}",
+    )
 
 
-def _header(quiz_title: str, position: int, question_count: int) -> str:
-    return f"<i>{escape(quiz_title)}</i> · Question {position + 1} of {question_count}"
+def _header(quiz_title: str, position: int, question_count: int, tr: Translator) -> str:
+    header = tr.gettext("{title} · Question {number} of {total}")
+    return header.format(
+        title=f"<i>{escape(quiz_title)}</i>", number=position + 1, total=question_count
+    )
 
 
-def _stats_line(stats: QuestionStats | None, solo: bool) -> str | None:
+def _stats_line(stats: QuestionStats | None, solo: bool, tr: Translator) -> str | None:
     if stats is None:
         return None
     if solo:
         if stats.answered == 0:
-            return "⏰ Time's up!"
-        return "🎉 Correct!" if stats.correct else "❌ Not quite."
+            return tr.gettext("⏰ Time's up!")
+        return tr.gettext("🎉 Correct!") if stats.correct else tr.gettext("❌ Not quite.")
     if stats.answered == 0:
-        return "📊 Nobody answered this one."
+        return tr.gettext("📊 Nobody answered this one.")
     share = (200 * stats.correct + stats.answered) // (2 * stats.answered)  # rounded half up
-    return f"📊 {share}% answered correctly ({stats.correct} of {stats.answered})"
+    line = tr.gettext("📊 {share}% answered correctly ({correct} of {answered})")
+    return line.format(share=share, correct=stats.correct, answered=stats.answered)
 
 
-def _invite_button(link: str, quiz_title: str) -> dict[str, object]:
-    text = quote(f"Join my quiz: {quiz_title}", safe="")
+def _invite_button(link: str, quiz_title: str, tr: Translator) -> dict[str, object]:
+    text = quote(tr.gettext("Join my quiz: {title}").format(title=quiz_title), safe="")
     return {
-        "text": "📨 Invite friends",
+        "text": tr.gettext("📨 Invite friends"),
         "url": f"https://t.me/share/url?url={quote(link, safe='')}&text={text}",
     }
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quizbot.domain import limits
-from quizbot.domain.formatting import HTML, clip, escape, plural
+from quizbot.domain.formatting import HTML, clip, escape
+from quizbot.domain.language import ENGLISH, Translator, count
 from quizbot.domain.replies import QuizListing, deep_link, group_link
 
 INLINE_RESULTS_MAX = 50  # answerInlineQuery takes at most 50 results
@@ -25,31 +26,35 @@ def play_payload(slug: str) -> str:
     return limits.PLAY_PAYLOAD_PREFIX + slug
 
 
-def quiz_card_keyboard(slug: str, bot_username: str) -> dict[str, object]:
+def quiz_card_keyboard(slug: str, bot_username: str, tr: Translator = ENGLISH) -> dict[str, object]:
     """Play alone in the bot's chat, or add the bot to a group and play there."""
     payload = play_payload(slug)
     return {
         "inline_keyboard": [
-            [{"text": "▶️ Play", "url": deep_link(bot_username, payload)}],
-            [{"text": "👥 Play in a group", "url": group_link(bot_username, payload)}],
+            [{"text": tr.gettext("▶️ Play"), "url": deep_link(bot_username, payload)}],
+            [{"text": tr.gettext("👥 Play in a group"), "url": group_link(bot_username, payload)}],
         ]
     }
 
 
-def inline_results(quizzes: Sequence[QuizListing], bot_username: str) -> list[dict[str, object]]:
+def inline_results(
+    quizzes: Sequence[QuizListing], bot_username: str, tr: Translator = ENGLISH
+) -> list[dict[str, object]]:
     """answerInlineQuery results: one article per quiz, posting its card with Play buttons."""
     results: list[dict[str, object]] = []
     for quiz in quizzes[:INLINE_RESULTS_MAX]:
-        count = plural(quiz.question_count, "question")
-        card = f"🎲 <b>{escape(quiz.title)}</b>\n{count} — who knows more? Tap ▶️ Play."
+        questions = count(tr, "{count} question", "{count} questions", quiz.question_count)
+        card = f"🎲 <b>{escape(quiz.title)}</b>\n" + tr.gettext(
+            "{questions} — who knows more? Tap ▶️ Play."
+        ).format(questions=questions)
         results.append(
             {
                 "type": "article",
                 "id": quiz.slug,  # slugs are [a-z0-9-], at most 40 bytes: a valid result id
                 "title": clip(quiz.title, INLINE_TITLE_MAX),
-                "description": count,
+                "description": questions,
                 "input_message_content": {"message_text": card, "parse_mode": HTML},
-                "reply_markup": quiz_card_keyboard(quiz.slug, bot_username),
+                "reply_markup": quiz_card_keyboard(quiz.slug, bot_username, tr),
             }
         )
     return results

@@ -20,15 +20,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from quizbot.domain.formatting import HTML
+from quizbot.domain.language import N_
+from quizbot.locales import translator
 from quizbot.store import outbox
+from quizbot.store.languages import chat_language
 from quizbot.store.sessions_web import file_request
 
 FRESH_S = 3600  # a list older than an hour is fetched again
 METHOD = "getChatAdministrators"
 
-STOPPING = "🛑 Stopping the quiz…"
-NOT_ADMIN = "Only the host or a group admin can stop this quiz."
-UNCHECKED = "⚠️ I could not check this group's admins, so the quiz goes on. The host can /stop it."
+STOPPING = N_("🛑 Stopping the quiz…")
+NOT_ADMIN = N_("Only the host or a group admin can stop this quiz.")
+UNCHECKED = N_(
+    "⚠️ I could not check this group's admins, so the quiz goes on. The host can /stop it."
+)
 
 _CACHED = sa.text(
     """
@@ -111,13 +116,14 @@ def store_admins(conn: Connection, chat_id: int, admin_ids: Iterable[int]) -> in
     conn.execute(_STORE, {"chat_id": chat_id, "admin_ids": "{" + ",".join(map(str, ids)) + "}"})
     replies: list[outbox.Message] = []
     checks = conn.execute(_TAKE_CHECKS, {"chat_id": chat_id}).all()
+    tr = translator(chat_language(conn, chat_id))
     for check in checks:
         allowed = check.player_id in ids
         if allowed:
             allowed = file_request(conn, check.session_id, "stop", check.player_id)
             if not allowed:
                 continue  # the game ended meanwhile: nothing to say
-        text = STOPPING if allowed else NOT_ADMIN
+        text = tr.gettext(STOPPING if allowed else NOT_ADMIN)
         replies.append(outbox.Message(chat_id, "sendMessage", {"text": text, "parse_mode": HTML}))
     if outbox.enqueue(conn, replies):
         outbox.notify(conn)
@@ -131,7 +137,10 @@ def give_up_checks(conn: Connection, chat_id: int) -> int:
     /stop asks for the list again. Returns how many requests it answered.
     """
     checks = conn.execute(_TAKE_CHECKS, {"chat_id": chat_id}).all()
-    reply = {"text": UNCHECKED, "parse_mode": HTML}
-    if checks and outbox.enqueue(conn, [outbox.Message(chat_id, "sendMessage", reply)]):
+    if not checks:
+        return 0
+    text = translator(chat_language(conn, chat_id)).gettext(UNCHECKED)
+    reply = {"text": text, "parse_mode": HTML}
+    if outbox.enqueue(conn, [outbox.Message(chat_id, "sendMessage", reply)]):
         outbox.notify(conn)
     return len(checks)

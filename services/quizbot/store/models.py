@@ -71,6 +71,7 @@ class Player(Base):
     first_name: Mapped[str] = mapped_column(sa.String(128), server_default="")
     username: Mapped[str | None] = mapped_column(sa.String(64))
     language_code: Mapped[str | None] = mapped_column(sa.String(16))
+    language: Mapped[str | None] = mapped_column(sa.String(8))  # chosen with /language
     games_played: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     answers_total: Mapped[int] = mapped_column(sa.Integer, server_default="0")
     answers_correct: Mapped[int] = mapped_column(sa.Integer, server_default="0")
@@ -94,6 +95,7 @@ class Chat(Base):
     blocked_reason: Mapped[str | None] = mapped_column(sa.Text)
     migrated_to: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    language: Mapped[str | None] = mapped_column(sa.String(8))  # a group's, set by its admins
 
 
 class Session(Base):

@@ -70,6 +70,7 @@ _INSERT_PARTICIPANTS = sa.text(
            :ref, :edit_ref, :session_id
     FROM participants p
     WHERE p.session_id = :session_id AND {_NOT_BLOCKED.format(chat="p.chat_id")}
+      AND (CAST(:players AS bigint[]) IS NULL OR p.player_id = ANY(CAST(:players AS bigint[])))
     ORDER BY p.joined_at, p.player_id
     """  # noqa: S608 - a constant condition, no input
 )
@@ -110,11 +111,13 @@ def enqueue_to_participants(
     *,
     ref: str | None = None,
     edit_ref: str | None = None,
+    players: Iterable[int] | None = None,
 ) -> int:
-    """One row per participant of ``session_id``, each to the participant's own chat.
+    """One row per participant of ``session_id`` (of ``players`` only, if given), to their chat.
 
     Participants whose chat blocked the bot get none.
     """
+    only = None if players is None else "{" + ",".join(str(int(p)) for p in players) + "}"
     result = conn.execute(
         _INSERT_PARTICIPANTS,
         {
@@ -123,6 +126,7 @@ def enqueue_to_participants(
             "ref": ref,
             "edit_ref": edit_ref,
             "session_id": session_id,
+            "players": only,
         },
     )
     return int(result.rowcount or 0)
@@ -154,7 +158,7 @@ def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffe
                         session_id,
                     )
                 )
-            case Participants():
+            case Participants(players=players):
                 written += enqueue(conn, pending)
                 pending = []
                 written += enqueue_to_participants(
@@ -164,6 +168,7 @@ def enqueue_effects(conn: Connection, session_id: int, effects: Iterable[AnyEffe
                     effect.params,
                     ref=effect.ref,
                     edit_ref=effect.edit_ref,
+                    players=players,
                 )
     return written + enqueue(conn, pending)
 

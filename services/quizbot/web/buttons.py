@@ -11,13 +11,17 @@ from quizbot.domain.callbacks import (
     AnotherQuizData,
     CloseEarlyData,
     JoinData,
+    LanguageData,
     PlayAgainData,
     QuestionResultData,
     ResultData,
     StartData,
 )
+from quizbot.locales import translator
+from quizbot.store.languages import player_language
 from quizbot.store.updates import PlayerInfo
 from quizbot.web.again import press_another_quiz, press_play_again
+from quizbot.web.languages import press_language
 from quizbot.web.lobby import press_close_early, press_join, press_start
 from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
@@ -31,6 +35,7 @@ ButtonData = (
     | QuestionResultData
     | PlayAgainData
     | AnotherQuizData
+    | LanguageData
 )
 
 # The statsd counter of each button (updates.<name>).
@@ -42,6 +47,7 @@ COUNTERS: dict[type, str] = {
     QuestionResultData: "question_result",
     PlayAgainData: "play_again",
     AnotherQuizData: "another_quiz",
+    LanguageData: "language",
 }
 
 
@@ -55,19 +61,24 @@ def press_button(rt: Runtime, press: CallbackPress, data: ButtonData) -> str:
     # A press in the player's private chat clears a block mark on that chat.
     private = press.chat_type == "private"
     player = player_info(press.user)
+    # A toast speaks the language of the player who pressed (store.languages).
+    with rt.engine.connect() as conn:
+        tr = translator(player_language(conn, player.id, player.language_code))
     match data:
         case JoinData():
-            return press_join(rt, press.update_id, data.session_id, player, private)
+            return press_join(rt, press.update_id, data.session_id, player, tr, private)
         case StartData():
-            return press_start(rt, press.update_id, data.session_id, player, private)
+            return press_start(rt, press.update_id, data.session_id, player, tr, private)
         case CloseEarlyData():
             return press_close_early(rt, press.update_id, data.session_id, player, data.on)
         # How the player did: read-only, answered in the reply, no outbox row.
         case ResultData():
-            return my_result(rt, data.session_id, player.id)
+            return my_result(rt, data.session_id, player.id, tr)
         case QuestionResultData():
-            return question_result(rt, data.session_id, data.position, player.id)
+            return question_result(rt, data.session_id, data.position, player.id, tr)
         case PlayAgainData():
-            return press_play_again(rt, press, data.session_id)
+            return press_play_again(rt, press, data.session_id, tr)
         case AnotherQuizData():
-            return press_another_quiz(rt, press)
+            return press_another_quiz(rt, press, tr)
+        case LanguageData():
+            return press_language(rt, press, data, player, tr)

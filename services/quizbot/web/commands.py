@@ -1,5 +1,7 @@
 """Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me.
 
+/language is in ``web.languages``. Replies speak the chat's language (``store.languages``).
+
 Each command runs in one transaction on the worker's thread pool. The update id
 is claimed first (``processed_updates``), so a Telegram retry has no second
 effect; the replies go to the outbox in the same transaction, and a NOTIFY
@@ -15,27 +17,31 @@ from sqlalchemy.engine import Connection
 from quizbot.domain import game, limits, replies
 from quizbot.domain.events import Stop
 from quizbot.domain.formatting import HTML, escape
+from quizbot.domain.language import N_, Translator
 from quizbot.domain.session import Mode, Style
+from quizbot.locales import translator
 from quizbot.store import admins, leaderboards, outbox
+from quizbot.store.languages import chat_language
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
+from quizbot.web.languages import language_command
 from quizbot.web.lobby import join
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import GROUP_TYPES, Command
 
-NEED_SLUG = "Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>."
-NO_SUCH_QUIZ = "There is no quiz called <code>{slug}</code>. Send /quizzes to see them."
-BUSY = "A quiz is already running here. Its host can /stop it."
-SOLO_IN_GROUP = (
+NEED_SLUG = N_("Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>.")
+NO_SUCH_QUIZ = N_("There is no quiz called <code>{slug}</code>. Send /quizzes to see them.")
+BUSY = N_("A quiz is already running here. Its host can /stop it.")
+SOLO_IN_GROUP = N_(
     'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
 )
-NOTHING_RUNNING = "No quiz is running here."
+NOTHING_RUNNING = N_("No quiz is running here.")
 STOPPING = admins.STOPPING
-CHECKING = "⏳ Checking that you are an admin of this group…"
+CHECKING = N_("⏳ Checking that you are an admin of this group…")
 
 Reply = str | None
-Handler = Callable[[Runtime, Connection, Command], Reply]
+Handler = Callable[[Runtime, Connection, Command, Translator], Reply]
 
 
 def handle_command(rt: Runtime, cmd: Command) -> None:
@@ -48,15 +54,25 @@ def handle_command(rt: Runtime, cmd: Command) -> None:
             return
         upsert_players(conn, [_player(cmd)])
         upsert_chat(conn, cmd.chat_id, cmd.chat_type, cmd.chat_title)
-        text = (handler or _help)(rt, conn, cmd)
+        tr = translator(chat_language(conn, cmd.chat_id))
+        text = (handler or _help)(rt, conn, cmd, tr)
         if text:
-            message = {
-                "text": text,
-                "parse_mode": HTML,
-                "link_preview_options": {"is_disabled": True},
-            }
-            outbox.enqueue(conn, [outbox.Message(cmd.chat_id, "sendMessage", message)])
-            outbox.notify(conn)
+            reply(conn, cmd.chat_id, text)
+
+
+def reply(
+    conn: Connection, chat_id: int, text: str, keyboard: dict[str, object] | None = None
+) -> None:
+    """Queue an HTML reply to ``chat_id`` in ``conn``'s transaction and wake the sender."""
+    message: dict[str, object] = {
+        "text": text,
+        "parse_mode": HTML,
+        "link_preview_options": {"is_disabled": True},
+    }
+    if keyboard is not None:
+        message["reply_markup"] = keyboard
+    outbox.enqueue(conn, [outbox.Message(chat_id, "sendMessage", message)])
+    outbox.notify(conn)
 
 
 def _player(cmd: Command) -> PlayerInfo:
@@ -64,71 +80,76 @@ def _player(cmd: Command) -> PlayerInfo:
     return PlayerInfo(user.id, user.first_name, user.username, user.language_code)
 
 
-def _start(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _start(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     payload = cmd.args
     if payload.startswith(limits.PLAY_PAYLOAD_PREFIX):
         slug = payload.removeprefix(limits.PLAY_PAYLOAD_PREFIX)
         if cmd.chat_type in GROUP_TYPES:
             # The add-to-group link (?startgroup=play-<slug>) lands here: a lobby.
-            return _live_slug(rt, conn, cmd, slug)
-        return _play_slug(rt, conn, cmd, slug)
+            return _live_slug(rt, conn, cmd, tr, slug)
+        return _play_slug(rt, conn, cmd, tr, slug)
     if payload.startswith(limits.JOIN_PAYLOAD_PREFIX):
         digits = payload.removeprefix(limits.JOIN_PAYLOAD_PREFIX)
         if digits.isascii() and digits.isdigit() and int(digits) <= limits.SESSION_ID_MAX:
             # The update is claimed already; the welcome message is the reply.
-            toast, queued = join(rt, conn, None, int(digits), _player(cmd), cmd.chat_id)
+            toast, queued = join(rt, conn, None, int(digits), _player(cmd), cmd.chat_id, tr)
             return None if queued else escape(toast)
-    return _help(rt, conn, cmd)
+    return _help(rt, conn, cmd, tr)
 
 
-def _help(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    return replies.help_text(rt.bot_username)
+def _help(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
+    return replies.help_text(rt.bot_username, tr)
 
 
-def _quizzes(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _quizzes(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     rows = [replies.QuizListing(q.slug, q.title, q.question_count) for q in list_quizzes(conn)]
-    return replies.quizzes_text(rows, rt.bot_username)
+    return replies.quizzes_text(rows, rt.bot_username, tr)
 
 
-def _play(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
-    return _play_slug(rt, conn, cmd, cmd.args.split(" ")[0])
+def _play(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
+    return _play_slug(rt, conn, cmd, tr, cmd.args.split(" ")[0])
 
 
-def _play_slug(rt: Runtime, conn: Connection, cmd: Command, slug: str) -> Reply:
+def _play_slug(rt: Runtime, conn: Connection, cmd: Command, tr: Translator, slug: str) -> Reply:
     if not slug:
-        return NEED_SLUG.format(command="play")
+        return tr.gettext(NEED_SLUG).format(command="play")
     if cmd.chat_type != "private":
         link = replies.deep_link(rt.bot_username, limits.PLAY_PAYLOAD_PREFIX + slug)
-        return SOLO_IN_GROUP.format(link=escape(link))
+        return tr.gettext(SOLO_IN_GROUP).format(link=escape(link))
     quiz_id = find_quiz_id(conn, slug)
     if quiz_id is None:
-        return NO_SUCH_QUIZ.format(slug=escape(slug))
+        return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
     if lock_chat(conn, cmd.chat_id) is not None:
-        return BUSY
+        return tr.gettext(BUSY)
     # The writer opens the first question as soon as it sees the start request.
     create_session(conn, quiz_id, Mode.SOLO, cmd.chat_id, cmd.user.id, lobby_s=0)
     return None
 
 
-def _live(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _live(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     # /live <slug> [polls|buttons]: the questions come as quiz polls or with
     # buttons; without a word, as the quiz file says (its style: key).
     slug, _, rest = cmd.args.partition(" ")
     word = rest.split()[0].lower() if rest.split() else ""
     style = Style(word) if word in {s.value for s in Style} else None
-    return _live_slug(rt, conn, cmd, slug, style)
+    return _live_slug(rt, conn, cmd, tr, slug, style)
 
 
 def _live_slug(
-    rt: Runtime, conn: Connection, cmd: Command, slug: str, style: Style | None = None
+    rt: Runtime,
+    conn: Connection,
+    cmd: Command,
+    tr: Translator,
+    slug: str,
+    style: Style | None = None,
 ) -> Reply:
     if not slug:
-        return NEED_SLUG.format(command="live")
+        return tr.gettext(NEED_SLUG).format(command="live")
     quiz_id = find_quiz_id(conn, slug)
     if quiz_id is None:
-        return NO_SUCH_QUIZ.format(slug=escape(slug))
+        return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
     if lock_chat(conn, cmd.chat_id) is not None:
-        return BUSY
+        return tr.gettext(BUSY)
     mode = Mode.GROUP if cmd.chat_type in GROUP_TYPES else Mode.PRIVATE
     quiz = rt.quizzes.get(conn, quiz_id)
     style = style or quiz.style
@@ -142,59 +163,76 @@ def _live_slug(
         style=style,
     )
     lobby = game.new_live(
-        session_id, mode, cmd.user.id, cmd.chat_id, quiz, now, rt.rules, rt.bot_username, style
+        session_id,
+        mode,
+        cmd.user.id,
+        cmd.chat_id,
+        quiz,
+        now,
+        rt.rules,
+        rt.bot_username,
+        style,
+        tr,
     )
     outbox.enqueue_effects(conn, session_id, lobby.effects)
     return None
 
 
-def _stop(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _stop(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     session_id = lock_chat(conn, cmd.chat_id)
     locked = lock_session(conn, session_id) if session_id is not None else None
     if locked is None:
-        return NOTHING_RUNNING
+        return tr.gettext(NOTHING_RUNNING)
     by_admin = False
     if cmd.chat_type in GROUP_TYPES and cmd.user.id != locked.state.host_id:
         # The admin list is fetched off the hot path; the answer follows when it arrives.
         known = admins.cached_admins(conn, cmd.chat_id)
         if known is None:
             admins.wait_for_admins(conn, cmd.chat_id, cmd.user.id, locked.state.session_id)
-            return CHECKING
+            return tr.gettext(CHECKING)
         by_admin = cmd.user.id in known
     quiz = rt.quizzes.get(conn, locked.quiz_id)
     stop = Stop(cmd.user.id, by_admin=by_admin)
-    check = game.step(locked.state, stop, locked.now, rt.rules, quiz)
+    check = game.step(locked.state, stop, locked.now, rt.rules, quiz, tr)
     if not check.accepted:
-        return escape(check.reason or NOTHING_RUNNING)
+        return escape(check.reason or tr.gettext(NOTHING_RUNNING))
     file_request(conn, locked.state.session_id, "stop", cmd.user.id)
-    return STOPPING
+    return tr.gettext(STOPPING)
 
 
-def _top(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _top(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     # A read-only page: the replica answers it while it is fresh.
-    return rt.reads.read(lambda reader: _top_text(rt, reader, cmd), primary=conn)
+    return rt.reads.read(lambda reader: _top_text(rt, reader, cmd, tr), primary=conn)
 
 
-def _top_text(rt: Runtime, conn: Connection, cmd: Command) -> str:
+def _top_text(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> str:
     slug = cmd.args.split(" ")[0]
     if slug:
         quiz_id = find_quiz_id(conn, slug)
         if quiz_id is None:
-            return NO_SUCH_QUIZ.format(slug=escape(slug))
+            return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
         board = leaderboards.quiz_top(conn, quiz_id)
         heading = rt.quizzes.get(conn, quiz_id).title
     elif cmd.chat_type in GROUP_TYPES:
         board = leaderboards.chat_top(conn, cmd.chat_id)
-        heading = f"Top players in {cmd.chat_title or 'this chat'}"
+        heading = tr.gettext("Top players in {chat}").format(
+            chat=cmd.chat_title or tr.gettext("this chat")
+        )
     else:
         board = leaderboards.global_top(conn)
-        heading = "Top players"
-    return replies.top_text(heading, board.rows, board.total)
+        heading = tr.gettext("Top players")
+    return replies.top_text(heading, board.rows, board.total, tr)
 
 
-def _me(rt: Runtime, conn: Connection, cmd: Command) -> Reply:
+def _me(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     stats = rt.reads.read(lambda reader: leaderboards.player_stats(reader, cmd.user.id), conn)
-    return replies.me_text(cmd.user.first_name, stats)
+    return replies.me_text(cmd.user.first_name, stats, tr)
+
+
+def _language(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
+    text, keyboard = language_command(rt, conn, cmd, tr)
+    reply(conn, cmd.chat_id, text, keyboard)
+    return None
 
 
 HANDLERS: dict[str, Handler] = {
@@ -206,4 +244,5 @@ HANDLERS: dict[str, Handler] = {
     "stop": _stop,
     "top": _top,
     "me": _me,
+    "language": _language,
 }

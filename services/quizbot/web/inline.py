@@ -11,6 +11,8 @@ from typing import Any
 
 from quizbot.domain.replies import QuizListing
 from quizbot.domain.sharing import INLINE_RESULTS_MAX, inline_results
+from quizbot.locales import translator
+from quizbot.store.languages import player_language
 from quizbot.store.quizzes import search_quizzes
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import InlineQuery
@@ -20,13 +22,17 @@ CACHE_TIME_S = 60
 
 
 def inline_answer(rt: Runtime, query: InlineQuery) -> dict[str, Any]:
-    """The answerInlineQuery call for ``query``: up to 50 quiz cards (blocking)."""
+    """The answerInlineQuery call for ``query``: up to 50 quiz cards (blocking).
+
+    The cards speak the language of the player who types the query.
+    """
     with rt.engine.connect() as conn:
         rows = search_quizzes(conn, query.query, limit=INLINE_RESULTS_MAX)
+        tr = translator(player_language(conn, query.user.id, query.user.language_code))
     quizzes = [QuizListing(row.slug, row.title, row.question_count) for row in rows]
     return {
         "method": "answerInlineQuery",
         "inline_query_id": query.query_id,
-        "results": inline_results(quizzes, rt.bot_username),
+        "results": inline_results(quizzes, rt.bot_username, tr),
         "cache_time": CACHE_TIME_S,
     }

@@ -10,15 +10,16 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection
 
 from quizbot.domain import render, scoring
+from quizbot.domain.language import N_, Translator
 from quizbot.domain.quiz import Quiz
 from quizbot.store import personal
 from quizbot.web.runtime import Runtime
 
-UNKNOWN = "This quiz is no longer available."
-NOT_YET = "This question is still open."
+UNKNOWN = N_("This quiz is no longer available.")
+NOT_YET = N_("This question is still open.")
 
 
-def my_result(rt: Runtime, session_id: int, player_id: int) -> str:
+def my_result(rt: Runtime, session_id: int, player_id: int, tr: Translator) -> str:
     """The toast for 📊 My result: score, correct count and rank of N (blocking)."""
     # A read-only toast: the replica answers it while it is fresh; "not written
     # yet" may only be the replica's lag, so the primary confirms it.
@@ -27,22 +28,24 @@ def my_result(rt: Runtime, session_id: int, player_id: int) -> str:
         settled=lambda found: found is not None and found.written,
     )
     if found is None:
-        return UNKNOWN
+        return tr.gettext(UNKNOWN)
     if not found.written:
-        return render.results_pending_toast()
-    return render.my_result_toast(found.mine, found.total_players, found.question_count)
+        return render.results_pending_toast(tr)
+    return render.my_result_toast(found.mine, found.total_players, found.question_count, tr)
 
 
-def question_result(rt: Runtime, session_id: int, position: int, player_id: int) -> str:
+def question_result(
+    rt: Runtime, session_id: int, position: int, player_id: int, tr: Translator
+) -> str:
     """The toast for "How did I do?" on question ``position`` (blocking)."""
     found, quiz = rt.reads.read(
         lambda conn: _question_answer(rt, conn, session_id, position, player_id),
         settled=lambda pair: pair[0] is not None and pair[0].revealed,
     )
     if found is None or quiz is None or position >= len(quiz.questions):
-        return UNKNOWN
+        return tr.gettext(UNKNOWN)
     if not found.revealed:
-        return NOT_YET
+        return tr.gettext(NOT_YET)
     question = quiz.questions[position]
     points = 0
     if found.option is not None:
@@ -52,7 +55,9 @@ def question_result(rt: Runtime, session_id: int, position: int, player_id: int)
             question.time_limit_ms,
             rt.rules.scoring,
         )
-    return render.question_result_toast(position, question, found.option, points, found.elapsed_ms)
+    return render.question_result_toast(
+        position, question, found.option, points, found.elapsed_ms, tr
+    )
 
 
 def _question_answer(

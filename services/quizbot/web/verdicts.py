@@ -8,9 +8,13 @@ a button of a question that is gone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from functools import lru_cache
 
+from quizbot.domain.language import N_
 from quizbot.domain.render import AnswerOutcome, answer_toast
+from quizbot.locales import for_code
 from quizbot.store.answers import AnswerFacts, AnswerIn
 
 
@@ -29,7 +33,7 @@ class Verdict(StrEnum):
     REJECTED = "rejected"
 
 
-NOT_JOINED_TOAST = "Join this quiz first to play along"
+NOT_JOINED_TOAST = N_("Join this quiz first to play along")
 
 _OUTCOMES = {
     Verdict.ACCEPTED: AnswerOutcome.ACCEPTED,
@@ -40,11 +44,24 @@ _OUTCOMES = {
     Verdict.UNKNOWN_POLL: AnswerOutcome.STALE,
 }
 
-TOASTS = {
-    **{verdict: answer_toast(outcome) for verdict, outcome in _OUTCOMES.items()},
-    Verdict.NOT_JOINED: NOT_JOINED_TOAST,
-    Verdict.REJECTED: "",
-}
+
+@lru_cache(maxsize=64)
+def toasts(language_code: str | None) -> Mapping[Verdict, str]:
+    """Every verdict's toast in the language ``language_code`` (None: English).
+
+    The hot path takes the language from the button (``AnswerData.language``,
+    the question message's) with no database read, and finds its table here,
+    built once per language and process.
+    """
+    tr = for_code(language_code)
+    return {
+        **{verdict: answer_toast(outcome, tr) for verdict, outcome in _OUTCOMES.items()},
+        Verdict.NOT_JOINED: tr.gettext(NOT_JOINED_TOAST),
+        Verdict.REJECTED: "",
+    }
+
+
+TOASTS = toasts(None)  # English
 
 _LIVE = ("lobby", "question", "reveal")
 

@@ -58,7 +58,7 @@ from quizbot.web.updates import (
     Update,
     parse_update,
 )
-from quizbot.web.verdicts import TOASTS, Verdict
+from quizbot.web.verdicts import Verdict, toasts
 
 log = logging.getLogger(__name__)
 
@@ -248,11 +248,12 @@ async def _press(rt: Runtime, press: CallbackPress) -> Reply:
             private_chat=press.chat_type == "private",
         )
         verdict = await rt.committer.submit(Submission(answer, player_info(press.user)))
-        return callback_answer(press.query_id, TOASTS[verdict])
+        # The toast speaks the question message's language, carried by its button.
+        return callback_answer(press.query_id, toasts(data.language)[verdict])
     if data is None:
         # Not a button we made: a polite toast, and nothing is written.
         rt.meter.incr("answers.forged")
-        return callback_answer(press.query_id, TOASTS[Verdict.FORGED])
+        return callback_answer(press.query_id, toasts(press.user.language_code)[Verdict.FORGED])
     rt.meter.incr(f"updates.{COUNTERS[type(data)]}")
     toast = await run_in_threadpool(press_button, rt, press, data)
     return callback_answer(press.query_id, toast)

@@ -23,10 +23,12 @@ from sqlalchemy.engine import Connection
 from quizbot.domain import game, render
 from quizbot.domain.effects import AnyEffect, Effect, Finish
 from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, Start, Stop
+from quizbot.domain.language import ENGLISH
 from quizbot.domain.quiz import Quiz
 from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 from quizbot.store import admins, outbox, quizzes, results
+from quizbot.writer.languages import Speakers, speak
 from quizbot.writer.sessions import SessionRow
 
 log = logging.getLogger(__name__)
@@ -233,17 +235,20 @@ def apply(
     event = choose_event(row, before, now, rules, stats, stopper_is_admin=stopper_is_admin)
     if event is None:
         return None
+    speakers = Speakers(conn, row.id, row.chat_id, before.mode)
     if isinstance(event, Start) and before.mode is Mode.SOLO and before.status is Status.LOBBY:
         # A solo game has no lobby message: it opens straight into its first question.
-        opened = game.new_solo(row.id, row.host_id, row.chat_id, quiz, now, rules)
+        opened = game.new_solo(row.id, row.host_id, row.chat_id, quiz, now, rules, speakers.chat)
         transition = replace(
             opened,
             state=replace(opened.state, participant_count=max(1, row.participant_count)),
         )
+        effects: list[AnyEffect] = list(transition.effects)
     else:
-        transition = game.step(before, event, now, rules, quiz)
+        transition, effects = speak(
+            speakers, lambda tr: game.step(before, event, now, rules, quiz, tr)
+        )
     kind = _kind(before, transition, event)
-    effects: list[AnyEffect] = list(transition.effects)
     finish = next((e for e in effects if isinstance(e, Finish)), None)
     rows = outbox.enqueue_effects(conn, row.id, [e for e in effects if isinstance(e, Effect)])
     finished: results.Finished | None = None
@@ -258,7 +263,7 @@ def apply(
             rows += outbox.enqueue_effects(
                 conn,
                 row.id,
-                leaderboard_effects(transition.state, finished, quiz, top_n, mine),
+                leaderboard_effects(transition.state, finished, quiz, top_n, mine, speakers),
             )
         finish_s = time.perf_counter() - started
     else:
@@ -286,13 +291,16 @@ def leaderboard_effects(
     quiz: Quiz,
     top_n: int,
     standings: list[tuple[int, Ranked]] | None = None,
+    speakers: Speakers | None = None,
 ) -> list[Effect]:
     """The results messages of a finished session, addressed by the rules.
 
     ``standings`` (chat id, results row) makes a PRIVATE session's messages
-    personal: each player's own rank and score, then the top 3.
+    personal: each player's own rank and score, then the top 3, each in the
+    player's language (``speakers``; English without).
     """
     question_count = len(quiz.questions)
+    chat_tr = speakers.chat if speakers is not None else ENGLISH
     text = render.leaderboard_text(
         quiz.title,
         finished.top,
@@ -301,6 +309,7 @@ def leaderboard_effects(
         question_count=question_count,
         reason=finished.reason,
         top=top_n,
+        tr=chat_tr,
     )
     personal = [
         (
@@ -313,11 +322,17 @@ def leaderboard_effects(
                 finished.total_players,
                 question_count=question_count,
                 reason=finished.reason,
+                tr=speakers.player(mine.player_id) if speakers is not None else ENGLISH,
             ),
         )
         for chat_id, mine in standings or ()
     ]
     effects = game.results_effects(
-        state, text, host_is_participant=finished.host_played, personal=personal, slug=quiz.slug
+        state,
+        text,
+        host_is_participant=finished.host_played,
+        personal=personal,
+        slug=quiz.slug,
+        tr=chat_tr,
     )
     return [e for e in effects if isinstance(e, Effect)]

@@ -1,6 +1,7 @@
 import pytest
 
-from quizbot.domain.formatting import clip, display_name, escape, fit, plural, utf16_len
+from quizbot.domain.formatting import clip, display_name, escape, fit, utf16_len
+from quizbot.domain.language import ENGLISH, count
 
 
 @pytest.mark.parametrize(("text", "units"), [("", 0), ("abc", 3), ("é", 1), ("😀", 2), ("🙋‍♀️", 5)])
@@ -23,10 +24,10 @@ def test_display_name(name: str | None, shown: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("count", "text"), [(0, "0 players"), (1, "1 player"), (1500, "1,500 players")]
+    ("n", "text"), [(0, "0 players"), (1, "1 player"), (1500, "1,500 players")]
 )
-def test_plural(count: int, text: str) -> None:
-    assert plural(count, "player") == text
+def test_plural(n: int, text: str) -> None:
+    assert count(ENGLISH, "{count} player", "{count} players", n) == text
 
 
 def test_clip_and_escape() -> None:
