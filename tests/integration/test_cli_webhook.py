@@ -40,6 +40,22 @@ def test_set_webhook_sends_url_secret_and_max_connections(tmp_path: Path) -> Non
     assert params["secret_token"] == "s3cret-token"
     assert int(params["max_connections"]) == 80
     assert "callback_query" in str(params["allowed_updates"])
+    # The command menus: each scope in each language, and the default (English) one.
+    menus = {
+        (c["params"]["scope"]["type"], c["params"].get("language_code")): c["params"]["commands"]
+        for c in calls
+        if c["method"] == "setMyCommands"
+    }
+    assert set(menus) == {
+        (scope, language)
+        for scope in ("all_private_chats", "all_group_chats")
+        for language in (None, "en", "es", "ru")
+    }
+    private_ru = {c["command"]: c["description"] for c in menus[("all_private_chats", "ru")]}
+    assert private_ru["language"] == "Сменить мой язык"
+    groups_es = {c["command"]: c["description"] for c in menus[("all_group_chats", "es")]}
+    assert groups_es["live"] == "Empezar un quiz en directo en este grupo"
+    assert menus[("all_private_chats", None)] == menus[("all_private_chats", "en")]
 
 
 def test_set_webhook_without_a_token_names_the_missing_setting(tmp_path: Path) -> None:

@@ -18,14 +18,14 @@ from quizbot.domain.callbacks import (
     StartData,
 )
 from quizbot.locales import translator
-from quizbot.store.languages import player_language
+from quizbot.store.languages import chat_language, player_language
 from quizbot.store.updates import PlayerInfo
 from quizbot.web.again import press_another_quiz, press_play_again
 from quizbot.web.languages import press_language
 from quizbot.web.lobby import press_close_early, press_join, press_start
 from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
-from quizbot.web.updates import CallbackPress, User
+from quizbot.web.updates import GROUP_TYPES, CallbackPress, User
 
 ButtonData = (
     JoinData
@@ -56,14 +56,20 @@ def player_info(user: User) -> PlayerInfo:
     return PlayerInfo(user.id, user.first_name, user.username, user.language_code)
 
 
+def _language(rt: Runtime, press: CallbackPress, player: PlayerInfo) -> str:
+    """A toast speaks its chat's language: a group's, or in private the player's own."""
+    with rt.engine.connect() as conn:
+        if press.chat_type in GROUP_TYPES and press.chat_id is not None:
+            return chat_language(conn, press.chat_id)
+        return player_language(conn, player.id, player.language_code)
+
+
 def press_button(rt: Runtime, press: CallbackPress, data: ButtonData) -> str:
     """Apply one button press and return its toast (blocking)."""
     # A press in the player's private chat clears a block mark on that chat.
     private = press.chat_type == "private"
     player = player_info(press.user)
-    # A toast speaks the language of the player who pressed (store.languages).
-    with rt.engine.connect() as conn:
-        tr = translator(player_language(conn, player.id, player.language_code))
+    tr = translator(_language(rt, press, player))
     match data:
         case JoinData():
             return press_join(rt, press.update_id, data.session_id, player, tr, private)
