@@ -14,6 +14,8 @@ from sqlalchemy.engine import Engine
 from quizbot.domain.scoring import ScoringRules, points
 from quizbot.domain.session import Mode
 from quizbot.store import admins
+from quizbot.store.languages import set_player_language
+from quizbot.store.updates import PlayerInfo, upsert_players
 from quizbot.writer.clock import utcnow
 from tests.integration.writer_world import RIGHT, WRONG, World, kinds
 
@@ -308,3 +310,76 @@ def test_a_session_idle_past_the_abandon_limit_ends_before_its_next_deadline(
     assert kinds(world.tick(t0 + 1 * S)) == ["abandoned"]
     assert world.session(sid).status == "abandoned"
     assert [m.chat_id for m in world.messages(sid) if m.edit_ref == f"q:{sid}:0"] == [21]
+
+
+def test_a_private_broadcast_reaches_each_player_in_their_language(engine: Engine) -> None:
+    world = World(engine)
+    with engine.begin() as conn:
+        upsert_players(
+            conn,
+            [
+                PlayerInfo(31, "Lucía", None, "es-419"),  # Telegram's language
+                PlayerInfo(32, "Ivan", None, "en"),  # chose Russian with /language
+            ],
+        )
+        set_player_language(conn, 32, "ru")
+    sid = world.live(Mode.PRIVATE, host=7, chat=7)
+    for player in (31, 32, 33):  # 33 has no player row: English
+        world.join(sid, player)
+    world.request(sid, "start", 7)
+    t0 = utcnow()
+    assert kinds(world.tick(t0)) == ["start"]
+    broadcast = {m.chat_id: m.params for m in world.messages(sid) if m.ref == f"q:{sid}:0"}
+    assert sorted(broadcast) == [31, 32, 33]  # one copy each, no more
+    assert "Pregunta 1 de" in str(broadcast[31]["text"])
+    assert "Вопрос 1 из" in str(broadcast[32]["text"])
+    assert "Question 1 of" in str(broadcast[33]["text"])
+    # Each copy's buttons carry its language, so the answer toast speaks it.
+    suffixes = {
+        chat: {
+            b["callback_data"].count(":")
+            for row in p["reply_markup"]["inline_keyboard"]
+            for b in row
+        }  # type: ignore[index]
+        for chat, p in broadcast.items()
+    }
+    assert suffixes == {31: {4}, 32: {4}, 33: {3}}
+
+    for player in (31, 32, 33):
+        assert world.press(sid, 0, player, RIGHT[0])
+    assert kinds(world.tick(t0 + 1 * S)) == ["close_early"]
+    edits = {
+        m.chat_id: str(m.params["text"]) for m in world.messages(sid) if m.edit_ref == f"q:{sid}:0"
+    }
+    assert (
+        "acertó" in edits[31]
+        and "Верно ответили" in edits[32]
+        and "answered correctly" in edits[33]
+    )
+
+    # The rest of the game, then the personal results, each in its player's language.
+    t = t0 + 1 * S
+    for position in (1, 2):
+        t += 3 * S
+        assert kinds(world.tick(t)) == ["next"]
+        for player in (31, 32, 33):
+            assert world.press(sid, position, player, RIGHT[position])
+        t += 1 * S
+        assert kinds(world.tick(t)) == ["close_early"]
+    t += 3 * S
+    assert kinds(world.tick(t)) == ["finished"]
+    results = {
+        m.chat_id: m.params
+        for m in world.messages(sid)
+        if m.method == "sendMessage" and "reply_markup" in m.params and m.ref is None
+    }
+    mine = {chat: p["reply_markup"]["inline_keyboard"][0][0]["text"] for chat, p in results.items()}  # type: ignore[index]
+    assert mine == {
+        31: "📊 Mi resultado",
+        32: "📊 Мой результат",
+        33: "📊 My result",
+        7: "📊 My result",
+    }
+    assert "resultados finales" in str(results[31]["text"])
+    assert "итоги" in str(results[32]["text"])
+    assert "final results" in str(results[33]["text"])

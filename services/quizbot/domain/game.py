@@ -23,7 +23,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -206,6 +206,7 @@ def results_effects(
     personal: Sequence[tuple[int, str]] = (),
     slug: str | None = None,
     tr: Translator = ENGLISH,
+    personal_tr: Mapping[int, Translator] | None = None,
 ) -> tuple[Effect, ...]:
     """Where the results of a finished session go, each with a 📊 My result button.
 
@@ -213,16 +214,24 @@ def results_effects(
     session's chat. PRIVATE: to each participant's chat its own text from
     `personal` (chat id, `render.personal_result_text`), and the leaderboard
     to the host's chat unless the host played. With the quiz's `slug` each
-    also carries a share button.
+    also carries a share button. `tr` words the buttons, `personal_tr` (by
+    chat id) those under a personal message.
     """
     keyboard = render.results_keyboard(state.session_id, slug, tr)
     params: dict[str, object] = {"text": text, "parse_mode": HTML, "reply_markup": keyboard}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)
+    languages = personal_tr or {}
     effects = [
         Effect(
             "sendMessage",
-            {"text": own, "parse_mode": HTML, "reply_markup": keyboard},
+            {
+                "text": own,
+                "parse_mode": HTML,
+                "reply_markup": render.results_keyboard(
+                    state.session_id, slug, languages.get(chat_id, tr)
+                ),
+            },
             Chat(chat_id),
         )
         for chat_id, own in personal

@@ -33,6 +33,7 @@ class Speakers:
         self._session_id = session_id
         self._mode = mode
         self._participants: dict[str, list[int]] | None = None
+        self._by_player: dict[int, str] | None = None
 
     def participants(self) -> Mapping[str, list[int]]:
         """A PRIVATE session's participants by language (empty for other modes)."""
@@ -44,10 +45,12 @@ class Speakers:
 
     def player(self, player_id: int) -> Translator:
         """A PRIVATE session participant's translator (the chat's for anyone else)."""
-        for language, ids in self.participants().items():
-            if player_id in ids:
-                return translator(language)
-        return self.chat
+        if self._by_player is None:
+            self._by_player = {
+                player: language for language, ids in self.participants().items() for player in ids
+            }
+        language = self._by_player.get(player_id)
+        return self.chat if language is None else translator(language)
 
 
 def speak(speakers: Speakers, rules: Rules) -> tuple[game.Transition, list[AnyEffect]]:

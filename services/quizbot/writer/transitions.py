@@ -327,6 +327,11 @@ def leaderboard_effects(
         )
         for chat_id, mine in standings or ()
     ]
+    personal_tr = {
+        chat_id: speakers.player(mine.player_id)
+        for chat_id, mine in standings or ()
+        if speakers is not None
+    }
     effects = game.results_effects(
         state,
         text,
@@ -334,5 +339,6 @@ def leaderboard_effects(
         personal=personal,
         slug=quiz.slug,
         tr=chat_tr,
+        personal_tr=personal_tr,
     )
     return [e for e in effects if isinstance(e, Effect)]

@@ -9,6 +9,7 @@ from quizbot.domain.callbacks import (
     CallbackData,
     CloseEarlyData,
     JoinData,
+    LanguageData,
     PlayAgainData,
     QuestionResultData,
     ResultData,
@@ -37,6 +38,9 @@ MAX_SESSION = 2**63 - 1
         (ResultData(MAX_SESSION), f"r:{MAX_SESSION}"),
         (QuestionResultData(42, 0), "h:42:0"),
         (QuestionResultData(MAX_SESSION, 99), f"h:{MAX_SESSION}:99"),
+        (AnswerData(42, 1, 2, "ru"), "a:42:1:2:ru"),
+        (AnswerData(42, 1, 2, "es"), "a:42:1:2:es"),
+        (LanguageData("es"), "l:es"),
     ],
 )
 def test_encode_and_decode_round_trip(data: CallbackData, encoded: str) -> None:
@@ -102,6 +106,13 @@ def test_the_longest_answer_fits_telegrams_64_bytes() -> None:
         "h:1:02",
         f"h:{2**63}:0",
         "a:1:2:3" + "\x00",
+        "a:1:2:3:en",  # English is the absent suffix: one spelling per value
+        "a:1:2:3:xx",  # no catalog
+        "a:1:2:3:RU",
+        "a:1:2:3:",
+        "l:",
+        "l:e",
+        "l:russian",
     ],
 )
 def test_nonsense_decodes_to_none(data: str) -> None:
