@@ -104,8 +104,10 @@ def players(
     as_json: bool,
     report_path: Path | None,
 ) -> None:
-    """Play one live quiz with PLAYERS simulated users, through the webhook like Telegram.
+    """Play one live quiz with PLAYERS simulated users of the fake Bot API.
 
+    The players are the fake API's scripted users; it posts their updates to
+    the webhook as Telegram does (it is set for the bot's TELEGRAM_BOT_TOKEN).
     The host sends /live QUIZ, players join from the lobby the bot delivers,
     answer each question after thinking, and the run ends with the final
     leaderboard. Exits 1 when the quiz did not finish or an answer was never
@@ -114,8 +116,9 @@ def players(
     from quizbot.settings import load_settings
     from quizbot.sim.swarm.players import Swarm, SwarmConfig
 
+    settings = load_settings()
     if secret is None:
-        secret = load_settings().webhook_secret
+        secret = settings.webhook_secret
     try:
         config = SwarmConfig(
             webhook_url=webhook_url,
@@ -135,6 +138,7 @@ def players(
             seed=seed,
             timeout_s=timeout,
             answers_file=answers,
+            token=settings.telegram_bot_token or SwarmConfig.token,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc

@@ -120,7 +120,7 @@ class _Sampler:
             p.session_status, p.position, p.question_count, p.answers_recorded = row
         try:
             with urllib.request.urlopen(f"{self.stack.sim_url}/sim/stats", timeout=1) as resp:
-                p.messages_delivered = int(json.load(resp).get("accepted", 0))
+                p.messages_delivered = messages_delivered(json.load(resp))
         except OSError:
             pass
 
@@ -182,7 +182,7 @@ def play_live(
         "delivery_makespan_s": _round(swarm.get("delivery_makespan_s"), 3),
         "delivery_makespan_by_question_s": swarm.get("delivery_makespan_by_question_s", {}),
         "rate_floor_s": round(per_question / rate, 3),
-        "messages_delivered": stats.get("accepted", 0),
+        "messages_delivered": messages_delivered(stats),
         "retry_after_429": int(stats.get("rate_limited", 0)),
         "results_commits": truth.get("results_commits"),
         "pg_backends_peak": sampler.progress.pg_backends_peak,
@@ -192,6 +192,15 @@ def play_live(
         "toasts": swarm.get("toasts", {}),
         "swarm_errors": swarm.get("error_count", 0),
     }
+
+
+def messages_delivered(stats: dict[str, Any]) -> int:
+    """The bot's accepted calls in the fake API's ``/sim/stats``, less two kinds that
+    deliver no message: the toasts it answered in webhook replies
+    (answerCallbackQuery) and the swarm's setWebhook."""
+    by_method: dict[str, dict[str, int]] = stats.get("by_method", {})
+    other = sum(by_method.get(m, {}).get("200", 0) for m in ("answerCallbackQuery", "setWebhook"))
+    return int(stats.get("accepted", 0)) - other
 
 
 def _round(value: float | None, digits: int = 1) -> float | None:

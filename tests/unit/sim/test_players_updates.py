@@ -1,4 +1,5 @@
-"""The updates simulated players cause are Telegram's: valid per the Bot API spec,
+"""The updates the swarm's players cause (a command, a button press, through the
+fake API's scripted-user actions) are Telegram's: valid per the Bot API spec,
 accepted by python-telegram-bot, and numbered like Telegram numbers them."""
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import telegram
 from quizbot.domain import render
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Mode
+from quizbot.sim.api import actions
+from quizbot.sim.api.body import Body
 from quizbot.sim.api.config import SimConfig
 from quizbot.sim.api.engine import FakeTelegram
-from quizbot.sim.api.updates import (
-    GROUP_CHAT_ID,
-    SimUser,
-    UpdateFactory,
-    chat_instance,
-    group_chat,
-)
+from quizbot.sim.api.state import SimState
+from quizbot.sim.api.updates import FIRST_USER_ID, GROUP_CHAT_ID, chat_instance
 
 SPEC = Path(__file__).resolve().parents[3] / "services/quizbot/sim/api/spec/api.min.json"
 PRIMITIVES = {
@@ -81,12 +79,29 @@ def assert_telegram_update(update: dict[str, Any]) -> telegram.Update:
 
 
 @pytest.fixture
-def lobby() -> dict[str, Any]:
+def tg() -> FakeTelegram:
+    """A fake API with 5 players, all in the swarm's supergroup."""
     tg = FakeTelegram(SimConfig(limits=False))
+    ids = [FIRST_USER_ID + i for i in range(5)]
+    for user_id in ids:
+        actions.create_user(tg.state, Body({"first_name": f"P{user_id}", "id": user_id}))
+    actions.create_chat(tg.state, Body({"id": GROUP_CHAT_ID, "members": ids}))
+    return tg
+
+
+@pytest.fixture
+def lobby(tg: FakeTelegram) -> dict[str, Any]:
     params = {"chat_id": GROUP_CHAT_ID, **render.lobby_message(7, Mode.GROUP, QUIZ, "sim_bot")}
     _, message = tg.apply("1:t", "sendMessage", params)
     assert isinstance(message, dict)
     return message
+
+
+def act(state: SimState, user_id: int, action: str, **body: Any) -> dict[str, Any]:
+    done: dict[str, Any] = getattr(actions, action)(state, state.people.users[user_id], Body(body))[
+        "update"
+    ]
+    return done
 
 
 def test_the_spec_check_itself_catches_a_broken_update() -> None:
@@ -95,69 +110,77 @@ def test_the_spec_check_itself_catches_a_broken_update() -> None:
     assert problems({"update_id": 1, "mesage": {}}, "Update") != []
 
 
-def test_a_command_is_a_message_update_with_a_bot_command_entity() -> None:
-    user = SimUser.numbered(3)
-    update = UpdateFactory(500).command(user, user.private_chat(), "/start join-7")
+def test_a_command_is_a_message_update_with_a_bot_command_entity(tg: FakeTelegram) -> None:
+    user_id = FIRST_USER_ID + 3
+    update = act(tg.state, user_id, "send_text", text="/start join-7")
     parsed = assert_telegram_update(update)
     assert parsed.message is not None
     assert parsed.message.text == "/start join-7"
-    assert parsed.message.from_user is not None and parsed.message.from_user.id == user.id
-    assert parsed.message.chat.type == "private" and parsed.message.chat.id == user.id
+    assert parsed.message.from_user is not None and parsed.message.from_user.id == user_id
+    assert parsed.message.chat.type == "private" and parsed.message.chat.id == user_id
     entity = update["message"]["entities"][0]
     assert (entity["type"], entity["offset"], entity["length"]) == ("bot_command", 0, len("/start"))
 
 
-def test_a_command_in_the_group_comes_from_the_host_in_the_group() -> None:
-    host = SimUser.numbered(0)
-    update = UpdateFactory(1).command(host, group_chat(), "/live space")
+def test_a_command_in_the_group_comes_from_the_host_in_the_group(tg: FakeTelegram) -> None:
+    update = act(tg.state, FIRST_USER_ID, "send_text", text="/live space", chat_id=GROUP_CHAT_ID)
     parsed = assert_telegram_update(update)
     assert parsed.message is not None and parsed.message.chat.type == "supergroup"
     assert parsed.message.chat.id == GROUP_CHAT_ID
 
 
-def test_a_button_press_carries_the_message_it_was_under(lobby: dict[str, Any]) -> None:
-    user = SimUser.numbered(12)
-    update = UpdateFactory(1).press(user, lobby, "j:7")
+def test_a_button_press_carries_the_message_it_was_under(
+    tg: FakeTelegram, lobby: dict[str, Any]
+) -> None:
+    user_id = FIRST_USER_ID + 2
+    chat = {"chat_id": GROUP_CHAT_ID, "message_id": lobby["message_id"]}
+    update = act(tg.state, user_id, "press", data="j:7", **chat)
     parsed = assert_telegram_update(update)
     query = parsed.callback_query
     assert query is not None
     assert query.data == "j:7"
-    assert query.from_user.id == user.id and not query.from_user.is_bot
+    assert query.from_user.id == user_id and not query.from_user.is_bot
     assert query.message is not None and query.message.message_id == lobby["message_id"]
     assert query.message.chat.id == GROUP_CHAT_ID
     assert query.chat_instance == chat_instance(GROUP_CHAT_ID)
 
 
 def test_update_ids_are_one_sequence_across_kinds_and_query_ids_are_unique(
-    lobby: dict[str, Any],
+    tg: FakeTelegram, lobby: dict[str, Any]
 ) -> None:
-    factory = UpdateFactory(9_000)
-    users = [SimUser.numbered(i) for i in range(5)]
     built = []
-    for user in users:
-        built.append(factory.press(user, lobby, "j:7"))
-        built.append(factory.command(user, user.private_chat(), "/me"))
-    assert [u["update_id"] for u in built] == list(range(9_000, 9_010))
+    chat = {"chat_id": GROUP_CHAT_ID, "message_id": lobby["message_id"]}
+    for user_id in range(FIRST_USER_ID, FIRST_USER_ID + 5):
+        built.append(act(tg.state, user_id, "press", data="j:7", **chat))
+        built.append(act(tg.state, user_id, "send_text", text="/me"))
+    first = built[0]["update_id"]
+    assert [u["update_id"] for u in built] == list(range(first, first + 10))
     queries = [u["callback_query"]["id"] for u in built if "callback_query" in u]
     assert len(set(queries)) == len(queries)
-    assert factory.built == 10
 
 
-def test_players_have_distinct_ids_and_names_and_chats_their_kind() -> None:
-    users = [SimUser.numbered(i) for i in range(1000)]
-    assert len({u.id for u in users}) == 1000 and len({u.first_name for u in users}) == 1000
-    assert users[0].id == 10_000_000 and users[999].id == 10_000_999
-    assert group_chat(-1_001_000_000_001)["type"] == "supergroup"
-    assert group_chat(-4001)["type"] == "group"
+def test_chat_instance_is_one_stable_value_per_chat() -> None:
     assert chat_instance(-4001) == chat_instance(-4001) != chat_instance(-4002)
 
 
-def test_a_poll_vote_is_a_poll_answer_update_telegram_would_send() -> None:
-    factory = UpdateFactory(500)
-    voter = SimUser.numbered(3)
-    poll = {"id": "p-1", "options": [{"text": "A", "persistent_id": "x0"}, {"text": "B"}]}
-    update = factory.poll_answer(voter, poll, [1])
+def test_a_poll_vote_is_a_poll_answer_update_telegram_would_send(tg: FakeTelegram) -> None:
+    params = {
+        "chat_id": GROUP_CHAT_ID,
+        "question": "Closest to the Sun?",
+        "options": [{"text": "Venus"}, {"text": "Mercury"}],
+        "type": "quiz",
+        "correct_option_ids": [1],
+        "is_anonymous": False,
+    }
+    _, poll_message = tg.apply("1:t", "sendPoll", params)
+    assert isinstance(poll_message, dict)
+    voter = FIRST_USER_ID + 3
+    chat = {"chat_id": GROUP_CHAT_ID, "message_id": poll_message["message_id"]}
+    update = act(tg.state, voter, "vote", option_ids=[1], **chat)
     parsed = assert_telegram_update(update)
     assert parsed.poll_answer is not None
-    assert (parsed.poll_answer.poll_id, parsed.poll_answer.option_ids) == ("p-1", (1,))
-    assert update["poll_answer"]["user"]["id"] == voter.id
+    assert (parsed.poll_answer.poll_id, parsed.poll_answer.option_ids) == (
+        poll_message["poll"]["id"],
+        (1,),
+    )
+    assert update["poll_answer"]["user"]["id"] == voter

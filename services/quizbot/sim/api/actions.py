@@ -166,10 +166,12 @@ def vote(state: SimState, person: Person, body: Body) -> dict[str, Any]:
     if where is None or where[0] not in state.people.chats_of(person.id):
         raise ControlError("poll_id", "no such poll in the user's chats")
     try:
-        return {"poll": polls.vote(state, person, poll_id, body.ids("option_ids"))}
+        poll, update = polls.vote(state, person, poll_id, body.ids("option_ids"))
     except polls.VoteRefused as exc:
         field, _, problem = str(exc).partition(": ")
         raise ControlError(field, problem) from None
+    # A non-anonymous poll's vote reaches the bot as a poll_answer update.
+    return {"poll": poll, "update": update} if update is not None else {"poll": poll}
 
 
 def inline_query(state: SimState, person: Person, body: Body) -> dict[str, Any]:

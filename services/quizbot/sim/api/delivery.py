@@ -7,6 +7,11 @@ A failed attempt becomes getWebhookInfo's ``last_error_date`` and
 ``last_error_message``; an update still refused after ``max_attempts`` is
 dropped, as Telegram eventually drops it. A 2xx body that names a method
 ("reply in webhook") is executed as a Bot API call of the bot's token.
+
+Each update's outcome goes on the feed (kind "webhook"): its ``update_id``,
+whether it was acknowledged, the toast of a reply-in-webhook
+answerCallbackQuery, retries, and ``ack_ms`` from the moment the update was
+queued (a press) to the 2xx, the wait for a free connection included.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -36,6 +42,7 @@ class Delivery:
         self.caller = caller
         self.max_attempts = max_attempts
         self.dropped = 0
+        self.peak_in_flight = 0
         self._task: asyncio.Task[None] | None = None
         self._target: tuple[str, str, int] | None = None
 
@@ -104,12 +111,27 @@ class Delivery:
         in_flight: dict[int, asyncio.Task[None]],
     ) -> None:
         uid = update["update_id"]
+        queued = self.state.inbox.queued_at.get(uid, time.monotonic())
         try:
             sent = await client.post(update)
+            self.peak_in_flight = max(self.peak_in_flight, client.peak_in_flight)
             if not sent.acknowledged:
                 self.dropped += 1
                 log.warning("webhook refused update %s %d times: dropped", uid, self.max_attempts)
             self.state.inbox.remove(uid)
+            ack_ms = (time.monotonic() - queued) * 1000.0 if sent.acknowledged else None
+            self.state.webhook_outcome(
+                {
+                    "update_id": uid,
+                    "acknowledged": sent.acknowledged,
+                    "acked_at": sent.acked_at,
+                    "ack_ms": ack_ms,
+                    "status": sent.status,
+                    "toast": sent.toast,
+                    "retries": sent.retries,
+                    "error": sent.error,
+                }
+            )
         finally:
             in_flight.pop(uid, None)
             self.state.inbox.interrupt()  # a slot is free

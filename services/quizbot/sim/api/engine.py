@@ -196,12 +196,16 @@ class FakeTelegram:
         A group newly migrated to a supergroup shows it as Telegram does: a
         service message with ``migrate_to_chat_id`` in the old group, so a
         reader of the feed learns the new id before any message arrives there.
+        Its members are the supergroup's members.
         """
         before = dict(self.faults.config.migrated)
         self.faults.update(patch)
+        members = self.state.people.members
         for old, new in self.faults.config.migrated.items():
             if before.get(old) != new:
                 self.state.post(old, {"migrate_to_chat_id": new})
+                if old in members:
+                    members.setdefault(new, {}).update(members[old])
 
     def set_limits(self, patch: dict[str, Any]) -> None:
         """Switch limits on/off (``enabled``) and/or change their numbers; buckets refill."""
@@ -225,6 +229,8 @@ class FakeTelegram:
             "recorded": self.state.calls.last,
             "chats": len(self.state.chats),
             "in_flight": self.in_flight,
+            "webhook_peak_in_flight": self.delivery.peak_in_flight,
+            "webhook_dropped": self.delivery.dropped,
             "limits": self.limits_on,
         }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections import deque
 from typing import Any
 
@@ -34,6 +35,9 @@ class Inbox:
         self.first_update_id = first_update_id
         self._ids = itertools.count(first_update_id)
         self.pending: deque[dict[str, Any]] = deque()
+        # update_id -> monotonic time it was queued: a webhook's latency counts
+        # the wait for a free connection too, as a user waits for it.
+        self.queued_at: dict[int, float] = {}
         self.allowed: frozenset[str] | None = None  # None: Telegram's default
         self.dropped = 0
         self._changed = asyncio.Event()
@@ -45,9 +49,10 @@ class Inbox:
         """Queue an update (``body`` is e.g. ``{"message": {...}}``); returns it with its id."""
         update = {"update_id": next(self._ids), **body}
         if len(self.pending) >= self.cap:  # nobody fetches: keep the newest, like a bounded log
-            self.pending.popleft()
+            self._forget(self.pending.popleft())
             self.dropped += 1
         self.pending.append(update)
+        self.queued_at[update["update_id"]] = time.monotonic()
         self._changed.set()
         return update
 
@@ -65,10 +70,10 @@ class Inbox:
         """Forget updates below ``offset``; a negative offset keeps the last ``-offset``."""
         if offset < 0:
             while len(self.pending) > -offset:
-                self.pending.popleft()
+                self._forget(self.pending.popleft())
             return
         while self.pending and self.pending[0]["update_id"] < offset:
-            self.pending.popleft()
+            self._forget(self.pending.popleft())
 
     def peek(self, limit: int) -> list[dict[str, Any]]:
         """Up to ``limit`` updates the bot wants, oldest first; unwanted ones are dropped."""
@@ -80,6 +85,7 @@ class Inbox:
                 out.append(update)
                 kept.append(update)
             else:
+                self._forget(update)
                 self.dropped += 1
         kept.extend(self.pending)
         self.pending = kept
@@ -90,6 +96,7 @@ class Inbox:
         for i, update in enumerate(self.pending):
             if update["update_id"] == update_id:
                 del self.pending[i]
+                self._forget(update)
                 return
 
     async def wait(self) -> None:
@@ -107,4 +114,8 @@ class Inbox:
     def clear(self) -> None:
         """Forget every update; numbering goes on, as Telegram's does."""
         self.pending.clear()
+        self.queued_at.clear()
         self.interrupt()
+
+    def _forget(self, update: dict[str, Any]) -> None:
+        self.queued_at.pop(update["update_id"], None)

@@ -73,8 +73,14 @@ def close_when_due(state: SimState, poll_id: str) -> None:
         asyncio.get_running_loop().call_later(max(left, 0.01), close_when_due, state, poll_id)
 
 
-def vote(state: SimState, person: Person, poll_id: str, option_ids: list[int]) -> dict[str, Any]:
-    """Cast (or, where revoting is allowed, change or retract) ``person``'s vote."""
+def vote(
+    state: SimState, person: Person, poll_id: str, option_ids: list[int]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Cast (or, where revoting is allowed, change or retract) ``person``'s vote.
+
+    Returns the poll as the voter sees it, and the ``poll_answer`` update the
+    bot gets (None for an anonymous poll).
+    """
     close_if_due(state, poll_id, state.wall_clock())
     poll = state.poll(poll_id)
     if poll is None:
@@ -109,6 +115,7 @@ def vote(state: SimState, person: Person, poll_id: str, option_ids: list[int]) -
     }
     state.update_poll(updated)
     state.inbox.add({"poll": updated})
+    update = None
     if not poll["is_anonymous"]:
         answer = {
             "poll_id": poll_id,
@@ -116,8 +123,8 @@ def vote(state: SimState, person: Person, poll_id: str, option_ids: list[int]) -
             "option_ids": options,
             "option_persistent_ids": [poll["options"][o]["persistent_id"] for o in options],
         }
-        state.inbox.add({"poll_answer": answer})
-    return view(updated, options)
+        update = state.inbox.add({"poll_answer": answer})
+    return view(updated, options), update
 
 
 def view(poll: dict[str, Any], mine: list[int] | None) -> dict[str, Any]:

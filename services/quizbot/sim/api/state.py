@@ -242,6 +242,14 @@ class SimState:
     ) -> None:
         self.feed.append((kind, self.wall_clock(), chat_id, message_id, message))
 
+    def webhook_outcome(self, outcome: dict[str, Any]) -> None:
+        """Journal how the webhook took one update (``kind`` "webhook" on the feed).
+
+        A user who pressed a button learns from it when the toast came back
+        and what it said; a load test keeps it as ground truth.
+        """
+        self.feed.append(("webhook", self.wall_clock(), 0, 0, outcome))
+
 
 def call_json(seq: int, entry: tuple[Any, ...]) -> dict[str, Any]:
     """A journal entry of ``SimState.calls`` as JSON-ready data."""
@@ -261,6 +269,8 @@ def call_json(seq: int, entry: tuple[Any, ...]) -> dict[str, Any]:
 def update_json(seq: int, entry: tuple[Any, ...]) -> dict[str, Any]:
     """A feed entry of ``SimState.feed`` as JSON-ready data."""
     kind, at, chat_id, message_id, message = entry
+    if kind == "webhook":
+        return {"seq": seq, "kind": kind, "at": at, "webhook": message}
     return {
         "seq": seq,
         "kind": kind,

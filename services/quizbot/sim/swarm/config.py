@@ -26,14 +26,13 @@ class SwarmConfig:
     think_max_s: float = 3.0
     join_within_s: float = 1.0
     max_connections: int = 100
-    max_attempts: int = 8
     seed: int | None = None
     timeout_s: float = 300.0
     group_chat_id: int = GROUP_CHAT_ID
     first_user_id: int = FIRST_USER_ID
-    # None: derived from the clock, so a run never reuses an earlier run's ids
-    # (the bot would take them for redeliveries and ignore them).
-    first_update_id: int | None = None
+    # The bot's token on the fake API: the swarm sets the webhook for it, and
+    # replies in the webhook (the toasts) are calls of this token.
+    token: str = "100000:swarm"
     answers_file: Path | None = None
     # The host's lobby choice in a group game: close each question once every
     # joined player answered. Every swarm player joins in the lobby, so it shuts

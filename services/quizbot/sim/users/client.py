@@ -33,6 +33,30 @@ class ControlRefused(RuntimeError):
         self.error = error
 
 
+def refused(status: int, data: dict[str, Any]) -> ControlRefused:
+    """The exception for a control answer with status >= 400."""
+    # A Bot API call (setWebhook) answers with Telegram's ``description``.
+    error = data.get("error") or data.get("description", "")
+    return ControlRefused(status, data.get("field"), error)
+
+
+def press_body(
+    message: Message,
+    data: str | None = None,
+    text: str | None = None,
+    button: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """The ``press`` action's body: a button of ``message`` by data, label or (row, column)."""
+    body = {
+        "chat_id": message["chat"]["id"],
+        "message_id": message["message_id"],
+        "data": data,
+        "text": text,
+        "button": list(button) if button is not None else None,
+    }
+    return {k: v for k, v in body.items() if v is not None}
+
+
 class SimClient:
     """The control API of one running simulator at ``url``."""
 
@@ -55,7 +79,7 @@ class SimClient:
         response = self.http.request(method, path, json=body)
         data = response.json()
         if response.status_code >= 400:
-            raise ControlRefused(response.status_code, data.get("field"), data.get("error", ""))
+            raise refused(response.status_code, data)
         return data
 
     def user(self, first_name: str, **fields: Any) -> User:
@@ -143,15 +167,7 @@ class User:
 
         Returns the callback query id; the toast arrives in :meth:`toasts`.
         """
-        where = list(button) if button is not None else None
-        done = self._act(
-            "press",
-            chat_id=message["chat"]["id"],
-            message_id=message["message_id"],
-            data=data,
-            text=text,
-            button=where,
-        )
+        done = self._act("press", **press_body(message, data, text, button))
         query_id: str = done["callback_query_id"]
         return query_id
 

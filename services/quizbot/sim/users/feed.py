@@ -23,7 +23,11 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    """One feed entry: ``kind`` is "message", "edit" or "delete"."""
+    """One feed entry: ``kind`` is "message", "edit", "delete" or "webhook".
+
+    A "webhook" entry is not in any chat: it says how the bot's webhook took
+    one update (``webhook``: its update_id, acknowledged, toast, ack_ms...).
+    """
 
     seq: int
     kind: str
@@ -31,10 +35,13 @@ class Delivery:
     chat_id: int
     message_id: int
     message: dict[str, Any] | None
+    webhook: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Delivery:
         """An entry of the ``/sim/updates`` answer."""
+        if raw["kind"] == "webhook":
+            return cls(raw["seq"], "webhook", raw["at"], 0, 0, None, raw["webhook"])
         return cls(
             raw["seq"], raw["kind"], raw["at"], raw["chat_id"], raw["message_id"], raw["message"]
         )
