@@ -25,7 +25,7 @@ from quizbot.domain import render
 from quizbot.domain.callbacks import ResultData
 from quizbot.domain.render import AnswerOutcome, answer_toast
 from quizbot.domain.scoring import PlayerTotals, Ranked, ScoringRules, points, rank
-from quizbot.sim.api.updates import SimUser, UpdateFactory
+from quizbot.sim.users.client import SimClient, User
 from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
 from quizbot.store.quizzes import load_quiz_file
@@ -110,20 +110,20 @@ def leaderboard(stack: LocalStack, chat_id: int) -> dict[str, Any]:
 def my_result_toasts(
     stack: LocalStack, board: dict[str, Any], session_id: int, players: list[int]
 ) -> dict[int, str]:
-    """Press 📊 My result under the board as each player; the toast from each webhook reply."""
-    updates = UpdateFactory(int(time.time() * 1_000_000) + 10**12)
+    """Press 📊 My result under the board as each player (the swarm's users of the fake
+    API, which delivers the press to the webhook); the toast each one sees."""
     data = ResultData(session_id).encode()
-    headers = {"X-Telegram-Bot-Api-Secret-Token": stack.webhook_secret}
     toasts = {}
-    with httpx.Client(timeout=15) as client:
+    with SimClient(stack.sim_url, timeout=15) as sim:
         for player in players:
-            user = SimUser(player, f"Player {player}", f"p{player}")
-            update = updates.press(user, board, data)
-            reply = client.post(f"{stack.web_url}/telegram/webhook", json=update, headers=headers)
-            assert reply.status_code == 200, reply.text
-            body = reply.json()
-            assert body["method"] == "answerCallbackQuery"
-            toasts[player] = body["text"]
+            user = User(sim, {"id": player})
+            before = len(user.toasts())
+            user.press(board, data=data)
+            deadline = time.monotonic() + 15
+            while len(seen := user.toasts()) == before:
+                assert time.monotonic() < deadline, f"player {player} saw no toast"
+                time.sleep(0.05)
+            toasts[player] = seen[-1]["text"]
     return toasts
 
 

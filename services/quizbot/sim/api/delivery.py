@@ -43,6 +43,7 @@ class Delivery:
         self.max_attempts = max_attempts
         self.dropped = 0
         self.peak_in_flight = 0
+        self._replies: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._target: tuple[str, str, int] | None = None
 
@@ -73,7 +74,12 @@ class Delivery:
         in_flight: dict[int, asyncio.Task[None]] = {}
 
         async def reply(body: bytes) -> None:
-            await self._reply(token, body)
+            # Telegram takes the reply with the response and frees the connection
+            # at once: the call runs on its own, and a slow or failing Bot API
+            # (a fault script) delays neither the 2xx nor the next update.
+            task = asyncio.create_task(self._reply(token, body))
+            self._replies.add(task)
+            task.add_done_callback(self._replies.discard)
 
         client = WebhookClient(
             url,
@@ -111,7 +117,8 @@ class Delivery:
         in_flight: dict[int, asyncio.Task[None]],
     ) -> None:
         uid = update["update_id"]
-        queued = self.state.inbox.queued_at.get(uid, time.monotonic())
+        started = time.monotonic()
+        queued = self.state.inbox.queued_at.get(uid, started)
         try:
             sent = await client.post(update)
             self.peak_in_flight = max(self.peak_in_flight, client.peak_in_flight)
@@ -119,7 +126,9 @@ class Delivery:
                 self.dropped += 1
                 log.warning("webhook refused update %s %d times: dropped", uid, self.max_attempts)
             self.state.inbox.remove(uid)
-            ack_ms = (time.monotonic() - queued) * 1000.0 if sent.acknowledged else None
+            # The wait in the inbox, then the tries up to the 2xx.
+            waited_ms = (started - queued) * 1000.0
+            ack_ms = waited_ms + sent.ack_ms if sent.ack_ms is not None else None
             self.state.webhook_outcome(
                 {
                     "update_id": uid,
