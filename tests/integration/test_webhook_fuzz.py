@@ -19,14 +19,9 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from quizbot.bench.fuzz import Tally, fuzz, poster, recorded_check
-from quizbot.bench.fuzz_cases import World
+from quizbot.bench.fuzz import Tally, fuzz, open_world, poster, recorded_check
 from tests.integration.webtier import (
-    FIRST_PLAYER,
-    GROUP_CHAT,
     SECRET,
-    open_question,
-    seed_quiz,
     web_server,
 )
 
@@ -37,10 +32,9 @@ PLAYERS = 60
 def test_generated_updates_never_get_a_5xx_and_every_acknowledged_answer_is_recorded(
     pooled_url: str, db_url: str, tmp_path: Path, engine: Engine
 ) -> None:
-    session_id = open_question(
-        engine, seed_quiz(engine), players=PLAYERS, deadline_s=3600, poll_id="fuzz-poll"
-    )
-    world = World(session_id, GROUP_CHAT, FIRST_PLAYER, PLAYERS, 4, "fuzz-poll")
+    # The same game `quizbot bench fuzz` plays against: a group question, open
+    # as buttons and as a quiz poll.
+    world = open_world(db_url, PLAYERS)
     tally = Tally()
     started = time.monotonic()
     with (

@@ -150,22 +150,35 @@ def fuzz(
     fuzz_cases.run_cases(world, post, check, cases=cases, random_seed=random_seed)
 
 
+def open_world(direct_url: str, players: int) -> World:
+    """A group game with ``players`` joined and a question open, asked as a quiz
+    poll too: what the generated updates play against (a ``fuzz_cases.World``)."""
+    session_id = seed(direct_url, players)
+    engine = sa.create_engine(direct_url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                # The open question's poll, as the sender records a sent one.
+                sa.text(
+                    "INSERT INTO polls (poll_id, session_id, position, chat_id)"
+                    " SELECT :p, id, position, chat_id FROM sessions WHERE id = :s"
+                ),
+                {"p": POLL_ID, "s": session_id},
+            )
+    finally:
+        engine.dispose()
+    world: World = _cases().World(session_id, CHAT_ID, FIRST_PLAYER, players, 4, POLL_ID)
+    return world
+
+
 def run(cases: int, random_seed: int, concurrency: int) -> dict[str, Any]:
     """Start everything, fuzz, and report."""
     settings = load_settings()
-    fuzz_cases = _cases()
+    _cases()  # says plainly when the bench extra is missing, before anything starts
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     work_dir = Path(settings.quizbot_var_dir) / "bench" / "fuzz"
     with Scratch(settings, work_dir, purpose="fuzz") as scratch:
-        session_id = seed(scratch.direct_url, PLAYERS)
-        engine = sa.create_engine(scratch.direct_url, poolclass=sa.NullPool)
-        with engine.begin() as conn:
-            conn.execute(
-                sa.text("UPDATE sessions SET poll_id = :p WHERE id = :s"),
-                {"p": POLL_ID, "s": session_id},
-            )
-        engine.dispose()
-        world = fuzz_cases.World(session_id, CHAT_ID, FIRST_PLAYER, PLAYERS, 4, POLL_ID)
+        world = open_world(scratch.direct_url, PLAYERS)
         env = {
             "DATABASE_URL": scratch.pooled_url,
             "FASTAPI_WORKERS": "2",
