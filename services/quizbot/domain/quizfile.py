@@ -1,10 +1,11 @@
 """The quiz file format (docs/quiz-format.md) and its validation.
 
-`validate_quiz` takes data already decoded from YAML or JSON, so the domain
-needs no parser; the loader in `quizbot.store.quizzes` decodes the file and
-reports syntax errors with the same `Problem` type. Validation collects
-every problem with a human-readable location instead of stopping at the
-first, so a host fixes a file in one round.
+`validate_quiz` takes data already decoded from any of the formats (YAML,
+JSON or the typed `.txt` format), so one set of rules and messages serves
+all three. Validation collects every problem instead of stopping at the
+first, so a host fixes a file in one round. Each problem names where it is
+(`question 4 › options`) and, when the reader passed a map of where each
+part of the data came from, the file's line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from quizbot.domain import limits
 from quizbot.domain.quiz import Question, Quiz
@@ -25,16 +26,24 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 TOP = "top level"
 SEP = " › "
 
+# A place in the decoded data: ("questions", 3, "options", 1) is question 4's option 2.
+Path = tuple[str | int, ...]
+# Where each place starts in the file (1-based lines); a reader fills it.
+Lines = Mapping[Path, int]
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a quiz file, e.g. `question 4 › options`."""
+    """One thing wrong with a quiz file, e.g. `line 12, question 4 › options`."""
 
     location: str
     message: str
+    line: int | None = None
+    path: Path | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        where = self.location if self.line is None else f"line {self.line}, {self.location}"
+        return f"{where}: {self.message}"
 
 
 class QuizFileError(ValueError):
@@ -46,6 +55,38 @@ class QuizFileError(ValueError):
         super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
 
 
+def describe(path: Path) -> str:
+    """How a place in the data reads to a host: `question 2 › option 3`."""
+    if not path:
+        return TOP
+    if path[0] != "questions" or len(path) == 1:
+        return str(path[0])
+    words = [f"question {int(path[1]) + 1}"]
+    if len(path) >= 3:
+        words.append(f"option {int(path[3]) + 1}" if len(path) >= 4 else str(path[2]))
+    return SEP.join(words)
+
+
+def line_of(lines: Lines, path: Path) -> int | None:
+    """The line of `path`, else of its nearest ancestor that has one."""
+    for end in range(len(path), -1, -1):
+        if path[:end] in lines:
+            return lines[path[:end]]
+    return None
+
+
+class _Report:
+    """The problems found so far, each placed by its path."""
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+        self.problems: list[Problem] = []
+
+    def add(self, path: Path, message: str, *, location: str | None = None) -> None:
+        where = describe(path) if location is None else location
+        self.problems.append(Problem(where, message, line_of(self.lines, path), path))
+
+
 def derive_slug(title: str) -> str:
     """The slug a title gives: ASCII lowercase words joined by `-`, ≤ 40 chars."""
     ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
@@ -53,48 +94,47 @@ def derive_slug(title: str) -> str:
     return slug[: limits.SLUG_MAX].rstrip("-")
 
 
-def validate_quiz(data: object, *, source: str) -> Quiz:
+def validate_quiz(data: object, *, source: str, lines: Lines | None = None) -> Quiz:
     """Check decoded quiz data against the format and build the `Quiz`.
 
-    Raises `QuizFileError` listing every problem found, each with its location.
+    `lines` maps paths in `data` to the lines they came from, so that each
+    problem carries its line. Raises `QuizFileError` listing every problem.
     """
-    problems: list[Problem] = []
+    report = _Report(lines or {})
     if not isinstance(data, Mapping):
-        problems.append(
-            Problem(TOP, f"expected a mapping with title and questions, got {_kind(data)}")
-        )
-        raise QuizFileError(problems, source=source)
-    _unknown_fields(data, QUIZ_FIELDS, TOP, problems)
+        report.add((), f"expected a mapping with title and questions, got {_kind(data)}")
+        raise QuizFileError(report.problems, source=source)
+    _unknown_fields(data, QUIZ_FIELDS, (), report)
 
-    title = _text(data, "title", "title", limits.TITLE_MAX, problems, required=True)
-    description = _text(data, "description", "description", limits.DESCRIPTION_MAX, problems)
-    slug = _slug(data, title, problems)
+    title = _text(data, ("title",), limits.TITLE_MAX, report, required=True)
+    description = _text(data, ("description",), limits.DESCRIPTION_MAX, report)
+    slug = _slug(data, title, report)
     default_limit = limits.TIME_LIMIT_DEFAULT
     if "time_limit" in data:
-        default_limit = _time_limit(data["time_limit"], "time_limit", problems) or default_limit
+        default_limit = _time_limit(data["time_limit"], ("time_limit",), report) or default_limit
 
     questions: list[Question] = []
     raw_questions = data.get("questions")
+    where: Path = ("questions",)
     if raw_questions is None:
-        problems.append(Problem("questions", "missing: a quiz needs a list of questions"))
+        report.add(where, "missing: a quiz needs a list of questions")
     elif not isinstance(raw_questions, list):
-        problems.append(Problem("questions", f"expected a list, got {_kind(raw_questions)}"))
+        report.add(where, f"expected a list, got {_kind(raw_questions)}")
     else:
         count = len(raw_questions)
         if count < limits.QUESTIONS_MIN:
-            problems.append(Problem("questions", "the list is empty, at least 1 question needed"))
+            report.add(where, "the list is empty, at least 1 question needed")
         elif count > limits.QUESTIONS_MAX:
-            problems.append(
-                Problem("questions", f"{count} given, at most {limits.QUESTIONS_MAX} allowed")
-            )
-        for number, raw in enumerate(raw_questions, start=1):
-            question = _question(raw, f"question {number}", default_limit, problems)
+            report.add(where, f"{count} given, at most {limits.QUESTIONS_MAX} allowed")
+        for index, raw in enumerate(raw_questions):
+            question = _question(raw, ("questions", index), default_limit, report)
             if question is not None:
                 questions.append(question)
 
-    style = _style(data, problems)
-    if problems or title is None or slug is None:
-        raise QuizFileError(problems, source=source)
+    style = _style(data, report)
+    if report.problems or title is None or slug is None:
+        # In file order when lines are known; the sort is stable, so ties keep data order.
+        raise QuizFileError(sorted(report.problems, key=lambda p: p.line or 0), source=source)
     return Quiz(
         slug=slug,
         title=title,
@@ -104,40 +144,30 @@ def validate_quiz(data: object, *, source: str) -> Quiz:
     )
 
 
-def _style(data: Mapping[str, object], problems: list[Problem]) -> Style:
+def _style(data: Mapping[str, object], report: _Report) -> Style:
     """The quiz's default play style: ``buttons`` (the default) or ``polls``."""
     value = data.get("style", Style.BUTTONS.value)
     if value not in {s.value for s in Style}:
         choices = " or ".join(s.value for s in Style)
-        problems.append(Problem("style", f"expected {choices}, got {value!r}"))
+        report.add(("style",), f"expected {choices}, got {value!r}")
         return Style.BUTTONS
     return Style(value)
 
 
-def _question(
-    raw: object, where: str, default_limit: int, problems: list[Problem]
-) -> Question | None:
+def _question(raw: object, path: Path, default_limit: int, report: _Report) -> Question | None:
     if not isinstance(raw, Mapping):
-        problems.append(
-            Problem(where, f"expected a mapping with question and options, got {_kind(raw)}")
-        )
+        report.add(path, f"expected a mapping with question and options, got {_kind(raw)}")
         return None
-    before = len(problems)
-    _unknown_fields(raw, QUESTION_FIELDS, where, problems)
-    text = _text(
-        raw, "question", f"{where}{SEP}question", limits.QUESTION_MAX, problems, required=True
-    )
-    options = _options(raw.get("options"), f"{where}{SEP}options", problems)
-    correct = _correct(raw, options, f"{where}{SEP}correct", problems)
-    explanation = _text(
-        raw, "explanation", f"{where}{SEP}explanation", limits.EXPLANATION_MAX, problems
-    )
+    before = len(report.problems)
+    _unknown_fields(raw, QUESTION_FIELDS, path, report)
+    text = _text(raw, (*path, "question"), limits.QUESTION_MAX, report, required=True)
+    options = _options(raw.get("options"), (*path, "options"), report)
+    correct = _correct(raw, options, (*path, "correct"), report)
+    explanation = _text(raw, (*path, "explanation"), limits.EXPLANATION_MAX, report)
     time_limit = default_limit
     if "time_limit" in raw:
-        time_limit = (
-            _time_limit(raw["time_limit"], f"{where}{SEP}time_limit", problems) or time_limit
-        )
-    if len(problems) > before or text is None or options is None or correct is None:
+        time_limit = _time_limit(raw["time_limit"], (*path, "time_limit"), report) or time_limit
+    if len(report.problems) > before or text is None or options is None or correct is None:
         return None
     return Question(
         text=text,
@@ -148,67 +178,63 @@ def _question(
     )
 
 
-def _options(raw: object, where: str, problems: list[Problem]) -> list[str] | None:
+def _options(raw: object, path: Path, report: _Report) -> list[str] | None:
     if raw is None:
-        problems.append(Problem(where, "missing: list 2 to 12 answer options"))
+        report.add(path, "missing: list 2 to 12 answer options")
         return None
     if not isinstance(raw, list):
-        problems.append(Problem(where, f"expected a list, got {_kind(raw)}"))
+        report.add(path, f"expected a list, got {_kind(raw)}")
         return None
     if len(raw) < limits.OPTIONS_MIN:
-        problems.append(Problem(where, f"{len(raw)} given, at least {limits.OPTIONS_MIN} needed"))
+        report.add(path, f"{len(raw)} given, at least {limits.OPTIONS_MIN} needed")
     elif len(raw) > limits.OPTIONS_MAX:
-        problems.append(
-            Problem(where, f"{len(raw)} options given, at most {limits.OPTIONS_MAX} allowed")
-        )
+        report.add(path, f"{len(raw)} options given, at most {limits.OPTIONS_MAX} allowed")
     options: list[str] = []
     seen: dict[str, int] = {}
-    option_where = where.removesuffix("options")
-    for number, value in enumerate(raw, start=1):
-        here = f"{option_where}option {number}"
+    for index, value in enumerate(raw):
+        here = (*path, index)
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # `options: [1969, 1972]` is natural YAML for years
         if not isinstance(value, str):
             hint = '; put it in quotes, like "yes" or "3.14"' if _is_scalar(value) else ""
-            problems.append(Problem(here, f"expected text, got {_kind(value)}{hint}"))
+            report.add(here, f"expected text, got {_kind(value)}{hint}")
             options.append("")
             continue
         value = value.strip()
-        if _check_length(value, here, limits.OPTION_MAX, problems):
+        if _check_length(value, here, limits.OPTION_MAX, report):
             key = value.casefold()
             if key in seen:
-                problems.append(Problem(here, f'same as option {seen[key]} ("{value}")'))
-            seen.setdefault(key, number)
+                report.add(here, f'same as option {seen[key]} ("{value}")')
+            seen.setdefault(key, index + 1)
         options.append(value)
     return options
 
 
 def _correct(
-    raw: Mapping[object, object], options: list[str] | None, where: str, problems: list[Problem]
+    raw: Mapping[object, object], options: list[str] | None, path: Path, report: _Report
 ) -> list[int] | None:
     if "correct" not in raw:
-        problems.append(Problem(where, "missing: the number of the right option, counting from 1"))
+        report.add(path, "missing: the number of the right option, counting from 1")
         return None
     value = raw["correct"]
     values = value if isinstance(value, list) else [value]
     if not values:
-        problems.append(Problem(where, "the list is empty, at least one right option needed"))
+        report.add(path, "the list is empty, at least one right option needed")
         return None
     found: list[int] = []
     for item in values:
         if not isinstance(item, int) or isinstance(item, bool):
             hint = ""
             if isinstance(item, str) and options and item.strip() in options:
-                hint = (
-                    f" (use the option's number, {options.index(item.strip()) + 1}, not its text)"
-                )
-            problems.append(Problem(where, f"expected an option number, got {_kind(item)}{hint}"))
+                number = options.index(item.strip()) + 1
+                hint = f" (use the option's number, {number}, not its text)"
+            report.add(path, f"expected an option number, got {_kind(item)}{hint}")
         elif item == 0:
-            problems.append(Problem(where, "options are counted from 1, so 0 is not an option"))
+            report.add(path, "options are counted from 1, so 0 is not an option")
         elif options is not None and not 1 <= item <= len(options):
-            problems.append(Problem(where, f"{item} is not an option: there are {len(options)}"))
+            report.add(path, f"{item} is not an option: there are {len(options)}")
         elif item in found:
-            problems.append(Problem(where, f"{item} is listed twice"))
+            report.add(path, f"{item} is listed twice")
         else:
             found.append(item)
     return found if len(found) == len(values) else None
@@ -216,90 +242,82 @@ def _correct(
 
 def _text(
     raw: Mapping[object, object],
-    key: str,
-    where: str,
+    path: Path,
     max_len: int,
-    problems: list[Problem],
+    report: _Report,
     *,
     required: bool = False,
 ) -> str | None:
-    value = raw.get(key)
+    value = raw.get(path[-1])
     if value is None:
         if required:
-            problems.append(Problem(where, "missing"))
+            report.add(path, "missing")
         return None
     if not isinstance(value, str):
-        problems.append(Problem(where, f"expected text, got {_kind(value)}"))
+        report.add(path, f"expected text, got {_kind(value)}")
         return None
     value = value.strip()
     if not value and not required:
         return None
-    return value if _check_length(value, where, max_len, problems) else None
+    return value if _check_length(value, path, max_len, report) else None
 
 
-def _check_length(value: str, where: str, max_len: int, problems: list[Problem]) -> bool:
+def _check_length(value: str, path: Path, max_len: int, report: _Report) -> bool:
     if not value:
-        problems.append(Problem(where, "is empty"))
+        report.add(path, "is empty")
         return False
     if len(value) > max_len:
-        problems.append(Problem(where, f"{len(value)} characters, at most {max_len} allowed"))
+        report.add(path, f"{len(value)} characters, at most {max_len} allowed")
         return False
     return True
 
 
-def _slug(data: Mapping[object, object], title: str | None, problems: list[Problem]) -> str | None:
+def _slug(data: Mapping[object, object], title: str | None, report: _Report) -> str | None:
     value = data.get("slug")
     if value is None:
         if title is None:
             return None
         slug = derive_slug(title)
         if not slug:
-            problems.append(Problem("slug", "the title has no latin letters or digits; add a slug"))
+            report.add(("slug",), "the title has no latin letters or digits; add a slug")
             return None
         return slug
     if not isinstance(value, str):
-        problems.append(Problem("slug", f"expected text, got {_kind(value)}"))
+        report.add(("slug",), f"expected text, got {_kind(value)}")
         return None
     if len(value) > limits.SLUG_MAX:
-        problems.append(
-            Problem("slug", f"{len(value)} characters, at most {limits.SLUG_MAX} allowed")
-        )
+        report.add(("slug",), f"{len(value)} characters, at most {limits.SLUG_MAX} allowed")
         return None
     if not SLUG_PATTERN.fullmatch(value):
-        problems.append(
-            Problem(
-                "slug",
-                f'"{value}" must be lowercase a-z, 0-9 and single dashes, like "world-capitals"',
-            )
+        report.add(
+            ("slug",),
+            f'"{value}" must be lowercase a-z, 0-9 and single dashes, like "world-capitals"',
         )
         return None
     return value
 
 
-def _time_limit(value: object, where: str, problems: list[Problem]) -> int | None:
+def _time_limit(value: object, path: Path, report: _Report) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
-        problems.append(Problem(where, f"expected whole seconds, got {_kind(value)}"))
+        report.add(path, f"expected whole seconds, got {_kind(value)}")
         return None
     if not limits.TIME_LIMIT_MIN <= value <= limits.TIME_LIMIT_MAX:
-        problems.append(
-            Problem(
-                where,
-                f"{value} seconds, {limits.TIME_LIMIT_MIN} to {limits.TIME_LIMIT_MAX} allowed",
-            )
-        )
+        allowed = f"{limits.TIME_LIMIT_MIN} to {limits.TIME_LIMIT_MAX} allowed"
+        report.add(path, f"{value} seconds, {allowed}")
         return None
     return value
 
 
 def _unknown_fields(
-    raw: Mapping[object, object], known: Sequence[str], where: str, problems: list[Problem]
+    raw: Mapping[object, object], known: Sequence[str], path: Path, report: _Report
 ) -> None:
     for key in raw:
         if key in known:
             continue
         guess = difflib.get_close_matches(str(key), known, n=1)
         hint = f' (did you mean "{guess[0]}"?)' if guess else f" (allowed: {', '.join(known)})"
-        problems.append(Problem(where, f'unknown field "{key}"{hint}'))
+        # Located at the path (`top level`), lined at the key itself.
+        report.add((*path, str(key)), f'unknown field "{key}"{hint}', location=describe(path))
 
 
 def _is_scalar(value: object) -> bool:

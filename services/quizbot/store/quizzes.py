@@ -8,19 +8,18 @@ message, unless ``replace`` is asked for and the quiz has never been played
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.engine import Connection
 
 from quizbot.domain.quiz import Question, Quiz
-from quizbot.domain.quizfile import Problem, QuizFileError, validate_quiz
 from quizbot.domain.session import Style
 from quizbot.store import models as m
+
+# Quiz files are read in one place; callers of the loader find it here too.
+from quizbot.store.quizfiles import load_quiz_file as load_quiz_file
 
 
 class QuizConflict(RuntimeError):
@@ -41,39 +40,6 @@ class QuizRow:
     title: str
     question_count: int
     sessions: int
-
-
-def _yaml_problem(source: str, exc: yaml.YAMLError) -> Problem:
-    mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "file"
-    reason = getattr(exc, "problem", None) or str(exc)
-    return Problem(location=where, message=f"not valid YAML: {reason}")
-
-
-def load_quiz_file(path: Path) -> Quiz:
-    """Read and validate a YAML or JSON quiz file; every problem is in the raised error."""
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuizFileError(
-            [Problem(location="file", message=f"cannot read: {exc}")], source=source
-        ) from exc
-    data: Any
-    if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise QuizFileError(
-                [Problem(location=where, message=f"not valid JSON: {exc.msg}")], source=source
-            ) from exc
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise QuizFileError([_yaml_problem(source, exc)], source=source) from exc
-    return validate_quiz(data, source=source)
 
 
 def _insert_questions(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
