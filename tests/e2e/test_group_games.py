@@ -127,6 +127,32 @@ def my_result_toasts(
     return toasts
 
 
+def session_row(stack: LocalStack, session_id: int) -> Any:
+    """The session's style, chat, participant count and the number of polls it sent."""
+    engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text(
+                "SELECT style, chat_id, participant_count,"
+                " (SELECT count(*) FROM polls p WHERE p.session_id = s.id) AS polls"
+                " FROM sessions s WHERE id = :s"
+            ),
+            {"s": session_id},
+        ).one()
+    engine.dispose()
+    return row
+
+
+def assert_my_results(
+    stack: LocalStack, session_id: int, chat_id: int, expected: dict[int, Ranked]
+) -> None:
+    """Every player's 📊 My result toast under the group's board says what ``expected`` does."""
+    board = leaderboard(stack, chat_id)
+    toasts = my_result_toasts(stack, board, session_id, sorted(expected))
+    for player, mine in expected.items():
+        assert toasts[player] == render.my_result_toast(mine, len(expected), 4), player
+
+
 @pytest.mark.parametrize("started", [POLLS], indirect=True)
 def test_a_polls_group_game_ends_with_the_database_and_my_result_equal_to_ground_truth(
     started: LocalStack, quiz_file: Path
@@ -146,22 +172,9 @@ def test_a_polls_group_game_ends_with_the_database_and_my_result_equal_to_ground
     session_id = swarm["session_id"]
     expected = expected_results(started, swarm, quiz_file)
     assert len(expected) == POLLS.players
-    engine = sa.create_engine(started.direct_url, poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        style = conn.scalar(sa.text("SELECT style FROM sessions WHERE id = :s"), {"s": session_id})
-        polls = conn.scalar(
-            sa.text("SELECT count(*) FROM polls WHERE session_id = :s"), {"s": session_id}
-        )
-        chat_id = conn.scalar(
-            sa.text("SELECT chat_id FROM sessions WHERE id = :s"), {"s": session_id}
-        )
-    engine.dispose()
-    assert (style, polls) == ("polls", 4)  # one poll per question in a group
-
-    board = leaderboard(started, chat_id)
-    toasts = my_result_toasts(started, board, session_id, sorted(expected))
-    for player, mine in expected.items():
-        assert toasts[player] == render.my_result_toast(mine, len(expected), 4), player
+    session = session_row(started, session_id)
+    assert (session.style, session.polls) == ("polls", 4)  # one poll per question in a group
+    assert_my_results(started, session_id, session.chat_id, expected)
 
 
 @pytest.mark.parametrize("started", [LATE], indirect=True)
@@ -196,16 +209,6 @@ def test_late_joiners_who_answer_after_the_lobby_players_are_counted_and_ranked(
 
     expected = expected_results(started, swarm, quiz_file)
     assert len(expected) == LATE.players
-    engine = sa.create_engine(started.direct_url, poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        chat_id = conn.scalar(
-            sa.text("SELECT chat_id FROM sessions WHERE id = :s"), {"s": session_id}
-        )
-        joined = conn.scalar(
-            sa.text("SELECT participant_count FROM sessions WHERE id = :s"), {"s": session_id}
-        )
-    engine.dispose()
-    assert joined == LATE.players
-    toasts = my_result_toasts(started, leaderboard(started, chat_id), session_id, sorted(expected))
-    for player, mine in expected.items():
-        assert toasts[player] == render.my_result_toast(mine, len(expected), 4), player
+    session = session_row(started, session_id)
+    assert session.participant_count == LATE.players
+    assert_my_results(started, session_id, session.chat_id, expected)

@@ -19,6 +19,7 @@ import orjson
 
 from quizbot.extras import import_extra
 from quizbot.settings import Settings
+from quizbot.sim.swarm.config import STYLES
 from quizbot.stack.live import LiveOptions, Progress, play_live
 from quizbot.stack.local import LocalStack
 
@@ -103,7 +104,7 @@ def plot(report: dict[str, Any], swarm: dict[str, Any], path: Path) -> None:
 @click.option("--mode", type=click.Choice(["group", "private"]), default="group", show_default=True)
 @click.option(
     "--style",
-    type=click.Choice(["buttons", "polls"]),
+    type=click.Choice(STYLES),
     default="buttons",
     show_default=True,
     help="Questions with inline buttons, or as native quiz polls.",

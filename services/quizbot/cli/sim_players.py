@@ -12,6 +12,8 @@ import click
 import orjson
 import uvloop
 
+from quizbot.sim.swarm.config import STYLES
+
 
 @click.command()
 @click.option(
@@ -37,7 +39,7 @@ import uvloop
 )
 @click.option(
     "--style",
-    type=click.Choice(["buttons", "polls"]),
+    type=click.Choice(STYLES),
     default="buttons",
     show_default=True,
     help="Questions with inline buttons, or as native quiz polls (/live QUIZ polls).",
