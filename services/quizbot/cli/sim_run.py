@@ -22,6 +22,9 @@ import click
 @click.option("--webhook", default=None, help="The bot's webhook URL (otherwise it polls).")
 @click.option("--token", default=None, help="The bot's token (for --webhook's setWebhook).")
 @click.option(
+    "--secret", default=None, help="The webhook's secret_token (sent in each delivery's header)."
+)
+@click.option(
     "--wait-for-bot",
     default=60.0,
     show_default=True,
@@ -34,6 +37,7 @@ def run(
     port: int,
     webhook: str | None,
     token: str | None,
+    secret: str | None,
     wait_for_bot: float,
     no_limits: bool,
 ) -> None:
@@ -62,7 +66,13 @@ def run(
     try:
         report = asyncio.run(
             ScenarioRun(
-                parsed, api_url, webhook=webhook, token=token, on_event=say, wait_for_bot_s=wait
+                parsed,
+                api_url,
+                webhook=webhook,
+                token=token,
+                secret=secret,
+                on_event=say,
+                wait_for_bot_s=wait,
             ).run()
         )
     finally:

@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import sys
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -54,11 +61,19 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.edit_message_text(f"Answer recorded: {query.data}")
 
 
+async def inline(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.inline_query
+    assert query is not None
+    text = InputTextMessageContent(f"you looked for {query.query}")
+    await query.answer([InlineQueryResultArticle("1", query.query, text)])
+
+
 def main() -> None:
     url, token, mode = sys.argv[1], sys.argv[2], sys.argv[3]
     app = Application.builder().token(token).base_url(f"{url}/bot").build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(pressed))
+    app.add_handler(InlineQueryHandler(inline))
     app.add_handler(MessageHandler(filters.Document.ALL, document))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     if mode == "polling":

@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 import orjson
 
+from quizbot.sim.api.pool import PooledSession
 from quizbot.telegram.errors import backoff
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -48,7 +49,7 @@ class Sent:
         return self.acked_at is not None
 
 
-class WebhookClient:
+class WebhookClient(PooledSession):
     """Delivers updates to one webhook URL; use as ``async with``."""
 
     def __init__(
@@ -73,7 +74,7 @@ class WebhookClient:
         self.headers = {"Content-Type": "application/json"}
         if secret:
             self.headers[SECRET_HEADER] = secret
-        self.max_connections = max_connections
+        self.max_connections = self.pool_limit = max_connections
         self.max_attempts = max(1, max_attempts)
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
@@ -85,16 +86,6 @@ class WebhookClient:
         self.peak_in_flight = 0
         self._slots = asyncio.Semaphore(max_connections)
         self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> WebhookClient:
-        connector = aiohttp.TCPConnector(limit=self.max_connections, keepalive_timeout=60)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def post(self, update: dict[str, Any], sent: Sent | None = None) -> Sent:
         """Deliver ``update`` until a 2xx or ``max_attempts`` tries; returns what happened.

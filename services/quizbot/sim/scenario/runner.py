@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from quizbot.sim.scenario.report import ScenarioReport
-from quizbot.sim.scenario.spec import Scenario
+from quizbot.sim.scenario.spec import Scenario, Step
 from quizbot.sim.users.client import ControlRefused, SimClient, User
 from quizbot.sim.users.feed import Delivery, FeedReader
 
@@ -34,14 +34,19 @@ class ScenarioRun:
         *,
         webhook: str | None = None,
         token: str | None = None,
+        secret: str | None = None,
         on_event: Callable[[str], None] = lambda text: None,
         wait_for_bot_s: float = 0.0,
     ) -> None:
-        """``wait_for_bot_s``: first wait up to this long for the bot's first Bot API call."""
+        """``webhook``/``secret``: set the bot's webhook (its secret_token) for ``token``.
+
+        ``wait_for_bot_s``: first wait up to this long for the bot's first Bot API call.
+        """
         self.scenario = scenario
         self.api_url = api_url
         self.webhook = webhook
         self.token = token or scenario.token or DEFAULT_TOKEN
+        self.secret = secret
         self.on_event = on_event
         self.wait_for_bot_s = wait_for_bot_s
         self.rng = random.Random(scenario.seed)
@@ -92,7 +97,10 @@ class ScenarioRun:
     def _setup(self) -> None:
         sc = self.scenario
         if self.webhook:
-            self.client.request("POST", f"/bot{self.token}/setWebhook", {"url": self.webhook})
+            hook = {"url": self.webhook}
+            if self.secret:
+                hook["secret_token"] = self.secret
+            self.client.request("POST", f"/bot{self.token}/setWebhook", hook)
         for i in range(sc.users):
             name = sc.name.format(i=i + 1)
             self.users.append(self.client.user(name, id=sc.first_user_id + i))
@@ -112,10 +120,48 @@ class ScenarioRun:
 
     def _steps(self) -> None:
         for step in self.scenario.steps:
-            chat_id = None if step.chat == "private" else self.chats[step.chat]
             for user in self.users[: step.users]:
-                send = functools.partial(user.send, step.send, chat_id)
-                self._act("send", send, chat_id or user.id)
+                self._step(step, user)
+
+    def _step(self, step: Step, user: User) -> None:
+        chat_id = None if step.chat == "private" else self.chats[step.chat]
+        work: Callable[[], Any]
+        waits_for: int | None = chat_id or user.id  # the chat whose reply is timed
+        if step.action == "send":
+            work = functools.partial(user.send, step.value, chat_id)
+        elif step.action == "document":
+            work = functools.partial(
+                user.send_document,
+                step.value,
+                chat_id=chat_id,
+                mime_type=step.mime_type,
+                caption=step.caption,
+            )
+        elif step.action == "inline":
+            work, waits_for = functools.partial(user.inline_query, step.value), None
+        elif step.action == "leave":
+            group = self.chats[step.value]
+            work, waits_for = functools.partial(self._leave, user, group), None
+        else:  # unblock: of the step's users, those chosen to block the bot
+            if user.id not in self.blockers:
+                return
+            work, waits_for = functools.partial(self._unblock, user), None
+        self._act(step.action, work, waits_for, step.after_s)
+
+    def _leave(self, user: User, group: int) -> None:
+        user.leave({"id": group})
+        viewers = self.viewers[group]
+        if user in viewers:
+            viewers.remove(user)  # a user who left sees the group no more
+
+    def _unblock(self, user: User) -> bool:
+        if user.id not in self.blocked:
+            return False  # not blocked (yet): nothing to undo
+        user.block_bot(False)
+        # Back as a user who sees the bot's messages, and stays (no second block).
+        self.blocked.discard(user.id)
+        self.blockers.discard(user.id)
+        return True
 
     # -- playing ---------------------------------------------------------------
 
@@ -184,12 +230,14 @@ class ScenarioRun:
                 await asyncio.sleep(delay)
             started = time.time()
             try:
-                await asyncio.to_thread(work)
+                done = await asyncio.to_thread(work)
             except ControlRefused as exc:
                 self.report.refused[f"{kind}: {exc.field}"] += 1
                 return
+            if done is False:  # nothing to do after all (an unblock with no block)
+                return
             self.report.actions[kind] += 1
-            if chat_id is not None and kind in ("send", "press"):
+            if chat_id is not None and kind in ("send", "document", "press"):
                 self.waiting.setdefault(chat_id, []).append(started)
 
         task = asyncio.create_task(go())

@@ -11,6 +11,13 @@
       - send: /start
         chat: G
         users: 1            # only the first user
+      - document: notes.pdf # a file (optional mime_type, caption)
+        after_s: 2          # seconds after the start
+      - inline: capitals    # an inline query, "@bot capitals"
+      - leave: G            # leave a group
+        after_s: 20
+      - unblock: true       # those of the step's users who blocked the bot unblock it
+        after_s: 30
     react:
       press: first          # first | random | a button's text | none
       vote: random          # first | random | none
@@ -38,13 +45,22 @@ class ScenarioError(ValueError):
     """A malformed scenario; the message starts with ``file:line:``."""
 
 
+# What a step can have its users do; its value is the text, the file's name,
+# the query, the group to leave, or (unblock) nothing.
+STEP_ACTIONS = ("send", "document", "inline", "leave", "unblock")
+
+
 @dataclass(frozen=True)
 class Step:
-    """What some users send when the scenario starts."""
+    """What some users do once, ``after_s`` seconds after the scenario starts."""
 
-    send: str
-    chat: str  # a group's name, or "private"
-    users: int | None  # the first N users; None: all
+    action: str  # one of STEP_ACTIONS
+    value: str  # send: the text; document: the file's name; inline: the query; leave: the group
+    chat: str = "private"  # where a send or document goes: a group's name, or "private"
+    users: int | None = None  # the first N users; None: all
+    after_s: float = 0.0
+    mime_type: str | None = None  # document only
+    caption: str | None = None  # document only
 
 
 @dataclass(frozen=True)
@@ -158,17 +174,10 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
             raise r.fail(node, f"users.join: no group {name!r} under groups")
         join.append(name)
     out["join"] = tuple(join)
-    steps = []
-    for node in r.sequence(top["steps"], "steps") if "steps" in top else []:
-        s = r.mapping(node, "a step", {"send", "chat", "users"})
-        if "send" not in s:
-            raise r.fail(node, "a step needs send:")
-        chat = r.scalar(s["chat"], "chat", str) if "chat" in s else "private"
-        if chat != "private" and chat not in groups:
-            raise r.fail(s["chat"], f"chat: no group {chat!r} under groups (or say private)")
-        count = r.scalar(s["users"], "users", int) if "users" in s else None
-        steps.append(Step(r.scalar(s["send"], "send", str), chat, count))
-    out["steps"] = tuple(steps)
+    out["steps"] = tuple(
+        _step(r, node, groups)
+        for node in (r.sequence(top["steps"], "steps") if "steps" in top else [])
+    )
     if "react" in top:
         react = r.mapping(top["react"], "react", {"press", "vote", "within"})
         if "press" in react:
@@ -210,3 +219,38 @@ def parse(text: str, source: str = "<scenario>") -> Scenario:
     if "token" in top:
         out["token"] = r.scalar(top["token"], "token", str)
     return Scenario(groups=groups, supergroup=supergroup, **out)
+
+
+def _step(r: _Reader, node: yaml.Node, groups: dict[str, str]) -> Step:
+    known = {*STEP_ACTIONS, "chat", "users", "after_s", "mime_type", "caption"}
+    s = r.mapping(node, "a step", known)
+    actions = [name for name in STEP_ACTIONS if name in s]
+    if len(actions) != 1:
+        raise r.fail(node, f"a step needs exactly one of {', '.join(STEP_ACTIONS)}:")
+    action = actions[0]
+    if action == "unblock":
+        if r.scalar(s["unblock"], "unblock", bool) is not True:
+            raise r.fail(s["unblock"], "unblock: must be true")
+        value = ""
+    else:
+        value = r.scalar(s[action], action, str)
+    if action == "leave" and value not in groups:
+        raise r.fail(s["leave"], f"leave: no group {value!r} under groups")
+    for name in ("mime_type", "caption"):
+        if name in s and action != "document":
+            raise r.fail(s[name], f"{name}: only a document step has one")
+    chat = r.scalar(s["chat"], "chat", str) if "chat" in s else "private"
+    if chat != "private" and chat not in groups:
+        raise r.fail(s["chat"], f"chat: no group {chat!r} under groups (or say private)")
+    after = r.scalar(s["after_s"], "after_s", float) if "after_s" in s else 0.0
+    if after < 0:
+        raise r.fail(s["after_s"], "after_s must be >= 0")
+    return Step(
+        action=action,
+        value=value,
+        chat=chat,
+        users=r.scalar(s["users"], "users", int) if "users" in s else None,
+        after_s=after,
+        mime_type=r.scalar(s["mime_type"], "mime_type", str) if "mime_type" in s else None,
+        caption=r.scalar(s["caption"], "caption", str) if "caption" in s else None,
+    )

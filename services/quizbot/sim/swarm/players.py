@@ -151,15 +151,10 @@ class Swarm:
             except ControlRefused as exc:
                 if "exists" not in exc.error:  # an earlier run's group: the players are in it
                     raise
-        await sim.request(
-            "POST",
-            f"/bot{cfg.token}/setWebhook",
-            {
-                "url": cfg.webhook_url,
-                "secret_token": cfg.secret or "",
-                "max_connections": cfg.max_connections,
-            },
-        )
+        hook: dict[str, Any] = {"url": cfg.webhook_url, "max_connections": cfg.max_connections}
+        if cfg.secret:
+            hook["secret_token"] = cfg.secret
+        await sim.request("POST", f"/bot{cfg.token}/setWebhook", hook)
 
     async def _user(self, sim: AsyncSimClient, user_id: int) -> AsyncUser:
         name = f"Player {user_id - self.config.first_user_id + 1}"

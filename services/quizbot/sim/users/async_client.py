@@ -14,29 +14,20 @@ from typing import Any
 import aiohttp
 import orjson
 
-from quizbot.sim.users.client import ControlRefused, Message, press_body, refused
+from quizbot.sim.api.pool import PooledSession
+from quizbot.sim.users.client import ControlRefused, Message, group_body, press_body, refused
 
 __all__ = ["AsyncSimClient", "AsyncUser", "ControlRefused"]
 
 
-class AsyncSimClient:
+class AsyncSimClient(PooledSession):
     """The control API of the simulator at ``url``; use as ``async with``."""
 
     def __init__(self, url: str, *, connections: int = 50, timeout_s: float = 30.0) -> None:
         self.url = url.rstrip("/")
-        self.connections = connections
+        self.pool_limit = connections
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> AsyncSimClient:
-        connector = aiohttp.TCPConnector(limit=self.connections, keepalive_timeout=60)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
     async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control request; returns the JSON answer or raises ControlRefused."""
@@ -65,11 +56,7 @@ class AsyncSimClient:
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """Create a group (``supergroup=False``: a basic group) with ``members``; its Chat."""
-        body: dict[str, Any] = {
-            "title": title,
-            "type": "supergroup" if supergroup else "group",
-            "members": [u.id for u in members],
-        }
+        body = group_body(title, [u.id for u in members], (), supergroup)
         if chat_id is not None:
             body["id"] = chat_id
         chat: dict[str, Any] = (await self.request("POST", "/sim/chats", body))["chat"]

@@ -57,6 +57,18 @@ def press_body(
     return {k: v for k, v in body.items() if v is not None}
 
 
+def group_body(
+    title: str, members: Sequence[int], admins: Sequence[int], supergroup: bool
+) -> dict[str, Any]:
+    """The body of ``POST /sim/chats``: a group or supergroup with these users."""
+    return {
+        "title": title,
+        "type": "supergroup" if supergroup else "group",
+        "members": list(members),
+        "admins": list(admins),
+    }
+
+
 class SimClient:
     """The control API of one running simulator at ``url``."""
 
@@ -97,12 +109,7 @@ class SimClient:
         chat_id: int | None = None,
     ) -> dict[str, Any]:
         """Create a group (``supergroup=False``: a basic group); returns its Chat."""
-        body: dict[str, Any] = {
-            "title": title,
-            "type": "supergroup" if supergroup else "group",
-            "members": [u.id for u in members],
-            "admins": [u.id for u in admins],
-        }
+        body = group_body(title, [u.id for u in members], [u.id for u in admins], supergroup)
         if chat_id is not None:
             body["id"] = chat_id
         chat: dict[str, Any] = self.request("POST", "/sim/chats", body)["chat"]
