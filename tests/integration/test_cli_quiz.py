@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from quizbot.domain.quizfile import QuizFileError
+from quizbot.store.quizfiles import FORMATS, load_quiz_file
 from quizbot.store.quizzes import sample_files
 
 QUIZBOT = [sys.executable, "-m", "quizbot.cli"]
@@ -128,7 +130,7 @@ def test_a_malformed_quiz_lists_every_problem_and_imports_nothing(
     bad = tmp_path / "bad.yaml"
     bad.write_text(BAD.format(long="x" * 400))
     result = run(db_url, "quiz", "import", str(good), str(bad), tmp=tmp_path)
-    assert result.returncode != 0
+    assert result.returncode == 2
     err = result.stderr
     assert "question 1" in err and "12" in err  # 13 options, at most 12
     assert "question 2" in err and "100" in err  # option longer than 100 characters
@@ -153,6 +155,71 @@ def test_unreadable_quiz_files_are_refused_with_where(
     path = tmp_path / name
     path.write_text(text)
     result = run(db_url, "quiz", "import", str(path), tmp=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert expected in result.stderr
     assert counts(db_url) == (0, 0)
+
+
+PLANTED = """\
+Planets
+
+Which planet is closest to the Sun?
+- Venus
+- Mercury
+
+Which is the largest planet?
+* Jupiter
+- jupiter
+~ 2s
+"""
+
+
+def test_a_txt_file_with_three_planted_errors_reports_each_on_its_line(
+    db_url: str, tmp_path: Path
+) -> None:
+    bad = tmp_path / "planets.txt"
+    bad.write_text(PLANTED)
+    with pytest.raises(QuizFileError) as parsed:
+        load_quiz_file(bad)
+
+    result = run(db_url, "quiz", "import", str(bad), tmp=tmp_path)
+
+    assert result.returncode == 2
+    reported = result.stderr.splitlines()
+    assert reported == [*str(parsed.value).splitlines(), "nothing imported"]
+    assert [line.split(",")[0] for line in reported[:3]] == [
+        f"{bad}: line 3",  # no option marked right
+        f"{bad}: line 9",  # the same option twice
+        f"{bad}: line 10",  # 2 seconds is too short
+    ]
+    assert counts(db_url) == (0, 0)
+
+
+def test_a_quiz_exported_in_every_format_imports_back_unchanged(
+    db_url: str, tmp_path: Path
+) -> None:
+    sample = sample_files()[0]
+    slug = load_quiz_file(sample).slug
+    assert run(db_url, "quiz", "import", str(sample), tmp=tmp_path).returncode == 0
+    before = counts(db_url)
+
+    exported = []
+    for fmt in FORMATS:
+        path = tmp_path / f"exported.{fmt}"
+        done = run(db_url, "quiz", "export", slug, "--format", fmt, "-o", str(path), tmp=tmp_path)
+        assert done.returncode == 0, done.stderr
+        exported.append(str(path))
+    again = run(db_url, "quiz", "import", *exported, tmp=tmp_path)
+
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [f"{slug}: unchanged ({before[1]} questions)"] * 3
+    assert counts(db_url) == before
+    printed = run(db_url, "quiz", "export", slug, "--format", "txt", tmp=tmp_path)
+    assert printed.stdout == (tmp_path / "exported.txt").read_text()
+
+
+def test_exporting_a_slug_that_is_not_there_says_so(db_url: str, tmp_path: Path) -> None:
+    result = run(db_url, "quiz", "export", "no-such-quiz", tmp=tmp_path)
+
+    assert result.returncode == 1
+    assert "no quiz with the slug 'no-such-quiz'" in result.stderr

@@ -11,18 +11,24 @@ import sqlalchemy as sa
 from quizbot.domain.quizfile import QuizFileError
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
+from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import (
     QuizConflict,
+    find_quiz_id,
     import_quiz,
     list_quizzes,
-    load_quiz_file,
+    load_quiz,
     sample_files,
 )
+
+# A file with problems is the operator's to fix (2, like a usage error); a refused
+# import against the database (a slug conflict, a missing quiz) exits 1.
+EXIT_BAD_FILE = 2
 
 
 @click.group()
 def quiz() -> None:
-    """Quiz content: import files, list what is there."""
+    """Quiz content: import and export files, list what is there."""
 
 
 @quiz.command(name="import")
@@ -34,11 +40,11 @@ def quiz() -> None:
     "--replace", is_flag=True, help="Overwrite a quiz with the same slug if never played."
 )
 def import_(files: tuple[Path, ...], samples: bool, replace: bool) -> None:
-    """Validate and import quiz FILES (YAML or JSON; see docs/quiz-format.md).
+    """Validate and import quiz FILES (.txt, .yaml or .json; see docs/quiz-format.md).
 
     Every file is validated first; if any has a problem, every problem is listed
-    and nothing is imported. A file already imported with the same content is
-    left unchanged.
+    with its line and nothing is imported (exit 2). A file already imported with
+    the same content is left unchanged.
     """
     paths = list(files) + (sample_files() if samples else [])
     if not paths:
@@ -52,7 +58,7 @@ def import_(files: tuple[Path, ...], samples: bool, replace: bool) -> None:
             click.echo(str(exc), err=True)
     if failed:
         click.echo("nothing imported", err=True)
-        sys.exit(1)
+        sys.exit(EXIT_BAD_FILE)
     engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
     try:
         # One transaction for every file: all of them are imported, or none.
@@ -81,3 +87,35 @@ def list_() -> None:
     click.echo(f"{'SLUG'.ljust(width)}  QUESTIONS  PLAYED  TITLE")
     for r in rows:
         click.echo(f"{r.slug.ljust(width)}  {r.question_count:>9}  {r.sessions:>6}  {r.title}")
+
+
+@quiz.command(name="export")
+@click.argument("slug")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def export(slug: str, fmt: str, output: Path | None) -> None:
+    """Write the quiz SLUG as a file that `quizbot quiz import` reads back unchanged."""
+    engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            quiz_id = find_quiz_id(conn, slug)
+            stored = load_quiz(conn, quiz_id) if quiz_id is not None else None
+    finally:
+        engine.dispose()
+    if stored is None:
+        click.echo(f"no quiz with the slug {slug!r}: quizbot quiz list shows them", err=True)
+        sys.exit(1)
+    try:
+        text = export_quiz(stored, fmt)
+    except ValueError as exc:
+        click.echo(f"{slug}: {exc}", err=True)
+        sys.exit(1)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
