@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from quizbot.domain.ownership import Ownership, Visibility
 from quizbot.store import migrate
 from quizbot.store.models import Base
+from quizbot.store.quizfiles import load_quiz_file
+from quizbot.store.quizzes import import_quiz, sample_files
 
 
 def test_migrated_database_matches_the_models(engine: sa.Engine) -> None:
@@ -42,3 +46,28 @@ def test_hot_query_indexes_exist(engine: sa.Engine) -> None:
             )
         }
     assert {"ix_outbox_pending", "ix_sessions_due", "ix_sessions_open", "pk_answers"} <= names
+
+
+def test_an_imported_quiz_has_no_owner_and_is_public(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        quiz_id = import_quiz(conn, load_quiz_file(sample_files()[0])).quiz_id
+        row = conn.execute(
+            sa.text("SELECT owner_id, visibility FROM quizzes WHERE id = :id"), {"id": quiz_id}
+        ).one()
+
+    assert Ownership(row.owner_id, Visibility(row.visibility)) == Ownership(None, Visibility.PUBLIC)
+
+
+OWNED = sa.text(
+    "INSERT INTO quizzes (slug, title, content_hash, question_count, owner_id, visibility)"
+    " VALUES (:slug, 'Mine', 'x', 0, 42, :visibility) RETURNING owner_id, visibility"
+)
+
+
+def test_a_quiz_is_either_private_or_public(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        stored = conn.execute(OWNED, {"slug": "mine", "visibility": "private"}).one()
+    with pytest.raises(sa.exc.DataError, match="quiz_visibility"), engine.begin() as conn:
+        conn.execute(OWNED, {"slug": "other", "visibility": "secret"})
+
+    assert tuple(stored) == (42, "private")

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from quizbot.domain.ownership import Visibility
+
 NOW = sa.text("now()")
 
 
@@ -31,6 +33,7 @@ class Base(DeclarativeBase):
 SESSION_MODES = ("solo", "group", "private")
 SESSION_STATUSES = ("lobby", "question", "reveal", "finished", "stopped", "abandoned")
 OUTBOX_STATUSES = ("pending", "claimed", "sent", "dropped", "dead")
+VISIBILITIES = tuple(v.value for v in Visibility)
 
 
 class Quiz(Base):
@@ -44,6 +47,12 @@ class Quiz(Base):
     question_count: Mapped[int] = mapped_column(sa.Integer)
     # The default style of its live games: "buttons" or "polls" (domain.session.Style).
     style: Mapped[str] = mapped_column(sa.String(16), server_default="buttons")
+    # The Telegram user who made or uploaded it; NULL for an operator's import.
+    # Indexed for a user's own list (/myquizzes). Who may do what: domain.ownership.
+    owner_id: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)
+    visibility: Mapped[str] = mapped_column(
+        sa.Enum(*VISIBILITIES, name="quiz_visibility"), server_default="public"
+    )
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
 
