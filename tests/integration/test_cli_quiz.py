@@ -160,25 +160,13 @@ def test_unreadable_quiz_files_are_refused_with_where(
     assert counts(db_url) == (0, 0)
 
 
-PLANTED = """\
-Planets
-
-Which planet is closest to the Sun?
-- Venus
-- Mercury
-
-Which is the largest planet?
-* Jupiter
-- jupiter
-~ 2s
-"""
+THREE_ERRORS = Path(__file__).parents[1] / "data" / "three-errors.txt"
 
 
 def test_a_txt_file_with_three_planted_errors_reports_each_on_its_line(
     db_url: str, tmp_path: Path
 ) -> None:
-    bad = tmp_path / "planets.txt"
-    bad.write_text(PLANTED)
+    bad = THREE_ERRORS
     with pytest.raises(QuizFileError) as parsed:
         load_quiz_file(bad)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
-from quizbot.domain.quizfile import QuizFileError
+from quizbot.domain.problems import QuizFileError
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file

@@ -14,77 +14,17 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 from quizbot.domain import limits
+from quizbot.domain.problems import Lines, Path, Report, describe
+from quizbot.domain.problems import Problem as Problem  # where callers have long found it
+from quizbot.domain.problems import QuizFileError as QuizFileError
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Style
 
 QUIZ_FIELDS = ("title", "slug", "description", "time_limit", "style", "questions")
 QUESTION_FIELDS = ("question", "options", "correct", "explanation", "time_limit")
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-TOP = "top level"
-SEP = " › "
-
-# A place in the decoded data: ("questions", 3, "options", 1) is question 4's option 2.
-Path = tuple[str | int, ...]
-# Where each place starts in the file (1-based lines); a reader fills it.
-Lines = Mapping[Path, int]
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a quiz file, e.g. `line 12, question 4 › options`."""
-
-    location: str
-    message: str
-    line: int | None = None
-    path: Path | None = field(default=None, compare=False)
-
-    def __str__(self) -> str:
-        where = self.location if self.line is None else f"line {self.line}, {self.location}"
-        return f"{where}: {self.message}"
-
-
-class QuizFileError(ValueError):
-    """A quiz file that cannot be imported; `problems` lists every reason."""
-
-    def __init__(self, problems: Sequence[Problem], *, source: str) -> None:
-        self.problems = list(problems)
-        self.source = source
-        super().__init__("\n".join(f"{source}: {problem}" for problem in self.problems))
-
-
-def describe(path: Path) -> str:
-    """How a place in the data reads to a host: `question 2 › option 3`."""
-    if not path:
-        return TOP
-    if path[0] != "questions" or len(path) == 1:
-        return str(path[0])
-    words = [f"question {int(path[1]) + 1}"]
-    if len(path) >= 3:
-        words.append(f"option {int(path[3]) + 1}" if len(path) >= 4 else str(path[2]))
-    return SEP.join(words)
-
-
-def line_of(lines: Lines, path: Path) -> int | None:
-    """The line of `path`, else of its nearest ancestor that has one."""
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
-
-
-class _Report:
-    """The problems found so far, each placed by its path."""
-
-    def __init__(self, lines: Lines) -> None:
-        self.lines = lines
-        self.problems: list[Problem] = []
-
-    def add(self, path: Path, message: str, *, location: str | None = None) -> None:
-        where = describe(path) if location is None else location
-        self.problems.append(Problem(where, message, line_of(self.lines, path), path))
 
 
 def derive_slug(title: str) -> str:
@@ -100,7 +40,7 @@ def validate_quiz(data: object, *, source: str, lines: Lines | None = None) -> Q
     `lines` maps paths in `data` to the lines they came from, so that each
     problem carries its line. Raises `QuizFileError` listing every problem.
     """
-    report = _Report(lines or {})
+    report = Report(lines or {})
     if not isinstance(data, Mapping):
         report.add((), f"expected a mapping with title and questions, got {_kind(data)}")
         raise QuizFileError(report.problems, source=source)
@@ -144,7 +84,7 @@ def validate_quiz(data: object, *, source: str, lines: Lines | None = None) -> Q
     )
 
 
-def _style(data: Mapping[str, object], report: _Report) -> Style:
+def _style(data: Mapping[str, object], report: Report) -> Style:
     """The quiz's default play style: ``buttons`` (the default) or ``polls``."""
     value = data.get("style", Style.BUTTONS.value)
     if value not in {s.value for s in Style}:
@@ -154,7 +94,7 @@ def _style(data: Mapping[str, object], report: _Report) -> Style:
     return Style(value)
 
 
-def _question(raw: object, path: Path, default_limit: int, report: _Report) -> Question | None:
+def _question(raw: object, path: Path, default_limit: int, report: Report) -> Question | None:
     if not isinstance(raw, Mapping):
         report.add(path, f"expected a mapping with question and options, got {_kind(raw)}")
         return None
@@ -178,7 +118,7 @@ def _question(raw: object, path: Path, default_limit: int, report: _Report) -> Q
     )
 
 
-def _options(raw: object, path: Path, report: _Report) -> list[str] | None:
+def _options(raw: object, path: Path, report: Report) -> list[str] | None:
     if raw is None:
         report.add(path, "missing: list 2 to 12 answer options")
         return None
@@ -211,7 +151,7 @@ def _options(raw: object, path: Path, report: _Report) -> list[str] | None:
 
 
 def _correct(
-    raw: Mapping[object, object], options: list[str] | None, path: Path, report: _Report
+    raw: Mapping[object, object], options: list[str] | None, path: Path, report: Report
 ) -> list[int] | None:
     if "correct" not in raw:
         report.add(path, "missing: the number of the right option, counting from 1")
@@ -244,7 +184,7 @@ def _text(
     raw: Mapping[object, object],
     path: Path,
     max_len: int,
-    report: _Report,
+    report: Report,
     *,
     required: bool = False,
 ) -> str | None:
@@ -262,7 +202,7 @@ def _text(
     return value if _check_length(value, path, max_len, report) else None
 
 
-def _check_length(value: str, path: Path, max_len: int, report: _Report) -> bool:
+def _check_length(value: str, path: Path, max_len: int, report: Report) -> bool:
     if not value:
         report.add(path, "is empty")
         return False
@@ -272,7 +212,7 @@ def _check_length(value: str, path: Path, max_len: int, report: _Report) -> bool
     return True
 
 
-def _slug(data: Mapping[object, object], title: str | None, report: _Report) -> str | None:
+def _slug(data: Mapping[object, object], title: str | None, report: Report) -> str | None:
     value = data.get("slug")
     if value is None:
         if title is None:
@@ -297,7 +237,7 @@ def _slug(data: Mapping[object, object], title: str | None, report: _Report) -> 
     return value
 
 
-def _time_limit(value: object, path: Path, report: _Report) -> int | None:
+def _time_limit(value: object, path: Path, report: Report) -> int | None:
     if not isinstance(value, int) or isinstance(value, bool):
         report.add(path, f"expected whole seconds, got {_kind(value)}")
         return None
@@ -309,7 +249,7 @@ def _time_limit(value: object, path: Path, report: _Report) -> int | None:
 
 
 def _unknown_fields(
-    raw: Mapping[object, object], known: Sequence[str], path: Path, report: _Report
+    raw: Mapping[object, object], known: Sequence[str], path: Path, report: Report
 ) -> None:
     for key in raw:
         if key in known:

@@ -16,9 +16,10 @@ import yaml
 from quizbot.domain.formats.data import quiz_data
 from quizbot.domain.formats.jsondoc import dump_json, parse_json
 from quizbot.domain.formats.txt import dump_txt, parse_txt
+from quizbot.domain.problems import Lines, Problem, QuizFileError
+from quizbot.domain.problems import Path as DataPath
 from quizbot.domain.quiz import Quiz
-from quizbot.domain.quizfile import Lines, Problem, QuizFileError, validate_quiz
-from quizbot.domain.quizfile import Path as DataPath
+from quizbot.domain.quizfile import validate_quiz
 
 FORMATS = ("txt", "yaml", "json")
 _SUFFIXES = {".txt": "txt", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}

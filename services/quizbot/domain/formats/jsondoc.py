@@ -12,8 +12,9 @@ import json
 import re
 
 from quizbot.domain.formats.data import quiz_data
+from quizbot.domain.problems import Lines, Path, Problem, QuizFileError
 from quizbot.domain.quiz import Quiz
-from quizbot.domain.quizfile import Lines, Path, Problem, QuizFileError, validate_quiz
+from quizbot.domain.quizfile import validate_quiz
 
 _SPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()

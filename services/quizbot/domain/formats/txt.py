@@ -25,8 +25,9 @@ from collections import Counter
 from typing import NoReturn
 
 from quizbot.domain import limits
+from quizbot.domain.problems import Path, Problem, QuizFileError, describe
 from quizbot.domain.quiz import Quiz
-from quizbot.domain.quizfile import Path, Problem, QuizFileError, describe, validate_quiz
+from quizbot.domain.quizfile import validate_quiz
 from quizbot.domain.session import Style
 
 OPTION, RIGHT, EXPLAIN, TIME, ESCAPE = "-", "*", ">", "~", "\\"

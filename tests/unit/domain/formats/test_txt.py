@@ -1,3 +1,4 @@
+from pathlib import Path
 from textwrap import dedent
 
 import pytest
@@ -10,12 +11,6 @@ from quizbot.domain.session import Style
 
 def txt(text: str) -> str:
     return dedent(text).lstrip("\n")
-
-
-def errors(text: str) -> list[str]:
-    with pytest.raises(QuizFileError) as caught:
-        parse_txt(txt(text), source="quiz.txt")
-    return str(caught.value).splitlines()
 
 
 SPACE = """
@@ -67,24 +62,17 @@ def test_slug_style_and_windows_line_endings_are_understood() -> None:
     )
 
 
+THREE_ERRORS = Path(__file__).parents[3] / "data" / "three-errors.txt"
+
+
 def test_three_planted_errors_are_all_reported_each_with_its_line() -> None:
-    assert errors(
-        """
-        Space
+    with pytest.raises(QuizFileError) as caught:
+        parse_txt(THREE_ERRORS.read_text(encoding="utf-8"), source="three-errors.txt")
 
-        Which planet is closest to the Sun?
-        - Venus
-        - Mercury
-
-        Which is the largest planet?
-        * Jupiter
-        - jupiter
-        ~ 2s
-        """
-    ) == [
-        'quiz.txt: line 3, question 1 › correct: no option is marked right: start its line with "* "',
-        'quiz.txt: line 9, question 2 › option 2: same as option 1 ("jupiter")',
-        "quiz.txt: line 10, question 2 › time_limit: 2 seconds, 5 to 600 allowed",
+    assert str(caught.value).splitlines() == [
+        'three-errors.txt: line 3, question 1 › correct: no option is marked right: start its line with "* "',
+        'three-errors.txt: line 9, question 2 › option 2: same as option 1 ("jupiter")',
+        "three-errors.txt: line 10, question 2 › time_limit: 2 seconds, 5 to 600 allowed",
     ]
 
 
