@@ -30,7 +30,9 @@ QUICK = Quiz(
 )
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    # Bounded, and generous: a writer process starts up (imports, connects) on
+    # a machine whose 2 cores the rest of the suite shares.
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
