@@ -1,0 +1,171 @@
+from dataclasses import replace
+
+import pytest
+
+from quizbot.domain import limits
+from quizbot.domain.quiz import Question
+from quizbot.domain.wizard import (
+    END_OPTIONS,
+    RIGHT_DONE,
+    SKIP,
+    Cancel,
+    Done,
+    Draft,
+    Event,
+    Press,
+    Step,
+    Text,
+    Turn,
+    start,
+    step,
+)
+
+Q1 = Question("Two plus two?", ("3", "4", "5"), frozenset({1}), "Basic sums.", 30)
+Q2 = Question("Pick a prime", ("4", "7", "11"), frozenset({1, 2}), None, 45)
+
+
+def run(events: list[Event], draft: Draft | None = None) -> list[Turn]:
+    turns = []
+    current = draft or start().draft
+    for event in events:
+        assert current is not None
+        turn = step(current, event)
+        turns.append(turn)
+        current = turn.draft
+    return turns
+
+
+def test_a_whole_conversation_makes_the_quiz_the_host_typed() -> None:
+    turns = run(
+        [
+            Text("  Sums and primes "),
+            Text("Two plus two?"),
+            Text("3"),  # one per message...
+            Text("4\n5"),  # ...or several, one per line
+            Press(END_OPTIONS),
+            Press("w:c:1"),
+            Press(RIGHT_DONE),
+            Text("Basic sums."),
+            Press("w:t:30"),
+            Text("Pick a prime"),
+            Text("4\n7\n11"),
+            Press(END_OPTIONS),
+            Press("w:c:0"),
+            Press("w:c:1"),
+            Press("w:c:0"),  # a second press takes a pick back
+            Press("w:c:2"),
+            Press(RIGHT_DONE),
+            Press(SKIP),
+            Text("45 s"),
+            Done(),
+        ]
+    )
+
+    steps = [turn.draft.step if turn.draft else None for turn in turns]
+    assert steps[:9] == [
+        Step.QUESTION,
+        Step.OPTIONS,
+        Step.OPTIONS,
+        Step.OPTIONS,
+        Step.CORRECT,
+        Step.CORRECT,
+        Step.EXPLANATION,
+        Step.TIME,
+        Step.QUESTION,
+    ]
+    last = turns[-1]
+    assert last.draft is None and last.quiz is not None
+    assert (last.quiz.title, last.quiz.slug) == ("Sums and primes", "sums-and-primes")
+    assert last.quiz.questions == (Q1, Q2)
+    assert last.prompt.text == "🎉 “Sums and primes” is ready: 2 questions."
+
+
+def test_each_prompt_offers_the_buttons_of_its_step() -> None:
+    draft = Draft(Step.CORRECT, "T", (), "Q?", ("a", "b"), frozenset({1}))
+
+    prompt = step(draft, Press("w:c:0")).prompt
+
+    assert prompt.buttons == (
+        (("✅ a", "w:c:0"),),
+        (("✅ b", "w:c:1"),),
+        (("Done", RIGHT_DONE),),
+    )
+    time = step(replace(draft, step=Step.EXPLANATION), Press(SKIP)).prompt
+    assert [data for _, data in time.buttons[0]] == ["w:t:10", "w:t:20", "w:t:30", "w:t:60"]
+    assert all(len(data.encode()) <= limits.CALLBACK_DATA_MAX_BYTES for _, data in time.buttons[0])
+
+
+OPTIONS = Draft(Step.OPTIONS, "T", (), "Q?", ("Paris", "Lyon"))
+TWELVE = replace(OPTIONS, options=tuple(f"o{i}" for i in range(12)))
+
+# (draft, event, the refusal, word for word as a file import gives it)
+REFUSALS = [
+    (Draft(), Text("x" * 129), "title: 129 characters, at most 128 allowed"),
+    (Draft(), Text("   "), "title: is empty"),
+    (
+        Draft(Step.QUESTION, "T"),
+        Text("q" * 301),
+        "question 1 › question: 301 characters, at most 300 allowed",
+    ),
+    (Draft(Step.QUESTION, "T"), Text(" \n "), "question 1 › question: is empty"),
+    (OPTIONS, Text("paris"), 'question 1 › option 3: same as option 1 ("paris")'),
+    (OPTIONS, Text("x" * 101), "question 1 › option 3: 101 characters, at most 100 allowed"),
+    (TWELVE, Text("one more"), "question 1 › options: 13 options given, at most 12 allowed"),
+    (replace(OPTIONS, options=("a",)), Press(END_OPTIONS), "At least 2 options are needed."),
+    (replace(OPTIONS, step=Step.CORRECT), Press(RIGHT_DONE), "Press at least one right option."),
+    (
+        replace(OPTIONS, step=Step.EXPLANATION, correct=frozenset({0})),
+        Text("e" * 201),
+        "question 1 › explanation: 201 characters, at most 200 allowed",
+    ),
+    (
+        replace(OPTIONS, step=Step.TIME, correct=frozenset({0})),
+        Text("4"),
+        "question 1 › time_limit: 4 seconds, 5 to 600 allowed",
+    ),
+    (
+        replace(OPTIONS, step=Step.TIME, correct=frozenset({0})),
+        Text("soon"),
+        'question 1 › time_limit: expected whole seconds, got text ("soon")',
+    ),
+    (Draft(Step.QUESTION, "T"), Done(), "Add a question first."),
+    (
+        Draft(Step.QUESTION, "T", (Q1,) * limits.QUESTIONS_MAX),
+        Text("One too many?"),
+        "At most 100 questions: /done.",
+    ),
+    (replace(OPTIONS, step=Step.CORRECT), Text("Paris"), "Not now."),
+    (Draft(Step.QUESTION, "T"), Press(SKIP), "Not now."),
+]
+
+
+@pytest.mark.parametrize(("draft", "event", "refusal"), REFUSALS)
+def test_a_refused_step_says_why_and_keeps_the_draft(
+    draft: Draft, event: Event, refusal: str
+) -> None:
+    turn = step(draft, event)
+
+    assert turn.draft == draft
+    assert turn.prompt.text.splitlines()[0] == f"⚠️ {refusal}"
+
+
+@pytest.mark.parametrize("at", list(Step))
+def test_cancel_drops_the_draft_at_any_step(at: Step) -> None:
+    turn = step(replace(OPTIONS, step=at), Cancel())
+
+    assert (turn.draft, turn.quiz) == (None, None)
+    assert turn.prompt.text == "🗑 The draft is dropped."
+
+
+def test_done_in_the_middle_of_a_question_keeps_the_finished_ones() -> None:
+    turn = step(replace(OPTIONS, questions=(Q1,)), Done())
+
+    assert turn.quiz is not None and turn.quiz.questions == (Q1,)
+    assert turn.prompt.text.endswith("1 question. The unfinished question was left out.")
+
+
+def test_a_press_of_a_stale_or_foreign_button_changes_nothing() -> None:
+    draft = replace(OPTIONS, step=Step.CORRECT)
+
+    for data in ["w:c:9", "w:c:x", "a:1:0:0", "w:t:30"]:
+        assert step(draft, Press(data)).draft == draft
