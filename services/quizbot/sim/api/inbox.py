@@ -76,23 +76,29 @@ class Inbox:
             self._forget(self.pending.popleft())
 
     def peek(self, limit: int) -> list[dict[str, Any]]:
-        """Up to ``limit`` updates the bot wants, oldest first; unwanted ones are dropped."""
+        """Up to ``limit`` updates the bot wants, oldest first; unwanted ones are dropped.
+
+        It reads only as far as it needs: a webhook's delivery loop peeks on
+        every new update while thousands may be waiting.
+        """
         out: list[dict[str, Any]] = []
-        kept: deque[dict[str, Any]] = deque()
-        while self.pending and len(out) < limit:
-            update = self.pending.popleft()
-            if self.wanted(update):
-                out.append(update)
-                kept.append(update)
-            else:
-                self._forget(update)
-                self.dropped += 1
-        kept.extend(self.pending)
-        self.pending = kept
+        unwanted: list[dict[str, Any]] = []
+        for update in self.pending:
+            if len(out) >= limit:
+                break
+            (out if self.wanted(update) else unwanted).append(update)
+        for update in unwanted:
+            self.pending.remove(update)
+            self._forget(update)
+            self.dropped += 1
         return out
 
     def remove(self, update_id: int) -> None:
         """Confirm one update (a webhook took it)."""
+        # Deliveries mostly finish in order: the oldest is the usual one.
+        if self.pending and self.pending[0]["update_id"] == update_id:
+            self._forget(self.pending.popleft())
+            return
         for i, update in enumerate(self.pending):
             if update["update_id"] == update_id:
                 del self.pending[i]

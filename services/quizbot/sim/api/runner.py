@@ -3,7 +3,10 @@ background thread (tests, benches, the demo).
 
 uvloop + httptools with the access log off: the simulator must answer
 thousands of calls per second on one core, and per-request logging alone
-would halve that.
+would halve that. Idle connections are kept for longer than its clients
+keep them (:mod:`quizbot.sim.api.pool`: 60 s): with uvicorn's 5 s, a pooled
+connection left idle between two questions was closed under a client that
+was just sending on it.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
+
+# Longer than the clients' keep-alive (sim.api.pool), so the client closes first.
+KEEP_ALIVE_S = 75
 
 
 def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 8081, log_level: str = "info") -> None:
@@ -28,6 +34,7 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 8081, log_level: st
         access_log=False,
         log_level=log_level,
         backlog=4096,
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=2,
     )
 
@@ -77,6 +84,7 @@ def start_thread(
         lifespan="off",
         access_log=False,
         log_level="warning",
+        timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
