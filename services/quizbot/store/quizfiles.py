@@ -37,7 +37,8 @@ def parse_quiz(text: str, fmt: str, *, source: str) -> Quiz:
         "yaml": parse_yaml,
         "json": parse_json,
     }
-    return readers[fmt](text, source=source)
+    # Notepad and some phone editors start a UTF-8 file with a byte-order mark.
+    return readers[fmt](text.removeprefix("\ufeff"), source=source)
 
 
 def export_quiz(quiz: Quiz, fmt: str) -> str:

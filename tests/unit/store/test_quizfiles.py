@@ -36,6 +36,15 @@ def test_the_extension_names_the_format(name: str, fmt: str) -> None:
     assert format_of(Path(name)) == fmt
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_byte_order_mark_at_the_start_is_ignored(fmt: str) -> None:
+    quiz = load_quiz_file(SAMPLES[0])
+
+    again = parse_quiz("\ufeff" + export_quiz(quiz, fmt), fmt, source=f"bom.{fmt}")
+
+    assert again == quiz
+
+
 BAD_YAML = """\
 title: Tiny
 questions:
