@@ -101,6 +101,7 @@ def test_the_configured_values_are_what_pgbouncer_and_libpq_apply(
         server_url=pg_server.admin_url,
         run_dir=tmp_path / "pgbouncer",
         connect_query=session_sql(load_settings(env)),
+        keep_log=tmp_path / "kept-pgbouncer.log",
     ).start()
     try:
         settings = load_settings(
@@ -126,6 +127,8 @@ def test_the_configured_values_are_what_pgbouncer_and_libpq_apply(
             direct.close(session)
     finally:
         bouncer.stop()
+    # The run's log outlives its temporary directory (a stack keeps it with its logs).
+    assert "process up" in (tmp_path / "kept-pgbouncer.log").read_text()
 
 
 def test_a_stuck_session_lock_costs_only_its_own_answers_a_bounded_wait(

@@ -118,6 +118,7 @@ class LocalStack:
                 database=self._db_name,
                 user=user,
                 password=password or "quizbot-local",
+                keep_log=self.layout.log_dir / "pgbouncer.log",
             )
             self.pgbouncer.start()
             self.pooled_url = self.pgbouncer.url(self._db_name)

@@ -7,6 +7,7 @@ a private instance for local runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -74,6 +75,9 @@ class PgBouncer:
     # Run on every server connection pgbouncer opens: transaction pooling drops
     # the clients' startup options, so this is how the timeouts reach PostgreSQL.
     connect_query: str = field(default_factory=default_connect_query)
+    # Where each run's log is appended when pgbouncer stops (a temporary run
+    # dir goes with the run): a stack keeps it with its other programs' logs.
+    keep_log: Path | None = None
     process: subprocess.Popen[bytes] | None = None
 
     def url(self, database: str) -> str:
@@ -143,7 +147,10 @@ class PgBouncer:
         raise TimeoutError("pgbouncer did not start listening within 10 s")
 
     def stop(self) -> None:
-        """Stop pgbouncer (SIGTERM, then SIGKILL after 5 s); remove a temporary run dir."""
+        """Stop pgbouncer (SIGTERM, then SIGKILL after 5 s); remove a temporary run dir.
+
+        With ``keep_log``, the run's log is appended there first.
+        """
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -151,6 +158,10 @@ class PgBouncer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        log = self.run_dir / "pgbouncer.log"
+        if self.keep_log is not None and log.exists():
+            with contextlib.suppress(OSError), self.keep_log.open("ab") as kept:
+                kept.write(log.read_bytes())
         if self.run_dir.name.startswith(TEMP_PREFIX) and self.run_dir.parent == Path(
             tempfile.gettempdir()
         ):
