@@ -132,11 +132,17 @@ class PgBouncer:
             for path in (self.run_dir, auth, ini):
                 shutil.chown(path, owner, owner)
             cmd = [exe, "-u", owner, str(ini)]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # pgbouncer logs to stderr as well as to its logfile, and an outage makes
+        # it log a warning per client request. Into a pipe nobody reads, that
+        # filled the pipe's 64 KB and blocked pgbouncer in write() for good: it
+        # stopped serving until restarted. A file never blocks.
+        stderr_path = self.run_dir / "stderr.log"
+        with stderr_path.open("wb") as stderr:
+            self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                err = self.process.stderr.read().decode() if self.process.stderr else ""
+                err = stderr_path.read_text(errors="replace")[-2000:]
                 raise RuntimeError(f"pgbouncer exited at start: {err.strip()}")
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
