@@ -181,7 +181,10 @@ class Delivery:
                 reason = f"the message {row.edit_ref!r} was not delivered"
             else:
                 reason = f"the message id of {row.edit_ref!r} is unknown"
-        if reason is not None and row.method.lower() == TEXT_EDIT:
+        # Only a message the chat does not have is posted anew; one whose id is
+        # merely unknown here may exist, and a second copy would repeat it.
+        missing = reason is not None and "is unknown" not in reason
+        if missing and row.method.lower() == TEXT_EDIT:
             self.meters.incr(f"send.{row.method}.posted")
             return self._resolve(posted(row))
         if reason is not None:
