@@ -57,6 +57,8 @@ class ScenarioRun:
         self.viewers: dict[int, list[User]] = {}  # chat id -> users who see it
         self.blockers: set[int] = set()
         self.blocked: set[int] = set()
+        # Blockers whose unblock step came before they blocked: they unblock right after.
+        self.unblock_due: set[int] = set()
         self.waiting: dict[int, list[float]] = {}  # chat id -> actions awaiting the bot
         self.last_delivery = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -156,7 +158,10 @@ class ScenarioRun:
 
     def _unblock(self, user: User) -> bool:
         if user.id not in self.blocked:
-            return False  # not blocked (yet): nothing to undo
+            # Not blocked yet (the bot was slower than the step's time): the user comes
+            # back right after blocking, so the step never depends on the bot's pace.
+            self.unblock_due.add(user.id)
+            return False
         user.block_bot(False)
         # Back as a user who sees the bot's messages, and stays (no second block).
         self.blocked.discard(user.id)
@@ -196,7 +201,7 @@ class ScenarioRun:
                 # A user who blocks the bot stops playing.
                 self.blocked.add(user.id)
                 self.report.blocked += 1
-                self._act("block", user.block_bot, None)
+                self._act("block", user.block_bot, None, then=self._due(user))
                 continue
             self._react(user, d.message)
 
@@ -222,8 +227,20 @@ class ScenarioRun:
             option = 0 if sc.vote == "first" else self.rng.randrange(n)
             self._act("vote", lambda: user.vote(message, [option]), chat_id, delay)
 
+    def _due(self, user: User) -> Callable[[], None] | None:
+        """After a block, the unblock its step asked for earlier, if any."""
+        if user.id not in self.unblock_due:
+            return None
+        self.unblock_due.discard(user.id)
+        return lambda: self._act("unblock", functools.partial(self._unblock, user), None)
+
     def _act(
-        self, kind: str, work: Callable[[], Any], chat_id: int | None, delay: float = 0.0
+        self,
+        kind: str,
+        work: Callable[[], Any],
+        chat_id: int | None,
+        delay: float = 0.0,
+        then: Callable[[], None] | None = None,
     ) -> None:
         async def go() -> None:
             if delay:
@@ -239,6 +256,8 @@ class ScenarioRun:
             self.report.actions[kind] += 1
             if chat_id is not None and kind in ("send", "document", "press"):
                 self.waiting.setdefault(chat_id, []).append(started)
+            if then is not None:
+                then()  # only once the work is done: the API sees the two in order
 
         task = asyncio.create_task(go())
         self._tasks.add(task)

@@ -16,7 +16,7 @@
       - inline: capitals    # an inline query, "@bot capitals"
       - leave: G            # leave a group
         after_s: 20
-      - unblock: true       # those of the step's users who blocked the bot unblock it
+      - unblock: true       # the step's users who block the bot unblock it (at once if later)
         after_s: 30
     react:
       press: first          # first | random | a button's text | none
