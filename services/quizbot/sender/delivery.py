@@ -18,6 +18,9 @@ The decisions (``quizbot.telegram.errors.decide``):
   that one, so the chat still sees what the game says now;
 - other 400s (Drop): dropped with the error;
 - a rejected token (Halt): stop the sender; the operator has to fix it.
+
+A row that uploads a file (``ClaimedRow.upload``, a document) is sent with the
+file as a multipart part.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
+
+from telegram import InputFile
 
 from quizbot.sender.lanes import Lane, Lanes
 from quizbot.sender.meters import Meters
@@ -163,6 +168,10 @@ class Delivery:
         never reached the chat becomes a new message (:func:`posted`).
         """
         params = row.params
+        if row.upload is not None:
+            # A file goes out as a multipart part; PTB encodes an InputFile that way.
+            upload = InputFile(row.upload.content, filename=row.upload.filename)
+            params = {**params, row.upload.field: upload}
         if self.paid_broadcast and paid_broadcast_method(row.method):
             params = {**params, "allow_paid_broadcast": True}
         if row.edit_ref is None:

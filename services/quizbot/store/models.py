@@ -325,6 +325,19 @@ class Outbox(Base):
     )
 
 
+class OutboxFile(Base):
+    """The file an outbox row uploads (``sendDocument``): its parameter, name and bytes."""
+
+    __tablename__ = "outbox_files"
+
+    outbox_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("outbox.id", ondelete="CASCADE"), primary_key=True
+    )
+    field: Mapped[str] = mapped_column(sa.String(32))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already applied: a retried update has no second effect."""
 

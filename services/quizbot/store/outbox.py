@@ -39,7 +39,7 @@ class Message:
 # check is a primary-key probe of ``chats`` per row. The mark is cleared when
 # the chat writes to the bot again (``store.updates``); rows queued before the
 # mark was set are dropped by the sender's claim (``outbox_queries.CLAIM``).
-_NOT_BLOCKED = "NOT EXISTS (SELECT 1 FROM chats c WHERE c.id = {chat} AND c.blocked_at IS NOT NULL)"
+NOT_BLOCKED = "NOT EXISTS (SELECT 1 FROM chats c WHERE c.id = {chat} AND c.blocked_at IS NOT NULL)"
 
 # Insert many rows in one statement, in the given order (ids follow it: one
 # chat's rows are sent in id order); chat_id is also written into params so the
@@ -55,7 +55,7 @@ _INSERT = sa.text(
              AS (chat_id bigint, method text, params jsonb, ref text, edit_ref text,
                  session_id bigint)
          ) WITH ORDINALITY AS m(chat_id, method, params, ref, edit_ref, session_id, i)
-    WHERE {_NOT_BLOCKED.format(chat="m.chat_id")}
+    WHERE {NOT_BLOCKED.format(chat="m.chat_id")}
     ORDER BY m.i
     """  # noqa: S608 - a constant condition, no input
 )
@@ -69,7 +69,7 @@ _INSERT_PARTICIPANTS = sa.text(
            jsonb_set(CAST(:params AS jsonb), '{{chat_id}}', to_jsonb(p.chat_id)),
            :ref, :edit_ref, :session_id
     FROM participants p
-    WHERE p.session_id = :session_id AND {_NOT_BLOCKED.format(chat="p.chat_id")}
+    WHERE p.session_id = :session_id AND {NOT_BLOCKED.format(chat="p.chat_id")}
       AND (CAST(:players AS bigint[]) IS NULL OR p.player_id = ANY(CAST(:players AS bigint[])))
     ORDER BY p.joined_at, p.player_id
     """  # noqa: S608 - a constant condition, no input
@@ -79,7 +79,7 @@ _INSERT_PARTICIPANTS = sa.text(
 _REACHABLE = sa.text(
     f"""
     SELECT count(*) FROM participants p
-    WHERE p.session_id = :session_id AND {_NOT_BLOCKED.format(chat="p.chat_id")}
+    WHERE p.session_id = :session_id AND {NOT_BLOCKED.format(chat="p.chat_id")}
     """  # noqa: S608 - a constant condition, no input
 )
 

@@ -22,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from quizbot.store.documents import Upload
 from quizbot.store.leases import Term
 
 
@@ -44,6 +45,7 @@ class ClaimedRow:
     created_at: float
     original_status: str | None = None
     original_message_id: int | None = None
+    upload: Upload | None = None  # the file a sendDocument row uploads
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,8 @@ def sender_lock_key(token: str) -> int:
 # probes ix_outbox_chat_unsent, which holds unsent rows only; the block check is
 # a primary-key probe of chats. The LATERAL lookup resolves edits: the message id
 # recorded for the latest earlier row of the same chat whose ref is this row's
-# edit_ref.
+# edit_ref. The file of a row that uploads one (``outbox_files``, a primary-key
+# probe that finds nothing for every other row) comes with it.
 CLAIM = sa.text(
     """
     WITH picked AS (
@@ -134,8 +137,10 @@ CLAIM = sa.text(
     SELECT c.id, c.chat_id, c.method, c.params, c.ref, c.edit_ref, c.attempts,
            extract(epoch FROM c.created_at) AS created_at, c.blocked,
            orig.status::text AS original_status,
-           orig.telegram_message_id AS original_message_id
+           orig.telegram_message_id AS original_message_id,
+           f.field AS upload_field, f.filename AS upload_filename, f.content AS upload_content
     FROM claimed c
+    LEFT JOIN outbox_files f ON f.outbox_id = c.id AND NOT c.blocked
     LEFT JOIN LATERAL (
         SELECT x.status, x.telegram_message_id FROM outbox x
         WHERE c.edit_ref IS NOT NULL AND NOT c.blocked AND x.chat_id = c.chat_id
@@ -233,6 +238,9 @@ def claim(conn: Connection, term: Term, n: int, lease_s: float, full: Sequence[i
                 created_at=float(r.created_at),
                 original_status=r.original_status,
                 original_message_id=r.original_message_id,
+                upload=None
+                if r.upload_field is None
+                else Upload(r.upload_field, r.upload_filename, bytes(r.upload_content)),
             )
         )
     return Claim(rows, dropped)

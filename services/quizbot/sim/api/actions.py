@@ -82,17 +82,18 @@ def send_text(state: SimState, person: Person, body: Body) -> dict[str, Any]:
 
 
 def send_document(state: SimState, person: Person, body: Body) -> dict[str, Any]:
-    """The user sends a file: ``file_name``, optional ``mime_type``, ``size``, ``caption``."""
+    """The user sends a file: ``file_name``; optional ``content`` (its text), ``mime_type``,
+    ``size`` (what Telegram reports, by default the content's length), ``caption``.
+
+    The content is kept in the simulator's files, so the bot can fetch it with
+    getFile and ``/file/bot<token>/<file_path>`` as from Telegram.
+    """
     name = body.need("file_name", str)
-    size = body.get("size", int, 1024)
-    unique = f"sim-doc-{person.id}-{state.chats[person.id].next_id}"
-    document = {
-        "file_id": f"BQAC{unique}",
-        "file_unique_id": unique,
-        "file_name": name,
-        "mime_type": body.get("mime_type", str, "application/octet-stream"),
-        "file_size": size,
-    }
+    data = body.get("content", str, "").encode()
+    document = state.files.add(data, name, body.get("mime_type", str, "application/octet-stream"))
+    size = body.get("size", int)
+    if size is not None:
+        document["file_size"] = size
     content: dict[str, Any] = {"document": document}
     caption = body.get("caption", str)
     if caption:

@@ -7,6 +7,10 @@ this app unchanged. Calls may arrive as JSON, form-encoded (what PTB's
 default transport sends, nested objects JSON-encoded) or multipart, with
 parameters in the query string too, like Telegram accepts them.
 
+Files, like Telegram's file server: ``GET /file/bot<token>/<file_path>`` gives
+the bytes of a file whose ``file_path`` came from ``getFile`` (documents the
+bot uploaded and documents scripted users sent, :mod:`quizbot.sim.api.files`).
+
 Control endpoints (JSON):
 
 - ``GET /sim/calls?since=SEQ&limit=N``: accepted calls after SEQ, each with the
@@ -43,9 +47,9 @@ from starlette.types import Receive, Scope, Send
 
 from quizbot.sim.api import protocol
 from quizbot.sim.api.config import SimConfig
-from quizbot.sim.api.content import FilePart
 from quizbot.sim.api.control import Control
 from quizbot.sim.api.engine import FakeTelegram
+from quizbot.sim.api.files import FilePart, encode
 from quizbot.sim.api.runner import RunningSim, serve, start_thread
 from quizbot.sim.api.state import call_json, update_json
 
@@ -71,6 +75,7 @@ def create_app(config: SimConfig | None = None) -> SimApp:
     app = SimApp(
         routes=[
             Route("/bot{token}/{method}", handlers.bot_call, methods=["GET", "POST"]),
+            Route("/file/bot{token}/{path:path}", handlers.file),
             Route("/sim/calls", handlers.calls),
             Route("/sim/updates", handlers.updates),
             Route("/sim/chats/{chat_id}/messages", handlers.chat_messages),
@@ -101,7 +106,7 @@ def start_in_thread(
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(data), status, media_type="application/json")
+    return Response(orjson.dumps(data, default=encode), status, media_type="application/json")
 
 
 def _int(request: Request, name: str, default: int) -> int:
@@ -139,6 +144,15 @@ class _Handlers:
         if answer.drop:
             return _Dropped()
         return Response(answer.body, answer.status, media_type="application/json")
+
+    async def file(self, request: Request) -> Response:
+        """A file's bytes at the ``file_path`` getFile gave, like Telegram's file server."""
+        token = request.path_params["token"]
+        stored = self.tg.state.files.by_path.get(request.path_params["path"])
+        if stored is None or self.tg.config.token not in (None, token):
+            body = protocol.error_body(404, "Not Found")
+            return Response(body, 404, media_type="application/json")
+        return Response(stored.data, media_type="application/octet-stream")
 
     async def calls(self, request: Request) -> Response:
         since, limit = _int(request, "since", 0), _int(request, "limit", 1000)
@@ -227,7 +241,7 @@ async def _params(request: Request) -> dict[str, Any]:
 
 
 def _multipart(ctype: str, body: bytes) -> dict[str, Any]:
-    # Uploads are rare (certificates, photos): the stdlib MIME parser is enough.
+    # Uploads are rare (certificates, photos, documents): the stdlib MIME parser is enough.
     message = BytesParser(policy=HTTP).parsebytes(
         b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body
     )
@@ -244,7 +258,7 @@ def _multipart(ctype: str, body: bytes) -> dict[str, Any]:
         if filename is None:
             out[name] = data.decode("utf-8", "replace")
         else:
-            out[name] = FilePart(filename, part.get_content_type(), len(data))
+            out[name] = FilePart(filename, part.get_content_type(), data)
     return out
 
 

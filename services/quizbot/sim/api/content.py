@@ -7,20 +7,9 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from quizbot.sim.api import protocol
-
-
-@dataclass(frozen=True, slots=True)
-class FilePart:
-    """An uploaded multipart file: kept as metadata only, never stored."""
-
-    filename: str
-    content_type: str
-    size: int
-
 
 _TAG = re.compile(r"<[^>]*>")
 _MD_ESCAPE = re.compile(r"\\(.)")

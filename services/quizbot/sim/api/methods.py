@@ -12,6 +12,7 @@ from typing import Any
 
 from quizbot.sim.api import polls, protocol
 from quizbot.sim.api.content import plain_text
+from quizbot.sim.api.files import FilePart
 from quizbot.sim.api.people import member
 from quizbot.sim.api.state import SimState
 
@@ -69,6 +70,29 @@ def send_poll(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
         # Closing on time needs no vote to notice it: a timer on the server's loop.
         polls.close_when_due(state, poll["id"])
     return message
+
+
+def send_document(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """sendDocument: keep an uploaded file (or reuse one by file_id) and post it with its caption.
+
+    A URL is not fetched: the simulator reaches no other host, so it is refused.
+    """
+    upload = p["document"]
+    if isinstance(upload, FilePart):
+        document = state.files.add(upload.data, upload.filename, upload.content_type)
+    elif upload.startswith(("http://", "https://", "attach://")):
+        raise protocol.bad_request("wrong file identifier/HTTP URL specified")
+    else:
+        document = state.files.document(upload)
+    body: dict[str, Any] = {"document": document}
+    if "caption" in p:
+        body["caption"] = plain_text(p["caption"], p.get("parse_mode"))
+    return state.post(p["chat_id"], _with_markup(body, p))
+
+
+def get_file(state: SimState, p: dict[str, Any]) -> dict[str, Any]:
+    """getFile: the File, whose ``file_path`` downloads from ``/file/bot<token>/``."""
+    return state.files.get(p["file_id"])
 
 
 def _target(state: SimState, p: dict[str, Any], missing: str) -> dict[str, Any]:
@@ -244,6 +268,8 @@ def get_updates(state: SimState, p: dict[str, Any]) -> list[Any]:
 HANDLERS: dict[str, Handler] = {
     "sendMessage": send_message,
     "sendPoll": send_poll,
+    "sendDocument": send_document,
+    "getFile": get_file,
     "editMessageText": edit_message_text,
     "editMessageCaption": edit_message_caption,
     "editMessageReplyMarkup": edit_message_reply_markup,

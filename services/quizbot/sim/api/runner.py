@@ -59,6 +59,11 @@ class RunningSim:
         """What to pass as ``telegram.Bot(base_url=...)``."""
         return f"{self.url}/bot"
 
+    @property
+    def file_base_url(self) -> str:
+        """What to pass as ``telegram.Bot(base_file_url=...)``: downloads of getFile's paths."""
+        return f"{self.url}/file/bot"
+
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the server to exit and wait for its thread."""
         self.server.should_exit = True

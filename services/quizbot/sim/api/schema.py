@@ -24,7 +24,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from quizbot.sim.api import content
+from quizbot.sim.api import content, files
 from quizbot.sim.api.protocol import METHOD_NOT_FOUND, ApiError
 
 Checker = Callable[[Any, str], Any]
@@ -200,7 +200,7 @@ def _boolean(value: Any, path: str) -> bool:
 
 def _input_file(value: Any, path: str) -> Any:
     # A file_id, a URL, "attach://<part>", or an uploaded multipart part.
-    if isinstance(value, str | content.FilePart):
+    if isinstance(value, str | files.FilePart):
         return value
     raise _wrong(path, "InputFile")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from quizbot.sim.api import protocol
+from quizbot.sim.api.files import Files
 from quizbot.sim.api.inbox import Inbox
 from quizbot.sim.api.people import People
 
@@ -130,10 +131,11 @@ class SimState:
         self.webhook_error: tuple[int, str] | None = None  # (unix time, message)
         self.people = People()
         self.inbox = Inbox()
+        self.files = Files()
         self._poll_seq = 0
 
     def reset(self) -> None:
-        """Forget chats, polls, users, pending updates, recorded calls, the feed and counters."""
+        """Forget chats, polls, users, files, updates, recorded calls, the feed and counters."""
         self.calls.clear()
         self.feed.clear()
         self.stats.clear()
@@ -142,6 +144,7 @@ class SimState:
         self.poll_deadlines.clear()
         self.people.reset()
         self.inbox.clear()
+        self.files.reset()
         self.webhook = {"url": ""}
         self.webhook_error = None
 

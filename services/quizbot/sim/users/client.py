@@ -145,16 +145,21 @@ class User:
     def send_document(
         self,
         file_name: str,
+        content: str = "",
         *,
         chat_id: int | None = None,
         mime_type: str | None = None,
         size: int | None = None,
         caption: str | None = None,
     ) -> Message:
-        """Send a file."""
+        """Send a file whose text is ``content``; the bot can download it (getFile).
+
+        ``size`` overrides the ``file_size`` Telegram reports (default: the content's).
+        """
         message: Message = self._act(
             "document",
             file_name=file_name,
+            content=content,
             chat_id=chat_id,
             mime_type=mime_type,
             size=size,
