@@ -63,6 +63,7 @@ class Settings:
     tls_cert_file: str | None
     tls_key_file: str | None
     max_body_bytes: int
+    wizard_messages_per_min: int
     monitoring_token: str | None
     commit_mode: str
     group_commit_max_batch: int
@@ -165,6 +166,7 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         tls_cert_file=opt("TLS_CERT_FILE"),
         tls_key_file=opt("TLS_KEY_FILE"),
         max_body_bytes=config("MAX_BODY_BYTES", cast=int, default=65536),
+        wizard_messages_per_min=config("WIZARD_MESSAGES_PER_MIN", cast=int, default=20),
         monitoring_token=opt("MONITORING_TOKEN"),
         commit_mode=config("COMMIT_MODE", default="group"),
         group_commit_max_batch=config("GROUP_COMMIT_MAX_BATCH", cast=int, default=1000),

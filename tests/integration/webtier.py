@@ -242,6 +242,22 @@ def command(text: str, user_id: int, *, chat_id: int | None = None) -> dict[str,
     )
 
 
+def text_message(text: str, user_id: int) -> dict[str, Any]:
+    """A message update with plain text (no command), in ``user_id``'s private chat."""
+    return checked(
+        {
+            "update_id": next_update_id(),
+            "message": {
+                "message_id": 1,
+                "date": 1_700_000_000,
+                "chat": {"id": user_id, "type": "private", "first_name": "Ada"},
+                "from": user(user_id),
+                "text": text,
+            },
+        }
+    )
+
+
 def post(
     client: httpx.Client, server: WebServer, update: dict[str, Any], secret: str = SECRET
 ) -> httpx.Response:

@@ -51,7 +51,7 @@ from quizbot.domain.events import (
 )
 from quizbot.domain.formatting import HTML
 from quizbot.domain.language import ENGLISH, Translator
-from quizbot.domain.quiz import Quiz
+from quizbot.domain.quiz import Quiz, option_order
 from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 
@@ -387,6 +387,7 @@ def _question(
         state.question_count,
         state.quiz_title,
         seconds_left=seconds_left,
+        order=_order(state, position, quiz),
         tr=tr,
     )
     return "sendMessage", params
@@ -406,9 +407,16 @@ def _reveal(state: SessionState, stats: QuestionStats | None, quiz: Quiz, tr: Tr
         stats,
         solo=state.mode is Mode.SOLO,
         session_id=state.session_id,
+        order=_order(state, state.position, quiz),
         tr=tr,
     )
     return Effect("editMessageText", params, _audience(state), edit_ref=ref)
+
+
+def _order(state: SessionState, position: int, quiz: Quiz) -> tuple[int, ...]:
+    # Only buttons are shuffled: a poll_answer names the option by its place in the poll.
+    options = len(quiz.questions[position].options)
+    return option_order(state.session_id, position, options, quiz.shuffle)
 
 
 def _end(

@@ -25,6 +25,7 @@ _PRIVATE = (
     ("quizzes", N_("Pick a quiz to play")),
     ("play", N_("Play a quiz alone")),
     ("live", N_("Host a live quiz for friends")),
+    ("newquiz", N_("Make a quiz of your own")),
     ("stop", N_("Stop the quiz")),
     ("me", N_("Your stats")),
     ("top", N_("The best players")),

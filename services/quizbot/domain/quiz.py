@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from dataclasses import dataclass
 
 from quizbot.domain.session import Style
@@ -51,6 +52,8 @@ class Quiz:
     questions: tuple[Question, ...]
     # How a live game asks the questions unless its host says otherwise (/live <slug> polls).
     style: Style = Style.BUTTONS
+    # Each game shows a question's buttons in its own order (see `option_order`).
+    shuffle: bool = False
 
     def __post_init__(self) -> None:
         if not self.questions:
@@ -78,6 +81,8 @@ class Quiz:
         }
         if self.style is not Style.BUTTONS:  # so the hashes of earlier imports still hold
             content["style"] = self.style.value
+        if self.shuffle:
+            content["shuffle"] = True
         canonical = json.dumps(
             content,
             ensure_ascii=False,
@@ -85,3 +90,17 @@ class Quiz:
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def option_order(session_id: int, position: int, options: int, shuffle: bool) -> tuple[int, ...]:
+    """The order a session shows a question's options in: as written, or shuffled.
+
+    The shuffle is seeded by the session and the question, so every message of
+    that question (the question, its timer edits, its reveal) shows one order,
+    in any process. Buttons keep carrying the option's index as written, so
+    answers and scores do not depend on the order.
+    """
+    order = list(range(options))
+    if shuffle:
+        random.Random(f"{session_id}:{position}").shuffle(order)
+    return tuple(order)

@@ -73,13 +73,17 @@ def question_message(
     quiz_title: str,
     *,
     seconds_left: int | None = None,
+    order: Sequence[int] | None = None,
     tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """sendMessage params for an open question with one button per option.
 
     Short options go on the buttons, one per row; if any option is long,
     the text lists them as A, B, C… and the buttons show the letters.
+    `order` is the order to show the options in (`quiz.option_order`); each
+    button carries its option's index as written.
     """
+    shown = [(i, question.options[i]) for i in (order or range(len(question.options)))]
     short = all(len(option) <= BUTTON_TEXT_COMFORT for option in question.options)
     # The answer's toast is written on the hot path without a lookup: the button
     # carries the message's language (English needs no suffix).
@@ -87,17 +91,17 @@ def question_message(
     lines = [_header(quiz_title, position, question_count, tr), f"<b>{escape(question.text)}</b>"]
     if not short:
         lines.append("")
-        lines += [f"{LETTERS[i]}. {escape(option)}" for i, option in enumerate(question.options)]
+        lines += [f"{LETTERS[j]}. {escape(option)}" for j, (_, option) in enumerate(shown)]
     timer = tr.gettext("⏱ {seconds} s to answer").format(seconds=question.time_limit_s)
     if seconds_left is not None:
         timer = tr.gettext("⏱ {seconds} s left").format(seconds=seconds_left)
     lines += ["", timer]
     buttons: list[dict[str, object]] = [
         {
-            "text": option if short else LETTERS[i],
+            "text": option if short else LETTERS[j],
             "callback_data": AnswerData(session_id, position, i, language).encode(),
         }
-        for i, option in enumerate(question.options)
+        for j, (i, option) in enumerate(shown)
     ]
     per_row = 1 if short else 4
     keyboard = [buttons[i : i + per_row] for i in range(0, len(buttons), per_row)]
@@ -112,6 +116,7 @@ def reveal_text(
     stats: QuestionStats | None = None,
     *,
     solo: bool = False,
+    order: Sequence[int] | None = None,
     tr: Translator = ENGLISH,
 ) -> str:
     """The closed question: every option, the correct ones marked ✅, the explanation.
@@ -126,8 +131,8 @@ def reveal_text(
         "",
     ]
     lines += [
-        f"{'✅' if question.is_correct(i) else '▫️'} {LETTERS[i]}. {escape(option)}"
-        for i, option in enumerate(question.options)
+        f"{'✅' if question.is_correct(i) else '▫️'} {LETTERS[j]}. {escape(question.options[i])}"
+        for j, i in enumerate(order or range(len(question.options)))
     ]
     if question.explanation:
         lines += ["", f"💡 {escape(question.explanation)}"]
@@ -146,6 +151,7 @@ def reveal_message(
     *,
     solo: bool = False,
     session_id: int | None = None,
+    order: Sequence[int] | None = None,
     tr: Translator = ENGLISH,
 ) -> dict[str, object]:
     """editMessageText params that close a question message and replace its buttons.
@@ -153,7 +159,9 @@ def reveal_message(
     With `session_id` (live modes) the one button left is "How did I do?",
     answered by a toast; a solo reveal already says how the player did.
     """
-    text = reveal_text(question, position, question_count, quiz_title, stats, solo=solo, tr=tr)
+    text = reveal_text(
+        question, position, question_count, quiz_title, stats, solo=solo, order=order, tr=tr
+    )
     if session_id is None or solo:
         return _message(text, NO_KEYBOARD)
     button = {

@@ -2,48 +2,28 @@
 
 A host builds a quiz one message at a time: the title, then for each
 question its text, its options, the right ones (buttons), an optional
-explanation and a time limit, then /done. Each step is checked by the quiz
+explanation and a time limit, then /done and whether each game shuffles the
+options (`Quiz.shuffle`). Each step is checked by the quiz
 format's own validation (`validate_quiz`) on the draft so far, so a wizard
 step refuses exactly what a file import would, with the same message. The
-draft is a plain value, so the web tier can store it after every step and a
+draft is a plain value (`domain.draft`), so the web tier can store it after every step and a
 restart resumes it where it was.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from quizbot.domain import limits
+from quizbot.domain import prompts as say
+from quizbot.domain.draft import Draft, Step
+from quizbot.domain.language import ENGLISH, Translator
 from quizbot.domain.problems import Problem, QuizFileError
+from quizbot.domain.prompts import END_OPTIONS, PREFIX, RIGHT_DONE, SHUFFLE_ON, SKIP, Prompt
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.quizfile import derive_slug, validate_quiz
 
-PREFIX = "w:"  # wizard buttons; answer buttons start with "a:"
-END_OPTIONS, RIGHT_DONE, SKIP = "w:end", "w:ok", "w:skip"
-TIME_CHOICES = (10, 20, 30, 60)
-
-
-class Step(StrEnum):
-    TITLE = "title"
-    QUESTION = "question"
-    OPTIONS = "options"
-    CORRECT = "correct"
-    EXPLANATION = "explanation"
-    TIME = "time"
-
-
-@dataclass(frozen=True, slots=True)
-class Draft:
-    """A quiz being made: what is done, and the question under way."""
-
-    step: Step = Step.TITLE
-    title: str = ""
-    questions: tuple[Question, ...] = ()
-    text: str = ""
-    options: tuple[str, ...] = ()
-    correct: frozenset[int] = frozenset()
-    explanation: str | None = None
+__all__ = ["Draft", "Prompt", "Step", "Turn", "start", "step"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,161 +50,135 @@ Event = Text | Press | Done | Cancel
 
 
 @dataclass(frozen=True, slots=True)
-class Prompt:
-    """The bot's reply: a text and rows of (label, callback_data) buttons."""
-
-    text: str
-    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
 class Turn:
-    """One step's outcome. `draft` None means the conversation is over:
-    with `quiz` when it was finished, without when it was cancelled."""
+    """One step's outcome. `draft` None means the conversation is over: with
+    `quiz` when it was finished (the caller stores it and says where, see
+    `prompts.ready`), without when it was cancelled."""
 
     draft: Draft | None
     prompt: Prompt
     quiz: Quiz | None = None
 
 
-def start() -> Turn:
+def start(tr: Translator = ENGLISH) -> Turn:
     """/newquiz: an empty draft, asking for the title."""
-    return Turn(Draft(), Prompt("📝 A new quiz. Send its title."))
+    return Turn(Draft(), say.Prompt(tr.gettext(say.START)))
 
 
-def step(draft: Draft, event: Event) -> Turn:
+def step(draft: Draft, event: Event, tr: Translator = ENGLISH) -> Turn:
     """Apply one message or button press to the draft."""
     if isinstance(event, Cancel):
-        return Turn(None, Prompt("🗑 The draft is dropped."))
+        return Turn(None, Prompt(tr.gettext(say.DROPPED)))
     if isinstance(event, Done):
-        return _done(draft)
+        return _done(draft, tr)
     handler = _TEXT if isinstance(event, Text) else _PRESS
     act = handler.get(draft.step)
     if act is None:
-        return Turn(draft, ask(draft, "⚠️ Not now."))
-    return act(draft, event.text if isinstance(event, Text) else event.data)
+        return Turn(draft, say.ask(draft, tr.gettext(say.NOT_NOW), tr))
+    return act(draft, event.text if isinstance(event, Text) else event.data, tr)
 
 
-def ask(draft: Draft, before: str = "") -> Prompt:
-    """What the draft waits for, after `before` (a refusal or a confirmation)."""
-    number = len(draft.questions) + 1
-    lead = f"{before}\n\n" if before else ""
-    if draft.step is Step.TITLE:
-        return Prompt(f"{lead}Send the quiz's title.")
-    if draft.step is Step.QUESTION:
-        finish = " or /done to finish" if draft.questions else ""
-        return Prompt(f"{lead}Question {number}: send its text{finish}.")
-    if draft.step is Step.OPTIONS:
-        listed = "".join(f"\n{i}. {o}" for i, o in enumerate(draft.options, start=1))
-        return Prompt(
-            f"{lead}Send the options, one per message or one per line.{listed}",
-            (((f"✅ That's all ({len(draft.options)})", END_OPTIONS),),) if draft.options else (),
-        )
-    if draft.step is Step.CORRECT:
-        rows = tuple(
-            ((f"{'✅' if i in draft.correct else '▫️'} {o}", f"{PREFIX}c:{i}"),)
-            for i, o in enumerate(draft.options)
-        )
-        return Prompt(
-            f"{lead}Press the right option (or several).", (*rows, (("Done", RIGHT_DONE),))
-        )
-    if draft.step is Step.EXPLANATION:
-        return Prompt(
-            f"{lead}Send an explanation, shown when the question closes.", ((("Skip", SKIP),),)
-        )
-    times = tuple((f"{s} s", f"{PREFIX}t:{s}") for s in TIME_CHOICES)
-    allowed = f"{limits.TIME_LIMIT_MIN}-{limits.TIME_LIMIT_MAX}"
-    return Prompt(f"{lead}Time to answer? Press one, or send seconds ({allowed}).", (times,))
+def _title(draft: Draft, text: str, tr: Translator) -> Turn:
+    nxt = replace(draft, title=text.strip(), step=Step.QUESTION)
+    return _check(nxt, ("title",), draft, tr)
 
 
-def _title(draft: Draft, text: str) -> Turn:
-    return _check(replace(draft, title=text.strip(), step=Step.QUESTION), ("title",), draft)
-
-
-def _question(draft: Draft, text: str) -> Turn:
+def _question(draft: Draft, text: str, tr: Translator) -> Turn:
     if len(draft.questions) >= limits.QUESTIONS_MAX:
-        return Turn(draft, ask(draft, f"⚠️ At most {limits.QUESTIONS_MAX} questions: /done."))
+        refusal = tr.gettext(say.TOO_MANY).format(count=limits.QUESTIONS_MAX)
+        return Turn(draft, say.ask(draft, refusal, tr))
     nxt = replace(draft, text=text.strip(), options=(), correct=frozenset(), step=Step.OPTIONS)
-    return _check(nxt, ("questions", len(draft.questions), "question"), draft)
+    return _check(nxt, ("questions", len(draft.questions), "question"), draft, tr)
 
 
-def _options(draft: Draft, text: str) -> Turn:
+def _options(draft: Draft, text: str, tr: Translator) -> Turn:
     added = tuple(line.strip() for line in text.splitlines() if line.strip())
     nxt = replace(draft, options=draft.options + added)
-    return _check(nxt, ("questions", len(draft.questions), "options"), draft)
+    return _check(nxt, ("questions", len(draft.questions), "options"), draft, tr)
 
 
-def _end_options(draft: Draft, data: str) -> Turn:
+def _end_options(draft: Draft, data: str, tr: Translator) -> Turn:
     if data != END_OPTIONS:
-        return Turn(draft, ask(draft))
+        return Turn(draft, say.ask(draft, "", tr))
     if len(draft.options) < limits.OPTIONS_MIN:
-        return Turn(draft, ask(draft, f"⚠️ At least {limits.OPTIONS_MIN} options are needed."))
-    return Turn(replace(draft, step=Step.CORRECT), ask(replace(draft, step=Step.CORRECT)))
+        refusal = tr.gettext(say.FEW_OPTIONS).format(count=limits.OPTIONS_MIN)
+        return Turn(draft, say.ask(draft, refusal, tr))
+    return _go(replace(draft, step=Step.CORRECT), tr)
 
 
-def _pick(draft: Draft, data: str) -> Turn:
+def _pick(draft: Draft, data: str, tr: Translator) -> Turn:
     if data == RIGHT_DONE:
         if not draft.correct:
-            return Turn(draft, ask(draft, "⚠️ Press at least one right option."))
-        nxt = replace(draft, step=Step.EXPLANATION)
-        return Turn(nxt, ask(nxt))
+            return Turn(draft, say.ask(draft, tr.gettext(say.NO_RIGHT), tr))
+        return _go(replace(draft, step=Step.EXPLANATION), tr)
     index = _number(data, f"{PREFIX}c:")
     if index is None or not 0 <= index < len(draft.options):
-        return Turn(draft, ask(draft))
-    nxt = replace(draft, correct=draft.correct ^ {index})
-    return Turn(nxt, ask(nxt))
+        return Turn(draft, say.ask(draft, "", tr))
+    return _go(replace(draft, correct=draft.correct ^ {index}), tr)
 
 
-def _explain(draft: Draft, text: str) -> Turn:
+def _explain(draft: Draft, text: str, tr: Translator) -> Turn:
     nxt = replace(draft, explanation=text.strip() or None, step=Step.TIME)
-    return _check(nxt, ("questions", len(draft.questions), "explanation"), draft)
+    return _check(nxt, ("questions", len(draft.questions), "explanation"), draft, tr)
 
 
-def _skip(draft: Draft, data: str) -> Turn:
+def _skip(draft: Draft, data: str, tr: Translator) -> Turn:
     if data != SKIP:
-        return Turn(draft, ask(draft))
-    nxt = replace(draft, explanation=None, step=Step.TIME)
-    return Turn(nxt, ask(nxt))
+        return Turn(draft, say.ask(draft, "", tr))
+    return _go(replace(draft, explanation=None, step=Step.TIME), tr)
 
 
-def _time_text(draft: Draft, text: str) -> Turn:
+def _time_text(draft: Draft, text: str, tr: Translator) -> Turn:
     value = text.strip().removesuffix("s").strip()
-    return _time(draft, int(value) if value.isdigit() else text.strip())
+    return _time(draft, int(value) if value.isascii() and value.isdigit() else text.strip(), tr)
 
 
-def _time_press(draft: Draft, data: str) -> Turn:
+def _time_press(draft: Draft, data: str, tr: Translator) -> Turn:
     seconds = _number(data, f"{PREFIX}t:")
-    return _time(draft, seconds) if seconds is not None else Turn(draft, ask(draft))
+    return _time(draft, seconds, tr) if seconds is not None else Turn(draft, say.ask(draft, "", tr))
 
 
-def _time(draft: Draft, seconds: object) -> Turn:
+def _time(draft: Draft, seconds: object, tr: Translator) -> Turn:
     problems = _problems(draft, time_limit=seconds)
     where = ("questions", len(draft.questions), "time_limit")
     refused = [p for p in problems if p.path == where]
     if refused or not isinstance(seconds, int):
-        return Turn(draft, ask(draft, "\n".join(f"⚠️ {p}" for p in refused)))
+        return Turn(draft, say.ask(draft, say.refusals(refused), tr))
     question = Question(draft.text, draft.options, draft.correct, draft.explanation, seconds)
     nxt = Draft(step=Step.QUESTION, title=draft.title, questions=(*draft.questions, question))
-    return Turn(nxt, ask(nxt, f"✅ Question {len(nxt.questions)} added."))
+    added = tr.gettext(say.ADDED).format(number=len(nxt.questions))
+    return Turn(nxt, say.ask(nxt, added, tr))
 
 
-def _done(draft: Draft) -> Turn:
+def _done(draft: Draft, tr: Translator) -> Turn:
+    if draft.step is Step.SHUFFLE:
+        return Turn(draft, say.ask(draft, "", tr))
     if not draft.questions:
-        return Turn(draft, ask(draft, "⚠️ Add a question first."))
+        return Turn(draft, say.ask(draft, tr.gettext(say.FIRST_QUESTION), tr))
+    # What is under way is left out: the draft keeps only finished questions.
+    nxt = Draft(step=Step.SHUFFLE, title=draft.title, questions=draft.questions)
+    left_out = "" if draft.step is Step.QUESTION else tr.gettext(say.LEFT_OUT)
+    return Turn(nxt, say.ask(nxt, left_out, tr))
+
+
+def _shuffle(draft: Draft, data: str, tr: Translator) -> Turn:
+    if data not in (say.SHUFFLE_ON, say.SHUFFLE_OFF):
+        return Turn(draft, say.ask(draft, "", tr))
     quiz = validate_quiz(_data(draft, with_pending=False), source="wizard")
-    kept = len(draft.questions)
-    dropped = "" if draft.step is Step.QUESTION else " The unfinished question was left out."
-    count = f"{kept} question{'' if kept == 1 else 's'}"
-    return Turn(None, Prompt(f"🎉 “{quiz.title}” is ready: {count}.{dropped}"), quiz)
+    return Turn(None, Prompt(""), replace(quiz, shuffle=data == SHUFFLE_ON))
 
 
-def _check(nxt: Draft, where: tuple[str | int, ...], before: Draft) -> Turn:
+def _go(nxt: Draft, tr: Translator) -> Turn:
+    return Turn(nxt, say.ask(nxt, "", tr))
+
+
+def _check(nxt: Draft, where: tuple[str | int, ...], before: Draft, tr: Translator) -> Turn:
     """Move to `nxt` unless validation finds a problem at `where` (or under it)."""
     refused = [p for p in _problems(nxt) if _under(p, where, nxt)]
     if refused:
         # The file importer's words: `question 1 › option 4: same as option 2 ("4")`.
-        return Turn(before, ask(before, "\n".join(f"⚠️ {p}" for p in refused)))
-    return Turn(nxt, ask(nxt))
+        return Turn(before, say.ask(before, say.refusals(refused), tr))
+    return _go(nxt, tr)
 
 
 def _under(problem: Problem, where: tuple[str | int, ...], draft: Draft) -> bool:
@@ -258,7 +212,7 @@ def _data(
         }
         for q in draft.questions
     ]
-    if with_pending and draft.step is not Step.TITLE:
+    if with_pending and draft.step not in (Step.TITLE, Step.SHUFFLE):
         # Stand-ins fill what the host has not sent yet, so only what was sent is judged.
         taken = {option.casefold() for option in draft.options}
         pad = [f"…{n}" for n in range(limits.OPTIONS_MIN + 1) if f"…{n}" not in taken]
@@ -300,4 +254,5 @@ _PRESS = {
     Step.CORRECT: _pick,
     Step.EXPLANATION: _skip,
     Step.TIME: _time_press,
+    Step.SHUFFLE: _shuffle,
 }

@@ -53,6 +53,8 @@ class Quiz(Base):
     visibility: Mapped[str] = mapped_column(
         sa.Enum(*VISIBILITIES, name="quiz_visibility"), server_default="public"
     )
+    # Each game shows a question's options in its own order (domain.quiz.option_order).
+    shuffle: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
 
@@ -399,3 +401,20 @@ class StopCheck(Base):
     player_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("sessions.id", ondelete="CASCADE"))
     requested_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+
+class QuizDraft(Base):
+    """A user's /newquiz conversation (``domain.draft``; NULL: none under way), and
+    how many wizard messages they sent in the current minute."""
+
+    __tablename__ = "quiz_drafts"
+
+    user_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    window_start: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), server_default=NOW
+    )
+    window_count: Mapped[int] = mapped_column(sa.Integer, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(
+        sa.DateTime(timezone=True), server_default=NOW
+    )

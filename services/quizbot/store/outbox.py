@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from quizbot.domain.effects import AnyEffect, Chat, Effect, Participants
+from quizbot.domain.formatting import HTML
 
 OUTBOX_CHANNEL = "quizbot_outbox"
 CLOCK_CHANNEL = "quizbot_clock"
@@ -181,3 +182,18 @@ def reachable_participants(conn: Connection, session_id: int) -> int:
 def notify(conn: Connection, channel: str = OUTBOX_CHANNEL, payload: str = "") -> None:
     """Wake the listeners of ``channel`` when this transaction commits."""
     conn.execute(sa.select(sa.func.pg_notify(channel, payload)))
+
+
+def reply(
+    conn: Connection, chat_id: int, text: str, keyboard: dict[str, object] | None = None
+) -> None:
+    """Queue an HTML reply to ``chat_id`` in ``conn``'s transaction and wake the sender."""
+    message: dict[str, object] = {
+        "text": text,
+        "parse_mode": HTML,
+        "link_preview_options": {"is_disabled": True},
+    }
+    if keyboard is not None:
+        message["reply_markup"] = keyboard
+    enqueue(conn, [Message(chat_id, "sendMessage", message)])
+    notify(conn)

@@ -8,6 +8,8 @@ message, unless ``replace`` is asked for and the quiz has never been played
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +62,52 @@ def _insert_questions(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
     )
 
 
+def _insert_quiz(conn: Connection, quiz: Quiz, slug: str, **owner: object) -> int:
+    quiz_id = conn.scalar(
+        sa.insert(m.Quiz)
+        .values(
+            slug=slug,
+            title=quiz.title,
+            description=quiz.description,
+            content_hash=quiz.content_hash(),
+            question_count=len(quiz.questions),
+            style=quiz.style.value,
+            shuffle=quiz.shuffle,
+            **owner,
+        )
+        .returning(m.Quiz.id)
+    )
+    assert quiz_id is not None
+    _insert_questions(conn, quiz_id, quiz)
+    return quiz_id
+
+
+def save_owned_quiz(conn: Connection, quiz: Quiz, owner_id: int) -> ImportResult:
+    """Store a quiz a user made, private to them, in the caller's transaction.
+
+    Its slug is the quiz's own, or the first free ``<slug>-2``, ``-3``…: a made
+    quiz never takes over or refuses because of another with the same title.
+    """
+    # Serialize saves of one slug, as imports do, so two cannot both pick the same one.
+    conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(quiz.slug))))
+    taken = set(
+        conn.scalars(
+            sa.select(m.Quiz.slug).where(
+                (m.Quiz.slug == quiz.slug)
+                | m.Quiz.slug.startswith(f"{quiz.slug}-", autoescape=True)
+            )
+        )
+    )
+    slug = next(s for s in _slugs(quiz.slug) if s not in taken)
+    quiz_id = _insert_quiz(conn, quiz, slug, owner_id=owner_id, visibility="private")
+    return ImportResult(slug, quiz_id, "created")
+
+
+def _slugs(base: str) -> Iterator[str]:
+    yield base
+    yield from (f"{base}-{n}" for n in itertools.count(2))
+
+
 def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> ImportResult:
     """Store ``quiz`` in the caller's transaction: created, unchanged, or replaced when allowed."""
     digest = quiz.content_hash()
@@ -69,21 +117,7 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
         sa.select(m.Quiz.id, m.Quiz.content_hash).where(m.Quiz.slug == quiz.slug)
     ).first()
     if row is None:
-        quiz_id = conn.scalar(
-            sa.insert(m.Quiz)
-            .values(
-                slug=quiz.slug,
-                title=quiz.title,
-                description=quiz.description,
-                content_hash=digest,
-                question_count=len(quiz.questions),
-                style=quiz.style.value,
-            )
-            .returning(m.Quiz.id)
-        )
-        assert quiz_id is not None
-        _insert_questions(conn, quiz_id, quiz)
-        return ImportResult(quiz.slug, quiz_id, "created")
+        return ImportResult(quiz.slug, _insert_quiz(conn, quiz, quiz.slug), "created")
     quiz_id, existing = row
     if existing == digest:
         return ImportResult(quiz.slug, quiz_id, "unchanged")
@@ -109,6 +143,7 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
             content_hash=digest,
             question_count=len(quiz.questions),
             style=quiz.style.value,
+            shuffle=quiz.shuffle,
             updated_at=sa.func.now(),
         )
     )
@@ -158,9 +193,9 @@ def search_quizzes(conn: Connection, words: str, limit: int = 50) -> list[QuizRo
 def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
     """A stored quiz as the domain's value object."""
     head = conn.execute(
-        sa.select(m.Quiz.slug, m.Quiz.title, m.Quiz.description, m.Quiz.style).where(
-            m.Quiz.id == quiz_id
-        )
+        sa.select(
+            m.Quiz.slug, m.Quiz.title, m.Quiz.description, m.Quiz.style, m.Quiz.shuffle
+        ).where(m.Quiz.id == quiz_id)
     ).one()
     questions = conn.execute(
         sa.select(
@@ -188,6 +223,7 @@ def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
             for q in questions
         ),
         style=Style(head.style),
+        shuffle=head.shuffle,
     )
 
 

@@ -1,6 +1,6 @@
 """Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me.
 
-/language is in ``web.languages``. Replies speak the chat's language (``store.languages``).
+/language is in ``web.languages``, /newquiz, /done and /cancel in ``web.wizard``. Replies speak the chat's language (``store.languages``).
 
 Each command runs in one transaction on the worker's thread pool. The update id
 is claimed first (``processed_updates``), so a Telegram retry has no second
@@ -16,12 +16,13 @@ from sqlalchemy.engine import Connection
 
 from quizbot.domain import game, limits, replies
 from quizbot.domain.events import Stop
-from quizbot.domain.formatting import HTML, escape
+from quizbot.domain.formatting import escape
 from quizbot.domain.language import N_, Translator
 from quizbot.domain.session import Mode, Style
 from quizbot.locales import translator
 from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.languages import chat_language
+from quizbot.store.outbox import reply
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
@@ -29,6 +30,8 @@ from quizbot.web.languages import language_command
 from quizbot.web.lobby import join
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import GROUP_TYPES, Command
+from quizbot.web.wizard import COMMANDS as WIZARD_COMMANDS
+from quizbot.web.wizard import wizard_command
 
 NEED_SLUG = N_("Which quiz? Send /quizzes to see them, then <code>/{command} slug</code>.")
 NO_SUCH_QUIZ = N_("There is no quiz called <code>{slug}</code>. Send /quizzes to see them.")
@@ -58,21 +61,6 @@ def handle_command(rt: Runtime, cmd: Command) -> None:
         text = (handler or _help)(rt, conn, cmd, tr)
         if text:
             reply(conn, cmd.chat_id, text)
-
-
-def reply(
-    conn: Connection, chat_id: int, text: str, keyboard: dict[str, object] | None = None
-) -> None:
-    """Queue an HTML reply to ``chat_id`` in ``conn``'s transaction and wake the sender."""
-    message: dict[str, object] = {
-        "text": text,
-        "parse_mode": HTML,
-        "link_preview_options": {"is_disabled": True},
-    }
-    if keyboard is not None:
-        message["reply_markup"] = keyboard
-    outbox.enqueue(conn, [outbox.Message(chat_id, "sendMessage", message)])
-    outbox.notify(conn)
 
 
 def _player(cmd: Command) -> PlayerInfo:
@@ -245,4 +233,5 @@ HANDLERS: dict[str, Handler] = {
     "top": _top,
     "me": _me,
     "language": _language,
+    **dict.fromkeys(WIZARD_COMMANDS, wizard_command),
 }

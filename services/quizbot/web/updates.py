@@ -111,6 +111,16 @@ class Command:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivateText:
+    """A message in a private chat that is not a command: a /newquiz step, perhaps."""
+
+    update_id: int
+    user: User
+    chat_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class MemberChange:
     """The bot's own membership in a chat changed (blocked, removed, added back)."""
 
@@ -165,6 +175,7 @@ Update = (
     CallbackPress
     | PollVote
     | Command
+    | PrivateText
     | MemberChange
     | AdminChange
     | InlineQuery
@@ -303,8 +314,13 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
         return Migration(update_id, old_id, bigint(chat, "id", "message.chat"))
     command = text(message, "text", "message", limits.TEXT_MAX)
     sender = opt_obj(message, "from", "message")
-    if not command.startswith("/") or sender is None:
+    if sender is None:
         return Ignored(update_id, "message")
+    if not command.startswith("/"):
+        if ident(chat, "type", "message.chat", 16, CHAT_TYPES) != "private":
+            return Ignored(update_id, "message")
+        user = _user(sender, "message.from")
+        return PrivateText(update_id, user, bigint(chat, "id", "message.chat"), command)
     head, _, args = command.partition(" ")
     name, _, mention = head[1:].partition("@")
     # In a group "/top@other_bot" is meant for another bot.

@@ -55,10 +55,12 @@ from quizbot.web.updates import (
     MemberChange,
     Migration,
     PollVote,
+    PrivateText,
     Update,
     parse_update,
 )
 from quizbot.web.verdicts import Verdict, toasts
+from quizbot.web.wizard import is_wizard_button, wizard_press, wizard_text
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +217,9 @@ async def dispatch(rt: Runtime, update: Update) -> Reply:
         case Command():
             rt.meter.incr("updates.command")
             await run_in_threadpool(handle_command, rt, update)
+        case PrivateText():
+            rt.meter.incr("updates.private_text")
+            await run_in_threadpool(wizard_text, rt, update)
         case MemberChange():
             rt.meter.incr("updates.my_chat_member")
             await run_in_threadpool(apply_member_change, rt, update)
@@ -250,6 +255,9 @@ async def _press(rt: Runtime, press: CallbackPress) -> Reply:
         verdict = await rt.committer.submit(Submission(answer, player_info(press.user)))
         # The toast speaks the question message's language, carried by its button.
         return callback_answer(press.query_id, toasts(data.language)[verdict])
+    if data is None and is_wizard_button(press.data):  # past the answers: no cost to them
+        rt.meter.incr("updates.wizard")
+        return callback_answer(press.query_id, await run_in_threadpool(wizard_press, rt, press))
     if data is None:
         # Not a button we made: a polite toast, and nothing is written.
         rt.meter.incr("answers.forged")

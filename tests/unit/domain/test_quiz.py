@@ -68,3 +68,25 @@ def test_a_question_rejects_impossible_values(correct: frozenset[int], limit: in
 def test_a_quiz_needs_a_question() -> None:
     with pytest.raises(ValueError, match="at least one question"):
         Quiz("empty", "Empty", "", ())
+
+
+def test_a_shuffled_question_shows_one_order_per_session_and_keeps_each_options_index() -> None:
+    from quizbot.domain import render
+    from quizbot.domain.callbacks import AnswerData, decode_callback
+    from quizbot.domain.quiz import option_order
+
+    question = Question("Which?", ("a", "b", "c", "d", "e", "f"), frozenset({2}), None, 20)
+    orders = {option_order(s, 0, 6, shuffle=True) for s in range(20)}
+    assert len(orders) > 1 and all(sorted(o) == list(range(6)) for o in orders)
+    assert option_order(7, 1, 6, shuffle=True) == option_order(7, 1, 6, shuffle=True)
+    assert option_order(7, 1, 6, shuffle=False) == tuple(range(6))
+
+    order = option_order(7, 0, 6, shuffle=True)
+    message = render.question_message(7, 0, question, 1, "T", order=order)
+    buttons = [row[0] for row in message["reply_markup"]["inline_keyboard"]]  # type: ignore[index]
+    pressed = [decode_callback(b["callback_data"]) for b in buttons]
+    assert [b["text"] for b in buttons] == [question.options[i] for i in order]
+    assert pressed == [AnswerData(7, 0, i) for i in order]
+    reveal = render.reveal_text(question, 0, 1, "T", order=order).splitlines()[3:]
+    assert [line.split(". ", 1)[1] for line in reveal] == [question.options[i] for i in order]
+    assert reveal[order.index(2)].startswith("✅")

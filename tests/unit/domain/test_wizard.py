@@ -3,6 +3,8 @@ from dataclasses import replace
 import pytest
 
 from quizbot.domain import limits
+from quizbot.domain.draft import from_data, to_data
+from quizbot.domain.prompts import SHUFFLE_OFF, SHUFFLE_ON, ready
 from quizbot.domain.quiz import Question
 from quizbot.domain.wizard import (
     END_OPTIONS,
@@ -58,6 +60,7 @@ def test_a_whole_conversation_makes_the_quiz_the_host_typed() -> None:
             Press(SKIP),
             Text("45 s"),
             Done(),
+            Press(SHUFFLE_OFF),
         ]
     )
 
@@ -76,8 +79,41 @@ def test_a_whole_conversation_makes_the_quiz_the_host_typed() -> None:
     last = turns[-1]
     assert last.draft is None and last.quiz is not None
     assert (last.quiz.title, last.quiz.slug) == ("Sums and primes", "sums-and-primes")
-    assert last.quiz.questions == (Q1, Q2)
-    assert last.prompt.text == "🎉 “Sums and primes” is ready: 2 questions."
+    assert last.quiz.questions == (Q1, Q2) and not last.quiz.shuffle
+    assert turns[-2].draft is not None and turns[-2].draft.step is Step.SHUFFLE
+    assert turns[-2].prompt.buttons == (
+        (("🔀 Shuffle", SHUFFLE_ON), ("Keep my order", SHUFFLE_OFF)),
+    )
+
+
+def test_the_shuffle_button_is_kept_with_the_quiz() -> None:
+    turn = step(Draft(Step.SHUFFLE, "Sums", (Q1,)), Press(SHUFFLE_ON))
+
+    assert turn.draft is None and turn.quiz is not None and turn.quiz.shuffle
+    assert (
+        turn.quiz.content_hash()
+        != step(Draft(Step.SHUFFLE, "Sums", (Q1,)), Press(SHUFFLE_OFF)).quiz.content_hash()
+    )  # type: ignore[union-attr]
+
+
+def test_the_last_words_name_the_saved_slug() -> None:
+    assert (
+        ready("Sums", "sums-2", 2) == "🎉 “Sums” is ready: 2 questions. Play it with /play sums-2"
+    )
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        Draft(),
+        Draft(Step.CORRECT, "T", (Q1, Q2), "Q?", ("a", "b"), frozenset({1}), "why"),
+        Draft(Step.SHUFFLE, "T", (Q2,)),
+    ],
+)
+def test_a_draft_survives_its_stored_form(draft: Draft) -> None:
+    import json
+
+    assert from_data(json.loads(json.dumps(to_data(draft)))) == draft
 
 
 def test_each_prompt_offers_the_buttons_of_its_step() -> None:
@@ -136,6 +172,7 @@ REFUSALS = [
     ),
     (replace(OPTIONS, step=Step.CORRECT), Text("Paris"), "Not now."),
     (Draft(Step.QUESTION, "T"), Press(SKIP), "Not now."),
+    (Draft(Step.SHUFFLE, "T", (Q1,)), Text("yes"), "Not now."),
 ]
 
 
@@ -160,8 +197,10 @@ def test_cancel_drops_the_draft_at_any_step(at: Step) -> None:
 def test_done_in_the_middle_of_a_question_keeps_the_finished_ones() -> None:
     turn = step(replace(OPTIONS, questions=(Q1,)), Done())
 
-    assert turn.quiz is not None and turn.quiz.questions == (Q1,)
-    assert turn.prompt.text.endswith("1 question. The unfinished question was left out.")
+    assert turn.draft == Draft(Step.SHUFFLE, "T", (Q1,))
+    assert turn.prompt.text.startswith("The unfinished question was left out.")
+    finished = step(turn.draft, Press(SHUFFLE_OFF))
+    assert finished.quiz is not None and finished.quiz.questions == (Q1,)
 
 
 def test_a_press_of_a_stale_or_foreign_button_changes_nothing() -> None:
@@ -169,3 +208,12 @@ def test_a_press_of_a_stale_or_foreign_button_changes_nothing() -> None:
 
     for data in ["w:c:9", "w:c:x", "a:1:0:0", "w:t:30"]:
         assert step(draft, Press(data)).draft == draft
+
+
+def test_the_prompts_speak_the_hosts_language() -> None:
+    from quizbot.locales import translator
+
+    turn = start(translator("es"))
+    assert turn.prompt.text != start().prompt.text
+    refusal = step(Draft(Step.QUESTION, "T"), Done(), translator("ru")).prompt.text
+    assert not refusal.startswith("⚠️ Add a question first.")

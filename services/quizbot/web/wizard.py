@@ -1,0 +1,124 @@
+"""/newquiz in a private chat: each message or press applied to the stored draft.
+
+The conversation itself is pure (``domain.wizard``); this module runs one step
+of it per update, in one transaction on the worker's thread pool: the user's
+draft row is locked and counted (``store.drafts``), the update id is claimed
+(``processed_updates``), the new draft is stored and the reply queued in the
+outbox. So a Telegram retry has no second effect, and a restart of any
+program, or a day's pause, resumes the draft where the last step left it.
+
+A user may send ``WIZARD_MESSAGES_PER_MIN`` wizard updates a minute: the next
+one gets a single "slow down" reply and is not applied; later ones in the
+same minute get nothing. The count lives in the draft row, so the limit holds
+across web workers, and a flood locks only its own user's row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from quizbot.domain import prompts, wizard
+from quizbot.domain.language import N_, Translator
+from quizbot.domain.prompts import PREFIX, Prompt
+from quizbot.domain.replies import deep_link
+from quizbot.locales import translator
+from quizbot.store.drafts import Claim, continue_draft, open_draft, save_draft
+from quizbot.store.languages import player_language
+from quizbot.store.outbox import reply
+from quizbot.store.quizzes import save_owned_quiz
+from quizbot.store.updates import PlayerInfo, mark_processed, upsert_players
+from quizbot.web.runtime import Runtime
+from quizbot.web.updates import CallbackPress, Command, PrivateText, User
+
+COMMANDS = ("newquiz", "done", "cancel")
+SLOW_DOWN = N_("🐢 Slow down: at most {count} messages a minute. Send that one again in a minute.")
+IN_PRIVATE = N_('Quizzes are made in a private chat with me: <a href="{link}">open it</a>.')
+NO_DRAFT = N_("No quiz is being made. Send /newquiz to start one.")
+
+
+def is_wizard_button(data: str | None) -> bool:
+    """Whether a press is one of the wizard's buttons (``w:`` callback data)."""
+    return data is not None and data.startswith(PREFIX)
+
+
+def wizard_command(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> str | None:
+    """/newquiz, /done or /cancel, in ``handle_command``'s transaction (update claimed)."""
+    if cmd.chat_type != "private":
+        if cmd.name != "newquiz":
+            return None  # a group's /done or /cancel may be for another bot
+        link = deep_link(rt.bot_username, "")
+        return tr.gettext(IN_PRIVATE).format(link=link)
+    claim = open_draft(conn, cmd.user.id)
+    if _limited(rt, conn, cmd.chat_id, claim, tr):
+        return None
+    if cmd.name == "newquiz":
+        if claim.draft is None:
+            _apply(conn, cmd.user, cmd.chat_id, wizard.start(tr), tr)
+        else:  # a draft under way is resumed, not replaced: /cancel drops it
+            _send(conn, cmd.chat_id, prompts.resume(claim.draft, tr))
+        return None
+    if claim.draft is None:
+        return tr.gettext(NO_DRAFT)
+    event = wizard.Done() if cmd.name == "done" else wizard.Cancel()
+    _apply(conn, cmd.user, cmd.chat_id, wizard.step(claim.draft, event, tr), tr)
+    return None
+
+
+def wizard_text(rt: Runtime, update: PrivateText) -> None:
+    """A text in a private chat: the next step of the sender's draft, if one is under way."""
+    _step(rt, update.update_id, update.user, update.chat_id, wizard.Text(update.text))
+
+
+def wizard_press(rt: Runtime, press: CallbackPress) -> str:
+    """A wizard button: the next step of the presser's draft. Returns no toast text:
+    the reply is the next prompt, a message of its own."""
+    chat_id = press.chat_id if press.chat_id is not None else press.user.id
+    _step(rt, press.update_id, press.user, chat_id, wizard.Press(press.data or ""))
+    return ""
+
+
+def _step(rt: Runtime, update_id: int, user: User, chat_id: int, event: wizard.Event) -> None:
+    with rt.engine.begin() as conn:
+        if not mark_processed(conn, update_id):
+            return
+        claim = continue_draft(conn, user.id)
+        if claim is None or claim.draft is None:
+            return  # not a wizard message: another text, or a stale button
+        tr = translator(player_language(conn, user.id, user.language_code))
+        if _limited(rt, conn, chat_id, claim, tr):
+            return
+        upsert_players(
+            conn, [PlayerInfo(user.id, user.first_name, user.username, user.language_code)]
+        )
+        _apply(conn, user, chat_id, wizard.step(claim.draft, event, tr), tr)
+
+
+def _limited(rt: Runtime, conn: Connection, chat_id: int, claim: Claim, tr: Translator) -> bool:
+    limit = rt.settings.wizard_messages_per_min
+    if claim.count <= limit:
+        return False
+    rt.meter.incr("wizard.limited")
+    if claim.count == limit + 1:  # one warning a minute, not one per message
+        reply(conn, chat_id, tr.gettext(SLOW_DOWN).format(count=limit))
+    return True
+
+
+def _apply(conn: Connection, user: User, chat_id: int, turn: wizard.Turn, tr: Translator) -> None:
+    save_draft(conn, user.id, turn.draft)
+    if turn.quiz is None:
+        _send(conn, chat_id, turn.prompt)
+        return
+    saved = save_owned_quiz(conn, turn.quiz, user.id)
+    text = prompts.ready(turn.quiz.title, saved.slug, len(turn.quiz.questions), tr)
+    reply(conn, chat_id, text)
+
+
+def _send(conn: Connection, chat_id: int, prompt: Prompt) -> None:
+    keyboard: dict[str, object] | None = None
+    if prompt.buttons:
+        rows = [
+            [{"text": label, "callback_data": data} for label, data in row]
+            for row in prompt.buttons
+        ]
+        keyboard = {"inline_keyboard": rows}
+    reply(conn, chat_id, prompt.text, keyboard)
