@@ -7,7 +7,9 @@ import sqlalchemy as sa
 from quizbot.store.housekeeping import prune
 
 
-def test_old_update_ids_and_old_delivered_rows_go_recent_and_unsent_stay(engine: sa.Engine) -> None:
+def test_old_update_ids_delivered_rows_and_held_votes_go_recent_and_unsent_stay(
+    engine: sa.Engine,
+) -> None:
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -24,10 +26,19 @@ def test_old_update_ids_and_old_delivered_rows_go_recent_and_unsent_stay(engine:
                 "(1, 'sendMessage', '{}', 'sent', now() - interval '2 days')"
             )
         )
-    assert prune(engine) == (1, 2)
+        conn.execute(
+            sa.text(
+                "INSERT INTO held_votes (update_id, poll_id, player_id, option, received_at,"
+                " held_at) VALUES (7, 'gone', 1, 0, 0, now() - interval '2 hours'),"
+                " (8, 'soon', 1, 0, 0, now())"
+            )
+        )
+    assert prune(engine) == (1, 2, 1)
     with engine.connect() as conn:
         ids = sorted(conn.scalars(sa.text("SELECT update_id FROM processed_updates")))
         statuses = sorted(conn.scalars(sa.text("SELECT status::text FROM outbox")))
+        held = sorted(conn.scalars(sa.text("SELECT poll_id FROM held_votes")))
     assert ids == [2, 3]  # a Telegram retry of these is still possible
     assert statuses == ["pending", "sent"]  # unsent rows are the sender's, recent ones kept
-    assert prune(engine) == (0, 0)
+    assert held == ["soon"]  # its poll may still be recorded
+    assert prune(engine) == (0, 0, 0)

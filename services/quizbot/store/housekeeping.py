@@ -1,16 +1,22 @@
-"""Pruning what only matters for a while: processed update ids and delivered outbox rows.
+"""Pruning what only matters for a while: processed update ids, delivered outbox rows
+and held poll votes.
 
 Telegram keeps an unconfirmed update for at most 24 hours, so an update id
 older than two days can never come back as a retry. A delivered outbox row is
 needed while its message may still be edited (a live session lasts minutes);
-after a week it is only history. Both deletes go in small batches so they never
-hold locks the hot paths wait on.
+after a week it is only history. A poll vote held for an hour names a poll that
+was never recorded (``store.held_votes``). The deletes go in small batches so
+they never hold locks the hot paths wait on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+
+from quizbot.store import held_votes
 
 UPDATE_IDS_KEPT_S = 2 * 86400
 OUTBOX_KEPT_S = 7 * 86400
@@ -36,15 +42,26 @@ _PRUNE_OUTBOX = sa.text(
 )
 
 
-def prune(engine: Engine, max_batches: int = 20) -> tuple[int, int]:
-    """Delete expired update ids and outbox rows; returns (update ids, outbox rows) removed."""
-    removed = [0, 0]
-    jobs = ((_PRUNE_UPDATES, UPDATE_IDS_KEPT_S), (_PRUNE_OUTBOX, OUTBOX_KEPT_S))
-    for index, (statement, kept) in enumerate(jobs):
-        for _ in range(max_batches):
-            with engine.begin() as conn:
-                count = conn.execute(statement, {"kept": kept, "batch": BATCH}).rowcount or 0
-            removed[index] += count
-            if count < BATCH:
-                break
-    return removed[0], removed[1]
+def prune(engine: Engine, max_batches: int = 20) -> tuple[int, int, int]:
+    """Delete expired update ids, outbox rows and held votes; returns how many of each."""
+    return (
+        _batched(engine, max_batches, _delete(_PRUNE_UPDATES, UPDATE_IDS_KEPT_S)),
+        _batched(engine, max_batches, _delete(_PRUNE_OUTBOX, OUTBOX_KEPT_S)),
+        _batched(engine, max_batches, lambda conn: held_votes.prune(conn, BATCH)),
+    )
+
+
+def _delete(statement: sa.TextClause, kept: int) -> Callable[[Connection], int]:
+    return lambda conn: int(conn.execute(statement, {"kept": kept, "batch": BATCH}).rowcount or 0)
+
+
+def _batched(engine: Engine, max_batches: int, delete: Callable[[Connection], int]) -> int:
+    """Run ``delete`` (at most BATCH rows) one transaction at a time until it runs dry."""
+    removed = 0
+    for _ in range(max_batches):
+        with engine.begin() as conn:
+            count = delete(conn)
+        removed += count
+        if count < BATCH:
+            break
+    return removed

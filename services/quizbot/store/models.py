@@ -184,6 +184,28 @@ class Poll(Base):
     __table_args__ = (sa.Index("ix_polls_session", "session_id"),)
 
 
+class HeldVote(Base):
+    """A quiz-poll vote whose poll id was not recorded yet when it arrived.
+
+    Applied, scored by ``received_at``, when the sender records the poll
+    (``quizbot.store.held_votes``); pruned after an hour if it never is.
+    """
+
+    __tablename__ = "held_votes"
+
+    update_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    poll_id: Mapped[str] = mapped_column(sa.String(256))
+    player_id: Mapped[int] = mapped_column(sa.BigInteger)
+    option: Mapped[int] = mapped_column(sa.SmallInteger)
+    received_at: Mapped[float] = mapped_column(sa.Double)  # epoch seconds at the webhook
+    held_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+    __table_args__ = (
+        sa.Index("ix_held_votes_poll", "poll_id"),
+        sa.Index("ix_held_votes_held_at", "held_at"),
+    )
+
+
 class Participant(Base):
     __tablename__ = "participants"
 

@@ -6,7 +6,8 @@ returns it (``record_polls``, in the batch that records the row as sent), and
 the web tier's group commit finds the session and question of a batch's votes
 with one index probe per poll (``poll_questions``), with no Bot API call, and
 keeps what it found (``PollMap``): a poll's question never changes, so only
-the first batch that meets a poll pays the extra statement.
+the first batch that meets a poll pays the extra statement. A vote for a poll
+not recorded yet is held and applied when it is (``store.held_votes``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from quizbot.domain.effects import parse_question_ref
+from quizbot.store import held_votes
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,12 @@ POLL_QUESTIONS = sa.text(
 
 
 def record_polls(conn: Connection, polls: Sequence[SentPoll]) -> int:
-    """Store the polls that ask a question (others are ignored); how many rows were new."""
-    rows = []
+    """Store the polls that ask a question (others are ignored); how many rows were new.
+
+    The votes held for them (arrived before this) are applied in the same
+    transaction, under the lock that keeps new ones from being held meanwhile.
+    """
+    rows: list[dict[str, str | int]] = []
     for poll in polls:
         question = parse_question_ref(poll.ref)
         if question is not None:
@@ -74,7 +80,9 @@ def record_polls(conn: Connection, polls: Sequence[SentPoll]) -> int:
             )
     if not rows:
         return 0
+    held_votes.lock_for_recording(conn)
     result = conn.execute(RECORD_POLLS, {"rows": orjson.dumps(rows).decode()})
+    held_votes.apply(conn, [str(row["poll_id"]) for row in rows])
     return int(result.rowcount or 0)
 
 
@@ -102,7 +110,11 @@ class PollMap:
         if missing:
             fetched = poll_questions(conn, missing)
             found.update(fetched)
-            self._known.update(fetched)
-            while len(self._known) > self.size:
-                self._known.popitem(last=False)
+            self.remember(fetched)
         return found
+
+    def remember(self, found: dict[str, tuple[int, int]]) -> None:
+        """Keep polls found elsewhere (``held_votes.hold`` returns some)."""
+        self._known.update(found)
+        while len(self._known) > self.size:
+            self._known.popitem(last=False)

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
+from quizbot.store import held_votes
 from quizbot.store.answers import (
     AnswerIn,
     lookup_outcomes,
@@ -66,17 +67,8 @@ def write_batch(
     """
     verdicts: list[Verdict | None] = [None] * len(batch)
     answers = [sub.answer for sub in batch]
-    voted = {sub.poll_id for sub in batch if sub.poll_id is not None}
-    if voted:
-        known = (polls or PollMap()).find(conn, sorted(voted))
-        for i, sub in enumerate(batch):
-            if sub.poll_id is None:
-                continue
-            if sub.poll_id not in known:
-                verdicts[i] = Verdict.UNKNOWN_POLL
-                continue
-            session_id, position = known[sub.poll_id]
-            answers[i] = replace(sub.answer, session_id=session_id, position=position)
+    if any(sub.poll_id is not None for sub in batch):
+        _place_votes(conn, batch, answers, verdicts, polls or PollMap())
     todo = [i for i, v in enumerate(verdicts) if v is None]
     recorded = record_answers(conn, [answers[i] for i in todo])
     if recorded.new_members:
@@ -92,6 +84,33 @@ def write_batch(
         for i, fact in zip(refused, facts, strict=True):
             verdicts[i] = classify(answers[i], fact)
     return [v if v is not None else Verdict.FORGED for v in verdicts]
+
+
+def _place_votes(
+    conn: Connection,
+    batch: list[Submission],
+    answers: list[AnswerIn],
+    verdicts: list[Verdict | None],
+    polls: PollMap,
+) -> None:
+    """Give each poll vote of ``batch`` its session and question (in ``answers``), or
+    hold it while its poll id is not recorded yet (``Verdict.HELD``)."""
+    votes = {i: sub.poll_id for i, sub in enumerate(batch) if sub.poll_id is not None}
+    known = polls.find(conn, sorted(set(votes.values())))
+    unknown = [i for i, poll_id in votes.items() if poll_id not in known]
+    if unknown:
+        # The sender records a poll id ~0.1 s after sendPoll returned it; a vote
+        # quicker than that is held with its receive time, not lost.
+        found = held_votes.hold(conn, [(votes[i], answers[i]) for i in unknown])
+        polls.remember(found)
+        known.update(found)
+        upsert_players(conn, (batch[i].player for i in unknown if votes[i] not in known))
+    for i, poll_id in votes.items():
+        if poll_id not in known:
+            verdicts[i] = Verdict.HELD
+            continue
+        session_id, position = known[poll_id]
+        answers[i] = replace(answers[i], session_id=session_id, position=position)
 
 
 class Committer(Protocol):

@@ -27,7 +27,8 @@ class Verdict(StrEnum):
     STALE = "stale"
     FORGED = "forged"
     NOT_JOINED = "not_joined"
-    UNKNOWN_POLL = "unknown_poll"
+    # A vote for a poll whose id is not recorded yet: kept, applied when it is.
+    HELD = "held"
     # The database refused this answer on its own (a poison row, see
     # quizbot.web.salvage): no toast, and the 200 stops Telegram retrying it.
     REJECTED = "rejected"
@@ -41,7 +42,7 @@ _OUTCOMES = {
     Verdict.DUPLICATE: AnswerOutcome.DUPLICATE,
     Verdict.STALE: AnswerOutcome.STALE,
     Verdict.FORGED: AnswerOutcome.FORGED,
-    Verdict.UNKNOWN_POLL: AnswerOutcome.STALE,
+    Verdict.HELD: AnswerOutcome.ACCEPTED,  # a poll vote: no toast is shown
 }
 
 

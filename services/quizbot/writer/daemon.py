@@ -5,7 +5,7 @@ Tasks (named, for logs and ``asyncio`` debugging):
 - ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``
   (``store.listen``);
 - ``writer-status`` reports ``db_up`` and the ``program_status`` row;
-- ``writer-housekeeping`` prunes expired update ids and old delivered outbox
+- ``writer-housekeeping`` prunes expired update ids, held poll votes and old delivered outbox
   rows every ``HOUSEKEEPING_S``;
 - ``writer-clock-<n>`` run the clock in a thread (the work is database-bound
   and synchronous), then sleep until the next deadline, the wake event or the
@@ -151,11 +151,11 @@ class Writer:
     async def _housekeeping(self, engine: Engine) -> None:
         while not self.stop.is_set():
             try:
-                updates, rows = await self._retry(housekeeping.prune, engine, what="housekeeping")
+                pruned = await self._retry(housekeeping.prune, engine, what="housekeeping")
             except Stopped:
                 return
-            if updates or rows:
-                log.info("pruned %d update ids and %d outbox rows", updates, rows)
+            if any(pruned):
+                log.info("pruned %d update ids, %d outbox rows and %d held votes", *pruned)
             await first_set(self.stop, within=HOUSEKEEPING_S)
 
     async def _work(self, clock: Clock, wake: asyncio.Event) -> None:
