@@ -39,6 +39,20 @@ def kept(answer: dict[str, Any]) -> bool:
     return answer["sent"]["toast"] in KEPT
 
 
+def assert_every_answer_counted(report: dict[str, Any], players: int) -> None:
+    """The game ran to its results; every answer the swarm sent was acknowledged and is in
+    the database once; the stored results equal those recomputed from the raw answers,
+    written in one commit; Telegram never had to say 429."""
+    assert report["finished"], report
+    assert report["answers_sent"] > players  # every player answers most questions
+    assert report["answers_acknowledged"] == report["answers_sent"]
+    assert report["answers_recorded"] == report["answers_sent"]
+    assert report["lost"] == 0 and report["double_counted"] == 0
+    assert report["scores_match"] is True
+    assert report["results_commits"] == 1
+    assert report["retry_after_429"] == 0
+
+
 def swarm_report(stack: LocalStack) -> dict[str, Any]:
     """The swarm's ground truth, as its program wrote it at the end of the run."""
     report: dict[str, Any] = orjson.loads((stack.layout.root / "swarm.json").read_bytes())
@@ -115,13 +129,24 @@ def my_result_toasts(
     return toasts
 
 
+def game_played(
+    stack: LocalStack, quiz_file: Path, players: int
+) -> tuple[dict[str, Any], dict[int, Ranked], Any]:
+    """After a game: the swarm's ground truth, each of the ``players``' expected result
+    (:func:`expected_results`) and the session's row (:func:`session_row`)."""
+    swarm = swarm_report(stack)
+    expected = expected_results(stack, swarm, quiz_file)
+    assert len(expected) == players
+    return swarm, expected, session_row(stack, swarm["session_id"])
+
+
 def session_row(stack: LocalStack, session_id: int) -> Any:
-    """The session's style, chat, participant count and the number of polls it sent."""
+    """The session's id, style, chat, participant count and the number of polls it sent."""
     engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
     with engine.connect() as conn:
         row = conn.execute(
             sa.text(
-                "SELECT style, chat_id, participant_count,"
+                "SELECT id, style, chat_id, participant_count,"
                 " (SELECT count(*) FROM polls p WHERE p.session_id = s.id) AS polls"
                 " FROM sessions s WHERE id = :s"
             ),

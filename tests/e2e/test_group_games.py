@@ -19,7 +19,11 @@ import pytest
 from quizbot.domain.render import AnswerOutcome, answer_toast
 from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
-from tests.e2e.games import assert_my_results, expected_results, session_row, swarm_report
+from tests.e2e.games import (
+    assert_every_answer_counted,
+    assert_my_results,
+    game_played,
+)
 
 POLLS = LiveOptions(
     players=30, mode="group", style="polls", quiz="e2e-mini", think_min_s=0.2, think_max_s=1.5
@@ -42,23 +46,12 @@ def test_a_polls_group_game_ends_with_the_database_and_my_result_equal_to_ground
     started: LocalStack, quiz_file: Path
 ) -> None:
     report = play_live(started, POLLS)
-    assert report["finished"], report
+    assert_every_answer_counted(report, POLLS.players)
     assert report["style"] == "polls"
-    assert report["answers_sent"] > POLLS.players  # every player votes in most polls
-    assert report["answers_acknowledged"] == report["answers_sent"]
-    assert report["answers_recorded"] == report["answers_sent"]
-    assert report["lost"] == 0 and report["double_counted"] == 0
-    assert report["scores_match"] is True
-    assert report["results_commits"] == 1
-    assert report["retry_after_429"] == 0
 
-    swarm = swarm_report(started)
-    session_id = swarm["session_id"]
-    expected = expected_results(started, swarm, quiz_file)
-    assert len(expected) == POLLS.players
-    session = session_row(started, session_id)
+    _, expected, session = game_played(started, quiz_file, POLLS.players)
     assert (session.style, session.polls) == ("polls", 4)  # one poll per question in a group
-    assert_my_results(started, session_id, dict.fromkeys(expected, session.chat_id), expected)
+    assert_my_results(started, session.id, dict.fromkeys(expected, session.chat_id), expected)
 
 
 @pytest.mark.parametrize("started", [LATE], indirect=True)
@@ -66,17 +59,11 @@ def test_late_joiners_who_answer_after_the_lobby_players_are_counted_and_ranked(
     started: LocalStack, quiz_file: Path
 ) -> None:
     report = play_live(started, LATE)
-    assert report["finished"], report
-    assert report["answers_acknowledged"] == report["answers_sent"]
+    assert_every_answer_counted(report, LATE.players)
     # Nobody is turned away: each question stays open its full time.
     assert report["toasts"] == {answer_toast(AnswerOutcome.ACCEPTED): report["answers_sent"]}
-    assert report["answers_recorded"] == report["answers_sent"]
-    assert report["lost"] == 0 and report["double_counted"] == 0
-    assert report["scores_match"] is True
-    assert report["results_commits"] == 1
 
-    swarm = swarm_report(started)
-    session_id = swarm["session_id"]
+    swarm, expected, session = game_played(started, quiz_file, LATE.players)
     lobby = {j["player_id"] for j in swarm["joins"]}
     late = [a for a in swarm["answers"] if a["player_id"] not in lobby]
     assert len({a["player_id"] for a in late}) == LATE.late_joiners
@@ -91,8 +78,5 @@ def test_late_joiners_who_answer_after_the_lobby_players_are_counted_and_ranked(
             last_lobby[a["position"]] = max(last_lobby.get(a["position"], at), at)
     assert all(a["sent"]["sent_at"] > last_lobby[a["position"]] for a in late)
 
-    expected = expected_results(started, swarm, quiz_file)
-    assert len(expected) == LATE.players
-    session = session_row(started, session_id)
     assert session.participant_count == LATE.players
-    assert_my_results(started, session_id, dict.fromkeys(expected, session.chat_id), expected)
+    assert_my_results(started, session.id, dict.fromkeys(expected, session.chat_id), expected)

@@ -21,11 +21,10 @@ from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
 from tests.e2e.games import (
     QUESTIONS,
+    assert_every_answer_counted,
     assert_my_results,
-    expected_results,
+    game_played,
     results_message,
-    session_row,
-    swarm_report,
 )
 
 PRIVATE = LiveOptions(players=20, mode="private", quiz="e2e-mini", think_min_s=0.2, think_max_s=1.5)
@@ -36,21 +35,10 @@ def test_a_private_live_game_ends_with_every_players_result_equal_to_ground_trut
     started: LocalStack, quiz_file: Path
 ) -> None:
     report = play_live(started, PRIVATE)
-    assert report["finished"], report
-    assert report["answers_sent"] > PRIVATE.players  # every player answers most questions
-    assert report["answers_acknowledged"] == report["answers_sent"]
+    assert_every_answer_counted(report, PRIVATE.players)
     assert report["toasts"] == {answer_toast(AnswerOutcome.ACCEPTED): report["answers_sent"]}
-    assert report["answers_recorded"] == report["answers_sent"]
-    assert report["lost"] == 0 and report["double_counted"] == 0
-    assert report["scores_match"] is True
-    assert report["results_commits"] == 1
-    assert report["retry_after_429"] == 0
 
-    swarm = swarm_report(started)
-    session_id = swarm["session_id"]
-    expected = expected_results(started, swarm, quiz_file)
-    assert len(expected) == PRIVATE.players
-    session = session_row(started, session_id)
+    _, expected, session = game_played(started, quiz_file, PRIVATE.players)
     assert (session.style, session.participant_count) == ("buttons", PRIVATE.players)
 
     # Each player's own message: their rank of N, score and correct count.
@@ -62,4 +50,4 @@ def test_a_private_live_game_ends_with_every_players_result_equal_to_ground_trut
         )
         assert you in text.splitlines(), (player, text)
     # In a private chat the chat is the player's own.
-    assert_my_results(started, session_id, {player: player for player in expected}, expected)
+    assert_my_results(started, session.id, {player: player for player in expected}, expected)
