@@ -1,7 +1,9 @@
-"""``quizbot quiz``: import and list quizzes."""
+"""``quizbot quiz``: import, export and list quizzes, and a quiz's statistics."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import sys
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from quizbot.store.quizzes import (
     load_quiz,
     sample_files,
 )
+from quizbot.store.statistics import find_for, quiz_figures
 
 # A file with problems is the operator's to fix (2, like a usage error); a refused
 # import against the database (a slug conflict, a missing quiz) exits 1.
@@ -119,3 +122,21 @@ def export(slug: str, fmt: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
+
+
+@quiz.command(name="stats")
+@click.argument("slug")
+def stats(slug: str) -> None:
+    """Print the quiz SLUG's figures over every play as JSON: the same as its author's /stats."""
+    engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            found = find_for(conn, slug, None)
+            figures = quiz_figures(conn, found.id) if found is not None else None
+    finally:
+        engine.dispose()
+    if figures is None:
+        click.echo(f"no quiz with the slug {slug!r}: quizbot quiz list shows them", err=True)
+        sys.exit(1)
+    data = {**dataclasses.asdict(figures), "completion_rate": figures.completion_rate}
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))

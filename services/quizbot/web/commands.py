@@ -1,4 +1,5 @@
-"""Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me.
+"""Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me,
+/stats (a quiz's figures, for its owner).
 
 /language is in ``web.languages``, /newquiz, /done and /cancel in ``web.wizard``. Replies speak the chat's language (``store.languages``).
 
@@ -18,13 +19,16 @@ from quizbot.domain import game, limits, replies
 from quizbot.domain.events import Stop
 from quizbot.domain.formatting import escape
 from quizbot.domain.language import N_, Translator
+from quizbot.domain.ownership import Action, Actor, may
 from quizbot.domain.session import Mode, Style
+from quizbot.domain.statistics import stats_text
 from quizbot.locales import translator
 from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.languages import chat_language
 from quizbot.store.outbox import reply
 from quizbot.store.quizzes import find_quiz_id, list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
+from quizbot.store.statistics import find_for, quiz_figures
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
 from quizbot.web.languages import language_command
 from quizbot.web.lobby import join
@@ -217,6 +221,18 @@ def _me(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     return replies.me_text(cmd.user.first_name, stats, tr)
 
 
+def _stats(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
+    # The owner's alone: anyone else is answered as for a quiz that does not exist.
+    slug = cmd.args.split(" ")[0]
+    if not slug:
+        return tr.gettext(NEED_SLUG).format(command="stats")
+    found = find_for(conn, slug, cmd.user.id)
+    if found is None or not may(Actor(user_id=cmd.user.id), Action.STATS, found.ownership):
+        return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
+    # A read-only page: the replica answers it while it is fresh.
+    return rt.reads.read(lambda reader: stats_text(quiz_figures(reader, found.id), tr), conn)
+
+
 def _language(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
     text, keyboard = language_command(rt, conn, cmd, tr)
     reply(conn, cmd.chat_id, text, keyboard)
@@ -233,5 +249,6 @@ HANDLERS: dict[str, Handler] = {
     "top": _top,
     "me": _me,
     "language": _language,
+    "stats": _stats,
     **dict.fromkeys(WIZARD_COMMANDS, wizard_command),
 }
