@@ -90,6 +90,10 @@ class Settings:
     points_correct: int
     speed_bonus: int
 
+    # Hosts' own quizzes.
+    quota_quizzes_per_user: int
+    quota_questions_per_quiz: int
+
     # Metrics and logs.
     statsd_host: str
     statsd_port: int
@@ -188,6 +192,8 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         abandon_after_s=config("ABANDON_AFTER_S", cast=float, default=900.0),
         points_correct=config("POINTS_CORRECT", cast=int, default=100),
         speed_bonus=config("SPEED_BONUS", cast=int, default=50),
+        quota_quizzes_per_user=config("QUOTA_QUIZZES_PER_USER", cast=int, default=50),
+        quota_questions_per_quiz=config("QUOTA_QUESTIONS_PER_QUIZ", cast=int, default=100),
         statsd_host=config("STATSD_HOST", default="127.0.0.1"),
         statsd_port=config("STATSD_PORT", cast=int, default=8125),
         statsd_prefix=config("STATSD_PREFIX", default="quizbot"),

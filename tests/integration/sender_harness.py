@@ -29,6 +29,7 @@ from quizbot import metrics
 from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
+from quizbot.sender.uploads import UploadRules
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim
 from quizbot.store.database import engine_for
@@ -137,14 +138,22 @@ def sender_settings(settings: Settings, sim: RunningSim, **values: Any) -> Setti
 class InProcessSender:
     """A sender running as a task on the test's event loop."""
 
-    def __init__(self, settings: Settings, **overrides: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, uploads: UploadRules | None = None, **overrides: Any
+    ) -> None:
         self.settings = settings
         self.config = SenderConfig.from_settings(settings, **overrides)
         self.engine, urls = engine_for(settings, "sender")
         self.transport = BotTransport(TOKEN, settings.telegram_api_url)
         meters = Meters(metrics.configure(settings, "sender"))
         self.sender = Sender(
-            self.config, self.engine, urls.direct, TOKEN, self.transport.call, meters
+            self.config,
+            self.engine,
+            urls.direct,
+            TOKEN,
+            self.transport.call,
+            meters,
+            uploads=None if uploads is None else (self.transport.download, uploads),
         )
         self.task: asyncio.Task[int] | None = None
         self.closed = False

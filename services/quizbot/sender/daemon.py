@@ -34,6 +34,7 @@ from quizbot.sender.lock import SenderLock
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import Limits, RateLimiter
 from quizbot.sender.tenure import Carried, Tenure
+from quizbot.sender.uploads import Download, UploadRules
 from quizbot.settings import Settings
 from quizbot.store import leases, outage
 from quizbot.store import outbox_queries as q
@@ -100,10 +101,13 @@ class Sender:
         token: str,
         call: Call,
         meters: Meters | None = None,
+        uploads: tuple[Download, UploadRules] | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
         self.call = call
+        # With a download function, the tenure also imports the quiz files users send.
+        self.uploads = uploads
         self.me = sender_name()
         # Error texts from Telegram or the HTTP library can carry the token.
         self.scrub = logs.redactor(token)

@@ -18,6 +18,7 @@ from quizbot import logs, metrics
 from quizbot.sender.daemon import Sender, SenderConfig
 from quizbot.sender.meters import Meters
 from quizbot.sender.transport import BotTransport
+from quizbot.sender.uploads import UploadRules
 from quizbot.settings import MissingSetting, Settings, load_settings
 from quizbot.store.database import direct_session_url, engine_for
 
@@ -28,6 +29,9 @@ async def run_sender(settings: Settings, config: SenderConfig | None = None) -> 
     config = config or SenderConfig.from_settings(settings)
     engine, urls = engine_for(settings, "sender")
     transport = BotTransport(token, settings.telegram_api_url, pool_size=2 * config.workers)
+    rules = UploadRules(
+        settings.quota_quizzes_per_user, settings.quota_questions_per_quiz, settings.bot_username
+    )
     sender = Sender(
         config,
         engine,
@@ -35,6 +39,7 @@ async def run_sender(settings: Settings, config: SenderConfig | None = None) -> 
         token,
         transport.call,
         Meters(metrics.configure(settings, "sender")),
+        uploads=(transport.download, rules),
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

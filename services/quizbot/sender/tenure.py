@@ -11,7 +11,9 @@ traceback says which one died):
 - ``lease-keeper``: extends this tenure's leases every ``lease_s``/3, returns
   stale claims (expired, or of a sender that is gone) every second, and
   reports queue depth;
-- ``lock-keeper``: pings the lock's session.
+- ``lock-keeper``: pings the lock's session;
+- ``uploads``: when the sender has a download function, the quiz files users
+  sent (:mod:`quizbot.sender.uploads`).
 
 A database outage ends nothing: every call waits it out with backoff
 (``store.outage``), and the workers send nothing while results cannot be
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from quizbot.sender.delivery import Delivery
 from quizbot.sender.lanes import Lanes
 from quizbot.sender.results import Entry, ResultBuffer, write
+from quizbot.sender.uploads import UploadWorker
 from quizbot.store import leases
 from quizbot.store import outbox_queries as q
 from quizbot.store.events import first_set
@@ -94,6 +97,9 @@ class Tenure:
             self._task(self._lease_loop(), "lease-keeper"),
             self._task(s.lock.keep(self.ending), "lock-keeper"),
         ]
+        if s.uploads is not None:
+            worker = UploadWorker(s, *s.uploads)
+            others.append(self._task(worker.run(self.ending), "uploads"))
         done, _ = await asyncio.wait([end, *workers, *others], return_when="FIRST_COMPLETED")
         died = [t for t in done if t is not end and _failed(t)]
         for task in died:

@@ -47,6 +47,8 @@ class BotTransport:
         self.bot = Bot(
             token,
             base_url=api_url.rstrip("/") + "/bot",
+            # Files download from <api>/file/bot<token>/<file_path>, like Telegram's.
+            base_file_url=api_url.rstrip("/") + "/file/bot",
             request=self.request,
             # The sender never polls; this keeps PTB from opening an httpx client for it.
             get_updates_request=AiohttpRequest(connection_pool_size=1),
@@ -80,3 +82,15 @@ class BotTransport:
     async def call(self, method: str, params: dict[str, Any]) -> Any:
         """Make one Bot API call; returns Telegram's ``result`` as JSON data."""
         return await self.bot.do_api_request(method, api_kwargs=params)
+
+    async def download(self, file_id: str, max_bytes: int) -> bytes | None:
+        """A file's bytes through getFile and the file URL; None when over ``max_bytes``.
+
+        The size getFile reports is checked before the download, so a big file
+        costs no transfer. Telegram's errors raise like any call's.
+        """
+        file = await self.bot.get_file(file_id)
+        if file.file_size is not None and file.file_size > max_bytes:
+            return None
+        data = bytes(await file.download_as_bytearray())
+        return None if len(data) > max_bytes else data

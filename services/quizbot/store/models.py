@@ -362,6 +362,36 @@ class OutboxFile(Base):
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
+class QuizUpload(Base):
+    """A quiz file a user sent: waiting for the upload worker, or what became of it."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, sa.Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.BigInteger)
+    chat_id: Mapped[int] = mapped_column(sa.BigInteger)
+    file_id: Mapped[str] = mapped_column(sa.String(256))
+    file_name: Mapped[str] = mapped_column(sa.String(256))
+    file_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(sa.SmallInteger, server_default="0")
+    available_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    claimed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+    quiz_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+
+    __table_args__ = (
+        # The worker's claim: open requests, oldest due first.
+        sa.Index(
+            "ix_uploads_open",
+            "available_at",
+            "id",
+            postgresql_where=sa.text("status IN ('pending', 'working')"),
+        ),
+    )
+
+
 class ProcessedUpdate(Base):
     """Telegram update ids already applied: a retried update has no second effect."""
 

@@ -108,6 +108,11 @@ def _slugs(base: str) -> Iterator[str]:
     yield from (f"{base}-{n}" for n in itertools.count(2))
 
 
+def owned_count(conn: Connection, owner_id: int) -> int:
+    """How many quizzes ``owner_id`` keeps (the per-user quota counts these)."""
+    return int(conn.scalar(sa.select(sa.func.count()).where(m.Quiz.owner_id == owner_id)) or 0)
+
+
 def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> ImportResult:
     """Store ``quiz`` in the caller's transaction: created, unchanged, or replaced when allowed."""
     digest = quiz.content_hash()

@@ -121,6 +121,18 @@ class PrivateText:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentUpload:
+    """A file sent in a private chat: perhaps a quiz to import."""
+
+    update_id: int
+    user: User
+    chat_id: int
+    file_id: str
+    file_name: str
+    file_size: int | None  # what Telegram reports, before any download
+
+
+@dataclass(frozen=True, slots=True)
 class MemberChange:
     """The bot's own membership in a chat changed (blocked, removed, added back)."""
 
@@ -176,6 +188,7 @@ Update = (
     | PollVote
     | Command
     | PrivateText
+    | DocumentUpload
     | MemberChange
     | AdminChange
     | InlineQuery
@@ -312,8 +325,10 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
     if message.get("migrate_from_chat_id") is not None:
         old_id = bigint(message, "migrate_from_chat_id", "message")
         return Migration(update_id, old_id, bigint(chat, "id", "message.chat"))
-    command = text(message, "text", "message", limits.TEXT_MAX)
     sender = opt_obj(message, "from", "message")
+    if (document := opt_obj(message, "document", "message")) is not None:
+        return _document(update_id, chat, sender, document)
+    command = text(message, "text", "message", limits.TEXT_MAX)
     if sender is None:
         return Ignored(update_id, "message")
     if not command.startswith("/"):
@@ -334,4 +349,20 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
         chat_id=bigint(chat, "id", "message.chat"),
         chat_type=ident(chat, "type", "message.chat", 16, CHAT_TYPES),
         chat_title=opt_text(chat, "title", "message.chat", NAME_MAX),
+    )
+
+
+def _document(
+    update_id: int, chat: dict[str, Any], sender: dict[str, Any] | None, document: dict[str, Any]
+) -> Update:
+    # Only a private chat's files are quizzes sent to the bot; a group's are for people.
+    if sender is None or ident(chat, "type", "message.chat", 16, CHAT_TYPES) != "private":
+        return Ignored(update_id, "message")
+    return DocumentUpload(
+        update_id,
+        _user(sender, "message.from"),
+        bigint(chat, "id", "message.chat"),
+        ident(document, "file_id", "message.document", ID_MAX),
+        text(document, "file_name", "message.document", NAME_MAX),
+        opt_bigint(document, "file_size", "message.document"),
     )

@@ -48,6 +48,7 @@ from quizbot.web.updates import (
     AdminChange,
     CallbackPress,
     Command,
+    DocumentUpload,
     Ignored,
     InlineQuery,
     InvalidUpdate,
@@ -59,6 +60,7 @@ from quizbot.web.updates import (
     Update,
     parse_update,
 )
+from quizbot.web.uploads import receive_upload
 from quizbot.web.verdicts import Verdict, toasts
 from quizbot.web.wizard import is_wizard_button, wizard_press, wizard_text
 
@@ -220,6 +222,9 @@ async def dispatch(rt: Runtime, update: Update) -> Reply:
         case PrivateText():
             rt.meter.incr("updates.private_text")
             await run_in_threadpool(wizard_text, rt, update)
+        case DocumentUpload():
+            rt.meter.incr("updates.document")
+            await run_in_threadpool(receive_upload, rt, update)
         case MemberChange():
             rt.meter.incr("updates.my_chat_member")
             await run_in_threadpool(apply_member_change, rt, update)

@@ -1,0 +1,159 @@
+"""Quizzes sent as files: through the fake Telegram, the real webhook (gunicorn,
+pgbouncer, PostgreSQL) and the real sender, whose upload worker downloads
+each file with getFile, imports it and replies."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from quizbot.domain.problems import QuizFileError
+from quizbot.sender.uploads import UploadRules
+from quizbot.settings import Settings
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.client import SimClient, User
+from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
+from quizbot.store.quizzes import sample_files
+from tests.integration.sender_harness import TOKEN, InProcessSender, calls, sender_settings
+from tests.integration.webtier import BOT_USERNAME, SECRET, web_server
+
+THREE_ERRORS = Path(__file__).parents[1] / "data" / "three-errors.txt"
+REPLY_S = 30.0  # a loaded machine: the webhook, a poll of the worker, the sender
+
+
+@pytest.fixture
+def sim() -> Iterator[RunningSim]:
+    running = start_in_thread(SimConfig(limits=False))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def client(sim: RunningSim) -> Iterator[SimClient]:
+    with SimClient(sim.url, timeout=30) as control:
+        yield control
+
+
+@asynccontextmanager
+async def bot(
+    settings: Settings, sim: RunningSim, pooled_url: str, tmp_path: Path, quota: int = 50
+) -> AsyncIterator[None]:
+    """The webhook behind the fake Telegram, and a sender that imports uploads."""
+    env = {"QUOTA_QUIZZES_PER_USER": str(quota)}
+    with web_server(pooled_url, tmp_path, **env) as server:
+        hook = {"url": f"{server.url}/telegram/webhook", "secret_token": SECRET}
+        async with httpx.AsyncClient(timeout=10) as http:
+            (await http.post(f"{sim.url}/bot{TOKEN}/setWebhook", json=hook)).raise_for_status()
+        rules = UploadRules(quota, 100, BOT_USERNAME)
+        s = sender_settings(settings, sim, database_url=pooled_url)
+        async with InProcessSender(s, uploads=rules, poll_s=0.2):
+            yield
+
+
+def owned(engine: Engine, user_id: int) -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT slug, title, content_hash, visibility::text AS visibility, "
+                    "question_count FROM quizzes WHERE owner_id = :u ORDER BY id"
+                ),
+                {"u": user_id},
+            )
+        )
+
+
+async def send(user: User, name: str, content: str, **fields: Any) -> None:
+    """The user sends a file (the control client blocks: off the sender's event loop)."""
+    await asyncio.to_thread(user.send_document, name, content, **fields)
+
+
+async def replies(user: User, after: int, count: int) -> list[dict[str, Any]]:
+    """The bot's next ``count`` messages to ``user`` after its first ``after``."""
+
+    def wait() -> list[dict[str, Any]]:
+        user.wait_for(lambda m: len(user.bot_messages()) >= after + count, timeout=REPLY_S)
+        return user.bot_messages()[after : after + count]
+
+    return await asyncio.to_thread(wait)
+
+
+async def test_every_sample_exported_in_every_format_uploads_back_with_its_content_hash(
+    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    samples = [load_quiz_file(path) for path in sample_files()]
+    ann = client.user("Ann", id=7001)
+    async with bot(settings, sim, pooled_url, tmp_path):
+        for n, (quiz, fmt) in enumerate((q, f) for q in samples for f in FORMATS):
+            await send(ann, f"{quiz.slug}.{fmt}", export_quiz(quiz, fmt))
+            [done] = await replies(ann, n, 1)
+            assert f"{quiz.title} is yours" in done["text"]
+            buttons = [b["url"] for row in done["reply_markup"]["inline_keyboard"] for b in row]
+            assert all(url.startswith(f"https://t.me/{BOT_USERNAME}?start") for url in buttons)
+    made = owned(engine, 7001)
+    expected = [(q.title, q.content_hash(), len(q.questions)) for q in samples for _ in FORMATS]
+    assert [(r.title, r.content_hash, r.question_count) for r in made] == expected
+    assert {r.visibility for r in made} == {"private"}
+    assert len({r.slug for r in made}) == len(made)  # one owner, one slug each
+
+
+async def test_a_file_with_three_planted_errors_reports_each_on_its_line_and_imports_nothing(
+    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    with pytest.raises(QuizFileError) as parsed:
+        load_quiz_file(THREE_ERRORS)
+    ben = client.user("Ben", id=7002)
+    async with bot(settings, sim, pooled_url, tmp_path):
+        await send(ben, "three-errors.txt", THREE_ERRORS.read_text(encoding="utf-8"))
+        [report] = await replies(ben, 0, 1)
+    lines = report["text"].splitlines()
+    assert "three-errors.txt was not imported" in lines[0]
+    assert lines[1:] == ["• " + str(problem) for problem in parsed.value.problems]
+    assert [line.split(",")[0] for line in lines[1:]] == ["• line 3", "• line 9", "• line 10"]
+    assert owned(engine, 7002) == []
+
+
+async def test_a_file_over_a_megabyte_or_not_a_quiz_is_refused_without_a_download(
+    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    cy = client.user("Cy", id=7003)
+    big = "Big\n\n" + "Q?\n* a\nb\n\n" * 120_000
+    assert len(big.encode()) > 1024 * 1024
+    async with bot(settings, sim, pooled_url, tmp_path):
+        await send(cy, "big.txt", big)
+        [too_big] = await replies(cy, 0, 1)
+        await send(cy, "notes.pdf", "%PDF-1.4", mime_type="application/pdf")
+        [wrong] = await replies(cy, 1, 1)
+    assert "is over 1 MB" in too_big["text"]
+    assert "none of those" in wrong["text"]
+    assert calls(sim, "getFile") == []
+    assert owned(engine, 7003) == []
+
+
+async def test_the_quota_of_quizzes_per_user_is_kept(
+    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    quiz = load_quiz_file(sample_files()[0])
+    dee = client.user("Dee", id=7004)
+    async with bot(settings, sim, pooled_url, tmp_path, quota=1):
+        await send(dee, "one.yaml", export_quiz(quiz, "yaml"))
+        [first] = await replies(dee, 0, 1)
+        # The web tier counts too: with one quiz kept, the next file is refused at once.
+        await send(dee, "two.yaml", export_quiz(dataclasses.replace(quiz, title="Two"), "yaml"))
+        [second] = await replies(dee, 1, 1)
+    assert "is yours" in first["text"]
+    assert "the most one person may keep" in second["text"]
+    assert [r.title for r in owned(engine, 7004)] == [quiz.title]
