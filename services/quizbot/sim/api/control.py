@@ -5,6 +5,11 @@
 - ``POST /sim/users/<id>/<action>``: the user acts; ``action`` is one of
   ``send``, ``document``, ``press``, ``vote``, ``inline``, ``join``,
   ``leave``, ``block`` (see :mod:`quizbot.sim.api.actions`).
+- ``POST /sim/actions``: many users' actions in one request, ``{"actions":
+  [{"user_id": ..., "action": ..., <its body's fields>}]}``, each applied in
+  order and answered on its own in ``results`` (a refused one fails no other).
+  A swarm of a thousand players sends its presses this way: one request
+  carries all the presses made while the previous one was on the wire.
 - ``GET /sim/users/<id>/seen``: what the user has seen (messages with their
   edits, toasts and alerts, polls with their state).
 
@@ -27,6 +32,8 @@ from quizbot.sim.api.people import Person
 from quizbot.sim.api.state import SimState
 
 Action = Callable[[SimState, Person, Body], dict[str, Any]]
+
+BATCH_MAX = 1000  # actions in one /sim/actions request
 
 ACTIONS: dict[str, Action] = {
     "send": actions.send_text,
@@ -67,6 +74,7 @@ class Control:
         return [
             Route("/sim/users", self.create_user, methods=["POST"]),
             Route("/sim/chats", self.create_chat, methods=["POST"]),
+            Route("/sim/actions", self.act_many, methods=["POST"]),
             Route("/sim/users/{user_id}/seen", self.seen, methods=["GET"]),
             Route("/sim/users/{user_id}/{action}", self.act, methods=["POST"]),
         ]
@@ -88,24 +96,45 @@ class Control:
 
     async def act(self, request: Request) -> Response:
         try:
-            action = ACTIONS.get(request.path_params["action"])
-            if action is None:
-                raise ControlError("action", f"must be one of {', '.join(ACTIONS)}")
-            person = self._person(request)
-            done = action(self.state, person, await _body(request))
+            person = self._person(request.path_params["user_id"])
+            done = self._act(person, request.path_params["action"], await _body(request))
         except ControlError as exc:
             return _refuse(exc)
         return _json({"ok": True, **done})
 
+    async def act_many(self, request: Request) -> Response:
+        try:
+            items = (await _body(request)).need("actions", list)
+            if len(items) > BATCH_MAX:
+                raise ControlError("actions", f"at most {BATCH_MAX} in one request")
+        except ControlError as exc:
+            return _refuse(exc)
+        return _json({"ok": True, "results": [self._one(item) for item in items]})
+
+    def _one(self, item: Any) -> dict[str, Any]:
+        """One action of a batch, answered as its own request would be."""
+        try:
+            body = Body(item)
+            person = self._person(body.need("user_id", int))
+            done = self._act(person, body.need("action", str), body)
+        except ControlError as exc:
+            return {"ok": False, "status": exc.status, "field": exc.field, "error": str(exc)}
+        return {"ok": True, **done}
+
+    def _act(self, person: Person, name: str, body: Body) -> dict[str, Any]:
+        action = ACTIONS.get(name)
+        if action is None:
+            raise ControlError("action", f"must be one of {', '.join(ACTIONS)}")
+        return action(self.state, person, body)
+
     async def seen(self, request: Request) -> Response:
         try:
-            person = self._person(request)
+            person = self._person(request.path_params["user_id"])
         except ControlError as exc:
             return _refuse(exc)
         return _json({"ok": True, **seen.seen(self.state, person)})
 
-    def _person(self, request: Request) -> Person:
-        raw = request.path_params["user_id"]
+    def _person(self, raw: str | int) -> Person:
         try:
             person = self.state.people.users.get(int(raw))
         except ValueError:

@@ -4,21 +4,29 @@
 call, which suits a test or a script. A load test plays a thousand users
 whose presses overlap; :class:`AsyncSimClient` sends the same requests over
 one pooled aiohttp session, and its :class:`AsyncUser` acts as ``User`` does.
+
+Users' actions are coalesced, the way Nagle's algorithm coalesces small
+writes: an action goes out at once when no batch is on the wire, and the
+actions made meanwhile go out together (``POST /sim/actions``) when it
+returns. A lone action waits for nothing, and a thousand players cost the
+simulator a few requests per round trip instead of one each, which keeps the
+harness's share of the machine small next to the bot it measures.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
 import orjson
 
+from quizbot.sim.api.control import BATCH_MAX
 from quizbot.sim.api.pool import PooledSession
 from quizbot.sim.users.client import ControlRefused, Message, group_body, press_body, refused
 
 __all__ = ["AsyncSimClient", "AsyncUser", "ControlRefused"]
-
 
 class AsyncSimClient(PooledSession):
     """The control API of the simulator at ``url``; use as ``async with``."""
@@ -28,6 +36,43 @@ class AsyncSimClient(PooledSession):
         self.pool_limit = connections
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
+        self._batch: list[tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]] = []
+        self._sending = False
+
+    async def act(self, user_id: int, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A user's action (see /sim/actions); its answer, or ControlRefused."""
+        done: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._batch.append(({**body, "user_id": user_id, "action": action}, done))
+        if not self._sending:
+            self._send_next()
+        return await done
+
+    def _send_next(self) -> None:
+        batch, self._batch = self._batch[:BATCH_MAX], self._batch[BATCH_MAX:]
+        self._sending = True
+        task = asyncio.get_running_loop().create_task(self._send(batch))
+        task.add_done_callback(lambda _: self._sent())
+
+    def _sent(self) -> None:
+        self._sending = False
+        if self._batch:
+            self._send_next()
+
+    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[Any]]]) -> None:
+        try:
+            answer = await self.request("POST", "/sim/actions", {"actions": [a for a, _ in batch]})
+        except Exception as exc:  # the request failed: so did each action in it
+            for _, done in batch:
+                if not done.done():
+                    done.set_exception(exc)
+            return
+        for (_, done), result in zip(batch, answer["results"], strict=True):
+            if done.done():  # its caller gave up (cancelled)
+                continue
+            if result["ok"]:
+                done.set_result(result)
+            else:
+                done.set_exception(refused(result["status"], result))
 
     async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control request; returns the JSON answer or raises ControlRefused."""
@@ -72,10 +117,7 @@ class AsyncUser:
         self.info = user
 
     async def _act(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
-        done: dict[str, Any] = await self.sim.request(
-            "POST", f"/sim/users/{self.id}/{action}", body
-        )
-        return done
+        return await self.sim.act(self.id, action, body)
 
     async def send(self, text: str, chat_id: int | None = None) -> dict[str, Any]:
         """Send text (or a ``/command``) to the private chat or ``chat_id``; the bot's update."""
