@@ -12,19 +12,7 @@ from pathlib import Path
 import click
 
 from quizbot.settings import load_settings
-
-# The update types the web tier acts on; Telegram sends nothing else, which
-# saves bandwidth and webhook connections.
-# chat_member: admins promoted or demoted (the admin list that may /stop a game);
-# inline_query: @bot <words> in any chat (inline mode, enabled with BotFather's /setinline).
-ALLOWED_UPDATES = [
-    "message",
-    "callback_query",
-    "poll_answer",
-    "my_chat_member",
-    "chat_member",
-    "inline_query",
-]
+from quizbot.telegram.updates import ALLOWED_UPDATES
 
 
 def _bot():  # type: ignore[no-untyped-def]
@@ -64,7 +52,7 @@ def set_webhook(certificate: Path | None, drop_pending: bool) -> None:
                     certificate=cert,
                     secret_token=secret,
                     max_connections=settings.webhook_max_connections,
-                    allowed_updates=ALLOWED_UPDATES,
+                    allowed_updates=list(ALLOWED_UPDATES),
                     drop_pending_updates=drop_pending,
                 )
             info = await bot.get_webhook_info()

@@ -21,10 +21,9 @@ from telegram.warnings import PTBUserWarning
 
 from quizbot.telegram.errors import backoff
 from quizbot.telegram.request import AiohttpRequest
+from quizbot.telegram.updates import ALLOWED_UPDATES
 
 log = logging.getLogger(__name__)
-
-ALLOWED_UPDATES = ["message", "callback_query", "poll_answer", "my_chat_member"]
 
 
 class UpdatesBridge:
@@ -67,7 +66,7 @@ class UpdatesBridge:
         # webhook gets exactly what Telegram sent, unknown fields included.
         result = await self.bot.do_api_request(
             "getUpdates",
-            api_kwargs={"offset": offset, "timeout": 30, "allowed_updates": ALLOWED_UPDATES},
+            api_kwargs={"offset": offset, "timeout": 30, "allowed_updates": list(ALLOWED_UPDATES)},
             read_timeout=40,
         )
         return list(result) if isinstance(result, list) else []

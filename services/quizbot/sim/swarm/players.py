@@ -45,6 +45,7 @@ from quizbot.sim.swarm.messages import (
 from quizbot.sim.swarm.report import AnswerRecord, JoinRecord, SwarmReport
 from quizbot.sim.users.async_client import AsyncSimClient, AsyncUser, ControlRefused
 from quizbot.sim.users.feed import Delivery, FeedReader
+from quizbot.telegram.updates import ALLOWED_UPDATES
 
 __all__ = ["Swarm", "SwarmConfig", "SwarmReport", "run_swarm"]
 
@@ -151,7 +152,12 @@ class Swarm:
             except ControlRefused as exc:
                 if "exists" not in exc.error:  # an earlier run's group: the players are in it
                     raise
-        hook: dict[str, Any] = {"url": cfg.webhook_url, "max_connections": cfg.max_connections}
+        # The update types quizbot's own set-webhook asks for: no poll updates.
+        hook: dict[str, Any] = {
+            "url": cfg.webhook_url,
+            "max_connections": cfg.max_connections,
+            "allowed_updates": list(ALLOWED_UPDATES),
+        }
         if cfg.secret:
             hook["secret_token"] = cfg.secret
         await sim.request("POST", f"/bot{cfg.token}/setWebhook", hook)

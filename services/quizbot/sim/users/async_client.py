@@ -28,6 +28,7 @@ from quizbot.sim.users.client import ControlRefused, Message, group_body, press_
 
 __all__ = ["AsyncSimClient", "AsyncUser", "ControlRefused"]
 
+
 class AsyncSimClient(PooledSession):
     """The control API of the simulator at ``url``; use as ``async with``."""
 
