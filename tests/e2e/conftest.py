@@ -7,6 +7,9 @@ after the test checks that no process outlived supervisord.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,13 +47,25 @@ ENV = {"REVEAL_PAUSE_S": "1", "PER_GROUP_PER_MIN": "600", "SEND_RATE_PER_S": "30
 SIM_ARGS = "--group-per-min 600"
 
 
-def _stack(tmp_path: Path, options: LiveOptions, quiz_file: Path, server: PgServer) -> LocalStack:
+def _stack(
+    tmp_path: Path,
+    options: LiveOptions,
+    quiz_file: Path,
+    server: PgServer,
+    env: dict[str, str] | None = None,
+) -> LocalStack:
     # The test server (embedded, or $DATABASE_URL's); the stack makes its own database there.
     settings = load_settings(
         {"QUIZBOT_VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": server.admin_url}
     )
     args = f"{options.swarm_args()} --answers {quiz_file}"
-    return LocalStack(settings, tmp_path / "run", players_args=args, env=ENV, sim_api_args=SIM_ARGS)
+    return LocalStack(
+        settings,
+        tmp_path / "run",
+        players_args=args,
+        env={**ENV, **(env or {})},
+        sim_api_args=SIM_ARGS,
+    )
 
 
 @pytest.fixture
@@ -78,3 +93,21 @@ def started(
         orphans = stack.stop()
         assert orphans == [], f"processes outlived supervisord: {orphans}"
         assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+def set_webhook(stack: LocalStack) -> None:
+    """The operator's command: the webhook (the simulator delivers to it) and the menus."""
+    env = {
+        **os.environ,
+        "QUIZBOT_ENV_FILE": str(stack.layout.env_file),
+        "WEBHOOK_PUBLIC_URL": f"{stack.web_url}/telegram/webhook",
+    }
+    env.pop("WEBHOOK_SECRET", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "quizbot.cli", "set-webhook"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

@@ -11,11 +11,8 @@ phase's language and holds no sentence of another.
 
 from __future__ import annotations
 
-import os
 import re
 import string
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -33,6 +30,7 @@ from quizbot.sim.client import SimClient, User
 from quizbot.stack.local import LocalStack
 from quizbot.store.quizzes import import_quiz, load_quiz_file
 from tests.conftest import PgServer
+from tests.e2e.conftest import set_webhook
 
 QUIZ = """
 title: Lang mini
@@ -169,21 +167,7 @@ def stack(tmp_path: Path, pg_server: PgServer) -> Iterator[LocalStack]:
         with engine.begin() as conn:
             import_quiz(conn, load_quiz_file(quiz_file))
         engine.dispose()
-        # The operator's command: the webhook (the simulator delivers to it) and the menus.
-        env = {
-            **os.environ,
-            "QUIZBOT_ENV_FILE": str(running.layout.env_file),
-            "WEBHOOK_PUBLIC_URL": f"{running.web_url}/telegram/webhook",
-        }
-        env.pop("WEBHOOK_SECRET", None)
-        done = subprocess.run(
-            [sys.executable, "-m", "quizbot.cli", "set-webhook"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
+        set_webhook(running)
         yield running
     finally:
         running.stop()
