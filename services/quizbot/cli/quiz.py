@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from quizbot.domain.problems import QuizFileError
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
+from quizbot.store.owned import find_for
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import (
     QuizConflict,
@@ -22,7 +23,7 @@ from quizbot.store.quizzes import (
     load_quiz,
     sample_files,
 )
-from quizbot.store.statistics import find_for, quiz_figures
+from quizbot.store.statistics import quiz_figures
 
 # A file with problems is the operator's to fix (2, like a usage error); a refused
 # import against the database (a slug conflict, a missing quiz) exits 1.

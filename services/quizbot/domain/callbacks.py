@@ -7,7 +7,8 @@ lobby), `s:<session>` (the host's Start button), `r:<session>` (📊 My result
 on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
 reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby),
 `p:<session>` (Play again: the same quiz, same mode), `n` (Another quiz) and
-`l:<language>` (a /language choice). Decoding is strict: the
+`l:<language>` (a /language choice), `m:<o|d|D|y|t>:<quiz>` (a /myquizzes
+button: open, delete, confirm the delete, export as .yaml or .txt). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -31,6 +32,9 @@ _ANOTHER = "n"
 _OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 _LANGUAGE = re.compile(r"l:([a-z]{2,3})")
+_MY_QUIZ = re.compile(rf"m:([odDyt]):{_NUMBER}")
+# quizzes.id is a PostgreSQL integer.
+QUIZ_ID_MAX = 2**31 - 1
 
 
 def _check_session(session_id: int) -> None:
@@ -177,6 +181,29 @@ class LanguageData:
         return f"l:{self.language}"
 
 
+@dataclass(frozen=True, slots=True)
+class MyQuizData:
+    """A press under /myquizzes on one of the presser's quizzes.
+
+    ``action``: ``o`` open its card, ``d`` ask to delete it, ``D`` delete it
+    (the confirmation), ``y``/``t`` export it as a .yaml/.txt file.
+    """
+
+    action: str
+    quiz_id: int
+
+    def __post_init__(self) -> None:
+        if self.action not in MY_QUIZ_ACTIONS or not 0 <= self.quiz_id <= QUIZ_ID_MAX:
+            raise ValueError(f"not a /myquizzes button: {self.action!r} {self.quiz_id}")
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"m:{self.action}:{self.quiz_id}"
+
+
+MY_QUIZ_ACTIONS = frozenset("odDyt")
+
+
 CallbackData = (
     AnswerData
     | JoinData
@@ -187,6 +214,7 @@ CallbackData = (
     | PlayAgainData
     | AnotherQuizData
     | LanguageData
+    | MyQuizData
 )
 
 
@@ -215,6 +243,8 @@ def decode_callback(data: str) -> CallbackData | None:
             return QuestionResultData(session, position)
         if match := _LANGUAGE.fullmatch(data):
             return LanguageData(match.group(1))
+        if match := _MY_QUIZ.fullmatch(data):
+            return MyQuizData(match.group(1), int(match.group(2)))
     except ValueError:  # a well-formed number out of range
         return None
     return None

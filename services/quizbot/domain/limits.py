@@ -34,6 +34,10 @@ SESSION_ID_MAX = 2**63 - 1
 # Deep links: `play-<slug>` starts a quiz, `join-<session>` joins a live one.
 PLAY_PAYLOAD_PREFIX = "play-"
 JOIN_PAYLOAD_PREFIX = "join-"
+# `q-<token>` plays a quiz through its share link (a 22-character token).
+SHARE_PAYLOAD_PREFIX = "q-"
+SHARE_TOKEN_LEN = 22
+assert len(SHARE_PAYLOAD_PREFIX) + SHARE_TOKEN_LEN <= START_PAYLOAD_MAX
 # 5 + 40 = 45 and 5 + 19 = 24 characters, both within the 64 allowed.
 assert len(PLAY_PAYLOAD_PREFIX) + SLUG_MAX <= START_PAYLOAD_MAX
 assert len(JOIN_PAYLOAD_PREFIX) + len(str(SESSION_ID_MAX)) <= START_PAYLOAD_MAX

@@ -26,6 +26,7 @@ _PRIVATE = (
     ("play", N_("Play a quiz alone")),
     ("live", N_("Host a live quiz for friends")),
     ("newquiz", N_("Make a quiz of your own")),
+    ("myquizzes", N_("Your quizzes: play, share, export, delete")),
     ("stop", N_("Stop the quiz")),
     ("me", N_("Your stats")),
     ("top", N_("The best players")),

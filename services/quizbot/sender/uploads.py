@@ -32,8 +32,9 @@ from quizbot.store.events import first_set
 from quizbot.store.languages import chat_language
 from quizbot.store.outage import Stopped
 from quizbot.store.outbox import reply
+from quizbot.store.owned import owned_count
 from quizbot.store.quizfiles import parse_quiz
-from quizbot.store.quizzes import owned_count, save_owned_quiz
+from quizbot.store.quizzes import save_owned_quiz
 from quizbot.store.uploads import UploadRequest, claim_upload, finish_upload, retry_upload
 from quizbot.telegram import errors
 

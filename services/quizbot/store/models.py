@@ -53,6 +53,10 @@ class Quiz(Base):
     visibility: Mapped[str] = mapped_column(
         sa.Enum(*VISIBILITIES, name="quiz_visibility"), server_default="public"
     )
+    # The share link's token (/start q-<token>), made on first use; and when the
+    # owner deleted it (the row stays: sessions that played it refer to it).
+    share_token: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Each game shows a question's options in its own order (domain.quiz.option_order).
     shuffle: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)

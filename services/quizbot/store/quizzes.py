@@ -16,12 +16,15 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from quizbot.domain.ownership import Actor, Visibility
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Style
 from quizbot.store import models as m
 
 # Quiz files are read in one place; callers of the loader find it here too.
 from quizbot.store.quizfiles import load_quiz_file as load_quiz_file
+
+OPERATOR = Actor(operator=True)
 
 
 class QuizConflict(RuntimeError):
@@ -108,11 +111,6 @@ def _slugs(base: str) -> Iterator[str]:
     yield from (f"{base}-{n}" for n in itertools.count(2))
 
 
-def owned_count(conn: Connection, owner_id: int) -> int:
-    """How many quizzes ``owner_id`` keeps (the per-user quota counts these)."""
-    return int(conn.scalar(sa.select(sa.func.count()).where(m.Quiz.owner_id == owner_id)) or 0)
-
-
 def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> ImportResult:
     """Store ``quiz`` in the caller's transaction: created, unchanged, or replaced when allowed."""
     digest = quiz.content_hash()
@@ -156,8 +154,19 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
     return ImportResult(quiz.slug, quiz_id, "replaced")
 
 
-def list_quizzes(conn: Connection) -> list[QuizRow]:
-    """Every quiz with its question count and how many sessions played it."""
+# Who finds a quiz in a list (``domain.ownership.may`` with FIND, as SQL): an
+# operator every quiz, anyone else the public ones and their own; nobody a
+# deleted one.
+def _visible(viewer: Actor) -> sa.ColumnElement[bool]:
+    alive = m.Quiz.deleted_at.is_(None)
+    if viewer.operator:
+        return alive
+    mine = m.Quiz.owner_id == viewer.user_id if viewer.user_id is not None else sa.false()
+    return alive & ((m.Quiz.visibility == Visibility.PUBLIC.value) | mine)
+
+
+def list_quizzes(conn: Connection, viewer: Actor = OPERATOR) -> list[QuizRow]:
+    """The quizzes ``viewer`` finds, with their question count and how many sessions played them."""
     played = (
         sa.select(sa.func.count())
         .where(m.Session.quiz_id == m.Quiz.id)
@@ -165,15 +174,17 @@ def list_quizzes(conn: Connection) -> list[QuizRow]:
         .scalar_subquery()
     )
     rows = conn.execute(
-        sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played).order_by(
-            m.Quiz.slug
-        )
+        sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played)
+        .where(_visible(viewer))
+        .order_by(m.Quiz.slug)
     )
     return [QuizRow(*row) for row in rows]
 
 
-def search_quizzes(conn: Connection, words: str, limit: int = 50) -> list[QuizRow]:
-    """Quizzes whose title or slug contains ``words`` (case-insensitive), for inline mode.
+def search_quizzes(
+    conn: Connection, words: str, limit: int = 50, viewer: Actor = OPERATOR
+) -> list[QuizRow]:
+    """Quizzes ``viewer`` finds whose title or slug contains ``words`` (case-insensitive).
 
     An empty ``words`` lists the most played quizzes first.
     """
@@ -183,7 +194,9 @@ def search_quizzes(conn: Connection, words: str, limit: int = 50) -> list[QuizRo
         .correlate(m.Quiz)
         .scalar_subquery()
     )
-    query = sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played)
+    query = sa.select(m.Quiz.id, m.Quiz.slug, m.Quiz.title, m.Quiz.question_count, played).where(
+        _visible(viewer)
+    )
     words = words.strip()
     if words:
         # autoescape: a player's % or _ matches itself, not any text
@@ -234,7 +247,7 @@ def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
 
 def find_quiz_id(conn: Connection, slug: str) -> int | None:
     """The id of the quiz with this slug, if any."""
-    return conn.scalar(sa.select(m.Quiz.id).where(m.Quiz.slug == slug))
+    return conn.scalar(sa.select(m.Quiz.id).where(m.Quiz.slug == slug, m.Quiz.deleted_at.is_(None)))
 
 
 def sample_files() -> list[Path]:

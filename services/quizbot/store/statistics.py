@@ -8,12 +8,9 @@ primary key's ``session_id`` prefix, so their cost is the quiz's own answers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from quizbot.domain.ownership import Ownership, Visibility
 from quizbot.domain.statistics import QuestionFigures, QuizFigures
 
 # Both start from the plays: sessions that asked at least their first question
@@ -75,30 +72,9 @@ QUESTION_FIGURES = sa.text(
     """
 )
 
+
 # A slug's quiz as one user sees it: their own first, should slugs ever be
 # unique per owner only.
-FIND_FOR = sa.text(
-    """
-    SELECT id, owner_id, visibility FROM quizzes WHERE slug = :slug
-    ORDER BY owner_id IS NOT DISTINCT FROM :user_id DESC, id LIMIT 1
-    """
-)
-
-
-@dataclass(frozen=True, slots=True)
-class FoundQuiz:
-    id: int
-    ownership: Ownership
-
-
-def find_for(conn: Connection, slug: str, user_id: int | None) -> FoundQuiz | None:
-    """The quiz ``slug`` names for ``user_id`` (None: an operator), with its ownership."""
-    row = conn.execute(FIND_FOR, {"slug": slug, "user_id": user_id}).first()
-    if row is None:
-        return None
-    return FoundQuiz(row.id, Ownership(row.owner_id, Visibility(row.visibility)))
-
-
 def quiz_figures(conn: Connection, quiz_id: int) -> QuizFigures:
     """The quiz's figures over every play (see ``domain.statistics``)."""
     head = conn.execute(

@@ -12,6 +12,7 @@ from quizbot.domain.callbacks import (
     CloseEarlyData,
     JoinData,
     LanguageData,
+    MyQuizData,
     PlayAgainData,
     QuestionResultData,
     ResultData,
@@ -23,6 +24,7 @@ from quizbot.store.updates import PlayerInfo
 from quizbot.web.again import press_another_quiz, press_play_again
 from quizbot.web.languages import press_language
 from quizbot.web.lobby import press_close_early, press_join, press_start
+from quizbot.web.myquizzes import press_my_quiz
 from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import GROUP_TYPES, CallbackPress, User
@@ -36,6 +38,7 @@ ButtonData = (
     | PlayAgainData
     | AnotherQuizData
     | LanguageData
+    | MyQuizData
 )
 
 # The statsd counter of each button (updates.<name>).
@@ -48,6 +51,7 @@ COUNTERS: dict[type, str] = {
     PlayAgainData: "play_again",
     AnotherQuizData: "another_quiz",
     LanguageData: "language",
+    MyQuizData: "my_quiz",
 }
 
 
@@ -88,3 +92,5 @@ def press_button(rt: Runtime, press: CallbackPress, data: ButtonData) -> str:
             return press_another_quiz(rt, press, tr)
         case LanguageData():
             return press_language(rt, press, data, player, tr)
+        case MyQuizData():
+            return press_my_quiz(rt, press, data, tr)

@@ -26,12 +26,14 @@ from quizbot.locales import translator
 from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.languages import chat_language
 from quizbot.store.outbox import reply
-from quizbot.store.quizzes import find_quiz_id, list_quizzes
+from quizbot.store.owned import find_quiz, shared_quiz
+from quizbot.store.quizzes import list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
-from quizbot.store.statistics import find_for, quiz_figures
+from quizbot.store.statistics import quiz_figures
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
 from quizbot.web.languages import language_command
 from quizbot.web.lobby import join
+from quizbot.web.myquizzes import my_quizzes
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import GROUP_TYPES, Command
 from quizbot.web.wizard import COMMANDS as WIZARD_COMMANDS
@@ -44,6 +46,7 @@ SOLO_IN_GROUP = N_(
     'Solo games are played in a private chat with me: <a href="{link}">play it there</a>.'
 )
 NOTHING_RUNNING = N_("No quiz is running here.")
+SHARE_GONE = N_("This share link no longer works: its quiz was deleted.")
 STOPPING = admins.STOPPING
 CHECKING = N_("⏳ Checking that you are an admin of this group…")
 
@@ -80,6 +83,15 @@ def _start(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply
             # The add-to-group link (?startgroup=play-<slug>) lands here: a lobby.
             return _live_slug(rt, conn, cmd, tr, slug)
         return _play_slug(rt, conn, cmd, tr, slug)
+    if payload.startswith(limits.SHARE_PAYLOAD_PREFIX):
+        # A share link (?start=q-<token>): the one way into someone's private quiz.
+        found = shared_quiz(conn, payload.removeprefix(limits.SHARE_PAYLOAD_PREFIX))
+        actor = Actor(user_id=cmd.user.id, shared=True)
+        if found is None or not may(actor, Action.PLAY, found.ownership):
+            return tr.gettext(SHARE_GONE)
+        if cmd.chat_type in GROUP_TYPES:
+            return _live_quiz(rt, conn, cmd, tr, found.id)
+        return _play_quiz(rt, conn, cmd, tr, found.id)
     if payload.startswith(limits.JOIN_PAYLOAD_PREFIX):
         digits = payload.removeprefix(limits.JOIN_PAYLOAD_PREFIX)
         if digits.isascii() and digits.isdigit() and int(digits) <= limits.SESSION_ID_MAX:
@@ -94,7 +106,8 @@ def _help(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
 
 
 def _quizzes(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
-    rows = [replies.QuizListing(q.slug, q.title, q.question_count) for q in list_quizzes(conn)]
+    quizzes = list_quizzes(conn, Actor(user_id=cmd.user.id))
+    rows = [replies.QuizListing(q.slug, q.title, q.question_count) for q in quizzes]
     return replies.quizzes_text(rows, rt.bot_username, tr)
 
 
@@ -108,9 +121,13 @@ def _play_slug(rt: Runtime, conn: Connection, cmd: Command, tr: Translator, slug
     if cmd.chat_type != "private":
         link = replies.deep_link(rt.bot_username, limits.PLAY_PAYLOAD_PREFIX + slug)
         return tr.gettext(SOLO_IN_GROUP).format(link=escape(link))
-    quiz_id = find_quiz_id(conn, slug)
-    if quiz_id is None:
+    found = find_quiz(conn, slug, Actor(user_id=cmd.user.id), Action.FIND)
+    if found is None:
         return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
+    return _play_quiz(rt, conn, cmd, tr, found.id)
+
+
+def _play_quiz(rt: Runtime, conn: Connection, cmd: Command, tr: Translator, quiz_id: int) -> Reply:
     if lock_chat(conn, cmd.chat_id) is not None:
         return tr.gettext(BUSY)
     # The writer opens the first question as soon as it sees the start request.
@@ -137,9 +154,20 @@ def _live_slug(
 ) -> Reply:
     if not slug:
         return tr.gettext(NEED_SLUG).format(command="live")
-    quiz_id = find_quiz_id(conn, slug)
-    if quiz_id is None:
+    found = find_quiz(conn, slug, Actor(user_id=cmd.user.id), Action.FIND)
+    if found is None:
         return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
+    return _live_quiz(rt, conn, cmd, tr, found.id, style)
+
+
+def _live_quiz(
+    rt: Runtime,
+    conn: Connection,
+    cmd: Command,
+    tr: Translator,
+    quiz_id: int,
+    style: Style | None = None,
+) -> Reply:
     if lock_chat(conn, cmd.chat_id) is not None:
         return tr.gettext(BUSY)
     mode = Mode.GROUP if cmd.chat_type in GROUP_TYPES else Mode.PRIVATE
@@ -200,9 +228,10 @@ def _top(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:
 def _top_text(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> str:
     slug = cmd.args.split(" ")[0]
     if slug:
-        quiz_id = find_quiz_id(conn, slug)
-        if quiz_id is None:
+        found = find_quiz(conn, slug, Actor(user_id=cmd.user.id), Action.FIND)
+        if found is None:
             return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
+        quiz_id = found.id
         board = leaderboards.quiz_top(conn, quiz_id)
         heading = rt.quizzes.get(conn, quiz_id).title
     elif cmd.chat_type in GROUP_TYPES:
@@ -226,8 +255,8 @@ def _stats(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply
     slug = cmd.args.split(" ")[0]
     if not slug:
         return tr.gettext(NEED_SLUG).format(command="stats")
-    found = find_for(conn, slug, cmd.user.id)
-    if found is None or not may(Actor(user_id=cmd.user.id), Action.STATS, found.ownership):
+    found = find_quiz(conn, slug, Actor(user_id=cmd.user.id), Action.STATS)
+    if found is None:
         return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
     # A read-only page: the replica answers it while it is fresh.
     return rt.reads.read(lambda reader: stats_text(quiz_figures(reader, found.id), tr), conn)
@@ -250,5 +279,6 @@ HANDLERS: dict[str, Handler] = {
     "me": _me,
     "language": _language,
     "stats": _stats,
+    "myquizzes": my_quizzes,
     **dict.fromkeys(WIZARD_COMMANDS, wizard_command),
 }

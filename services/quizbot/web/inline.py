@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from quizbot.domain.ownership import Actor
 from quizbot.domain.replies import QuizListing
 from quizbot.domain.sharing import INLINE_RESULTS_MAX, inline_results
 from quizbot.locales import translator
@@ -27,7 +28,8 @@ def inline_answer(rt: Runtime, query: InlineQuery) -> dict[str, Any]:
     The cards speak the language of the player who types the query.
     """
     with rt.engine.connect() as conn:
-        rows = search_quizzes(conn, query.query, limit=INLINE_RESULTS_MAX)
+        # A card is posted for anyone to play: public quizzes only.
+        rows = search_quizzes(conn, query.query, INLINE_RESULTS_MAX, Actor())
         tr = translator(player_language(conn, query.user.id, query.user.language_code))
     quizzes = [QuizListing(row.slug, row.title, row.question_count) for row in rows]
     return {

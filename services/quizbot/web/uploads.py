@@ -14,7 +14,7 @@ from quizbot.domain import uploads
 from quizbot.locales import translator
 from quizbot.store.languages import chat_language
 from quizbot.store.outbox import reply
-from quizbot.store.quizzes import owned_count
+from quizbot.store.owned import owned_count
 from quizbot.store.updates import mark_processed, upsert_chat, upsert_players
 from quizbot.store.uploads import record_upload
 from quizbot.web.buttons import player_info

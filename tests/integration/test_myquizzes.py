@@ -1,0 +1,163 @@
+"""A user's own quizzes through the real webhook (gunicorn, pgbouncer, PostgreSQL):
+who finds, plays, exports, deletes and sees the statistics of a private quiz,
+and what /myquizzes, its share link, its exports and its delete do.
+
+Replies are outbox rows (the sender delivers them); toasts are the webhook's
+own answer (answerCallbackQuery in the response body).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from quizbot.bench.webserver import WebServer
+from quizbot.domain import limits
+from quizbot.store.quizfiles import export_quiz, parse_quiz
+from quizbot.store.quizzes import load_quiz, save_owned_quiz
+from tests.integration.webtier import command, post, press, seed_quiz, web_server
+
+OWNER = 8001
+STRANGER = 8002
+GROUP = -1001234500
+
+
+@pytest.fixture
+def server(engine: Engine, pooled_url: str, tmp_path: Path) -> Iterator[WebServer]:
+    with web_server(pooled_url, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=15) as http:
+        yield http
+
+
+@pytest.fixture
+def secret_quiz(engine: Engine) -> int:
+    """The owner's private quiz ``secret``, beside the operator's public ``capitals``."""
+    public_id = seed_quiz(engine, slug="capitals")
+    with engine.begin() as conn:
+        quiz = dataclasses.replace(load_quiz(conn, public_id), slug="secret", title="Secret")
+        return save_owned_quiz(conn, quiz, OWNER).quiz_id
+
+
+def said(engine: Engine, chat_id: int) -> list[dict[str, Any]]:
+    """What the bot queued for ``chat_id``, oldest first: method, params and file."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT o.method, o.params, f.filename, f.content FROM outbox o"
+                " LEFT JOIN outbox_files f ON f.outbox_id = o.id"
+                " WHERE o.chat_id = :chat ORDER BY o.id"
+            ),
+            {"chat": chat_id},
+        )
+        return [
+            {
+                "method": r.method,
+                **r.params,
+                "file": (r.filename, r.content) if r.filename else None,
+            }
+            for r in rows
+        ]
+
+
+def toast(response: httpx.Response) -> str:
+    assert response.status_code == 200
+    text: str = response.json().get("text", "")
+    return text
+
+
+def sessions(engine: Engine, chat_id: int) -> list[int]:
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(sa.text("SELECT quiz_id FROM sessions WHERE chat_id = :c"), {"c": chat_id})
+        )
+
+
+def buttons(message: dict[str, Any]) -> list[dict[str, str]]:
+    return [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
+
+
+def test_a_private_quiz_is_its_owners_alone(
+    engine: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
+) -> None:
+    for text in ("/play secret", "/stats secret", "/top secret", "/quizzes"):
+        post(client, server, command(text, STRANGER)).raise_for_status()
+    post(client, server, command("/live secret", STRANGER, chat_id=GROUP)).raise_for_status()
+    refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDyt"]
+    toasts = [toast(post(client, server, update)) for update in refusals]
+
+    replies = [m["text"] for m in said(engine, STRANGER)]
+    assert all("There is no quiz called <code>secret</code>" in r for r in replies[:3])
+    assert "capitals" in replies[3] and "secret" not in replies[3]
+    assert "There is no quiz called" in said(engine, GROUP)[0]["text"]
+    assert toasts == ["That quiz is not yours, or it was deleted."] * 5
+    assert len(said(engine, STRANGER)) == 4  # no card, no question, no file
+    assert sessions(engine, STRANGER) == [] and sessions(engine, GROUP) == []
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT deleted_at FROM quizzes WHERE id = :i"),
+                           {"i": secret_quiz}) is None  # fmt: skip
+
+    # Its owner finds it, lists it and plays it.
+    post(client, server, command("/quizzes", OWNER)).raise_for_status()
+    post(client, server, command("/play secret", OWNER)).raise_for_status()
+    assert "secret" in said(engine, OWNER)[0]["text"]
+    assert sessions(engine, OWNER) == [secret_quiz]
+
+
+def test_myquizzes_shares_exports_and_deletes_a_quiz(
+    engine: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
+) -> None:
+    post(client, server, command("/myquizzes", OWNER)).raise_for_status()
+    [listing] = said(engine, OWNER)
+    assert [b["callback_data"] for b in buttons(listing)] == [f"m:o:{secret_quiz}"]
+
+    post(client, server, press(f"m:o:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
+    card = said(engine, OWNER)[1]
+    link = next(word for word in card["text"].split() if "?start=q-" in word)
+    payload = link.split("?start=")[1]
+    assert len(payload) == len("q-") + limits.SHARE_TOKEN_LEN <= limits.START_PAYLOAD_MAX
+    urls = [b.get("url", "") for b in buttons(card)]
+    assert any("?startgroup=play-secret" in url for url in urls)
+
+    # Anyone with the link plays the private quiz; its slug still finds nothing for them.
+    post(client, server, command(f"/start {payload}", STRANGER)).raise_for_status()
+    assert sessions(engine, STRANGER) == [secret_quiz]
+
+    # Exports come as files through the outbox; a Telegram retry sends no second one.
+    export = press(f"m:y:{secret_quiz}", OWNER, chat_id=OWNER)
+    assert toast(post(client, server, export)) == "⬇️ Sending the file…"
+    post(client, server, export).raise_for_status()
+    post(client, server, press(f"m:t:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
+    files = [m["file"] for m in said(engine, OWNER) if m["method"] == "sendDocument"]
+    assert [name for name, _ in files] == ["secret.yaml", "secret.txt"]
+    with engine.connect() as conn:
+        stored = load_quiz(conn, secret_quiz)
+    for (name, content), fmt in zip(files, ("yaml", "txt"), strict=True):
+        assert bytes(content).decode() == export_quiz(stored, fmt)
+        again = parse_quiz(bytes(content).decode(), fmt, source=name)
+        assert again.content_hash() == stored.content_hash()
+
+    # Delete asks first; then the quiz and its share link are gone.
+    post(client, server, press(f"m:d:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
+    question = said(engine, OWNER)[-1]
+    assert [b["callback_data"] for b in buttons(question)] == [f"m:D:{secret_quiz}"]
+    assert sessions(engine, OWNER) == []  # asking deleted nothing
+    done = toast(post(client, server, press(f"m:D:{secret_quiz}", OWNER, chat_id=OWNER)))
+    assert done == "🗑 Secret is deleted."
+    post(client, server, command("/play secret", OWNER)).raise_for_status()
+    post(client, server, command(f"/start {payload}", STRANGER + 1)).raise_for_status()
+    assert "There is no quiz called" in said(engine, OWNER)[-1]["text"]
+    assert "no longer works" in said(engine, STRANGER + 1)[-1]["text"]
+    post(client, server, command("/myquizzes", OWNER)).raise_for_status()
+    assert "no quizzes yet" in said(engine, OWNER)[-1]["text"]
