@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from quizbot.sim.api.updates import FIRST_USER_ID
 from quizbot.sim.users.client import SimClient, User
 from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
@@ -148,7 +149,9 @@ def test_an_author_makes_a_quiz_across_restarts_200_play_it_and_stats_match(
     stack: LocalStack, quiz_file: Path
 ) -> None:
     with SimClient(stack.sim_url, timeout=15) as sim:
-        author = Author(sim.user("Author", language_code="en"))
+        # The author hosts the group game too (the swarm's first player, who sends
+        # /live): a private quiz is found by its slug by its owner alone.
+        author = Author(sim.user("Author", id=FIRST_USER_ID, language_code="en"))
         author.type("/newquiz", "A new quiz")
         author.type("E2E authored", "Question 1: send its text.")
         make_question(author, "Two plus two?", ["3", "4", "5"], [1], "Basic sums.", "w:t:20")
