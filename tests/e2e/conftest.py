@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -75,24 +76,30 @@ def quiz_file(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def started(
-    tmp_path: Path, quiz_file: Path, pg_server: PgServer, request: pytest.FixtureRequest
-) -> Iterator[LocalStack]:
-    options: LiveOptions = request.param
-    stack = _stack(tmp_path, options, quiz_file, pg_server)
+@contextmanager
+def running(stack: LocalStack) -> Iterator[LocalStack]:
+    """The stack started; when it stops, no process may outlive supervisord."""
     stack.start()
     try:
-        engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
-        with engine.begin() as conn:
-            import_quiz(conn, load_quiz_file(quiz_file))
-        engine.dispose()
         yield stack
     finally:
         pids = [pid for group in stack.program_pids().values() for pid in group]
         orphans = stack.stop()
         assert orphans == [], f"processes outlived supervisord: {orphans}"
         assert not [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+
+
+@pytest.fixture
+def started(
+    tmp_path: Path, quiz_file: Path, pg_server: PgServer, request: pytest.FixtureRequest
+) -> Iterator[LocalStack]:
+    options: LiveOptions = request.param
+    with running(_stack(tmp_path, options, quiz_file, pg_server)) as stack:
+        engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
+        with engine.begin() as conn:
+            import_quiz(conn, load_quiz_file(quiz_file))
+        engine.dispose()
+        yield stack
 
 
 def set_webhook(stack: LocalStack) -> None:

@@ -70,18 +70,7 @@ def expected_results(
     database.
     """
     quiz = load_quiz_file(quiz_file)
-    engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        elapsed = {
-            (r.player_id, r.position): r.elapsed_ms
-            for r in conn.execute(
-                sa.text(
-                    "SELECT player_id, position, elapsed_ms FROM answers WHERE session_id = :s"
-                ),
-                {"s": swarm["session_id"]},
-            )
-        }
-    engine.dispose()
+    elapsed = answer_times(stack, swarm["session_id"])
     rules = ScoringRules(stack.settings.points_correct, stack.settings.speed_bonus)
     joined = {j["player_id"] for j in swarm["joins"] if j["sent"]["acked_at"] is not None}
     totals = {player: [0, 0, 0, 0] for player in joined}
@@ -96,6 +85,20 @@ def expected_results(
         row[2] += 1
         row[3] += ms
     return {r.player_id: r for r in rank(PlayerTotals(p, *t) for p, t in totals.items())}
+
+
+def answer_times(stack: LocalStack, session_id: int) -> dict[tuple[int, int], int]:
+    """(player, position) -> elapsed ms of every stored answer of the session, as the web
+    tier measured it on arrival."""
+    engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT player_id, position, elapsed_ms FROM answers WHERE session_id = :s"),
+            {"s": session_id},
+        )
+        elapsed = {(r.player_id, r.position): r.elapsed_ms for r in rows}
+    engine.dispose()
+    return elapsed
 
 
 def results_message(stack: LocalStack, chat_id: int) -> dict[str, Any]:

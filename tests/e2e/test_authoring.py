@@ -27,8 +27,13 @@ from quizbot.stack.live import LiveOptions, play_live
 from quizbot.stack.local import LocalStack
 from quizbot.store.quizzes import load_quiz_file
 from tests.conftest import PgServer
-from tests.e2e.conftest import _stack, set_webhook
-from tests.e2e.games import assert_every_answer_counted, expected_results, swarm_report
+from tests.e2e.conftest import _stack, running, set_webhook
+from tests.e2e.games import (
+    answer_times,
+    assert_every_answer_counted,
+    expected_results,
+    swarm_report,
+)
 
 # The quiz the author types, as a file: the swarm answers from it (--answers).
 AUTHORED = """
@@ -75,14 +80,10 @@ def quiz_file(tmp_path: Path) -> Path:
 def stack(tmp_path: Path, quiz_file: Path, pg_server: PgServer) -> Iterator[LocalStack]:
     # A scripted author types far faster than a person: the per-user wizard rate
     # (tested through the webhook in tests/integration) would only slow the test.
-    running = _stack(tmp_path, GAME, quiz_file, pg_server, {"WIZARD_MESSAGES_PER_MIN": "600"})
-    running.start()
-    try:
-        set_webhook(running)
-        yield running
-    finally:
-        orphans = running.stop()
-        assert orphans == [], f"processes outlived supervisord: {orphans}"
+    fast = {"WIZARD_MESSAGES_PER_MIN": "600"}
+    with running(_stack(tmp_path, GAME, quiz_file, pg_server, fast)) as started:
+        set_webhook(started)
+        yield started
 
 
 class Author:
@@ -202,18 +203,7 @@ def independent(stack: LocalStack, swarm: dict[str, Any], quiz_file: Path) -> di
     by the web tier on arrival, from the database (as in tests/e2e/games.py)."""
     quiz = load_quiz_file(quiz_file)
     results = expected_results(stack, swarm, quiz_file)
-    engine = sa.create_engine(stack.direct_url, poolclass=sa.NullPool)
-    with engine.connect() as conn:
-        elapsed = {
-            (r.player_id, r.position): r.elapsed_ms
-            for r in conn.execute(
-                sa.text(
-                    "SELECT player_id, position, elapsed_ms FROM answers WHERE session_id = :s"
-                ),
-                {"s": swarm["session_id"]},
-            )
-        }
-    engine.dispose()
+    elapsed = answer_times(stack, swarm["session_id"])
     last = len(quiz.questions) - 1
     questions = []
     for position, question in enumerate(quiz.questions):

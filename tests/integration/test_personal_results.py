@@ -22,10 +22,8 @@ from quizbot.domain.scoring import PlayerTotals, ScoringRules, points, rank
 from quizbot.domain.session import Status
 from quizbot.store import results
 from quizbot.store.pgbouncer import PgBouncer
-from tests.conftest import PgServer
 from tests.integration.webtier import (
     FIRST_PLAYER,
-    cloned_database,
     empty_database,
     open_question,
     post,
@@ -37,19 +35,6 @@ from tests.integration.webtier import (
 QUESTIONS = 3
 PLAYERS = 6
 TIME_LIMIT_MS = 20_000  # webtier.seed_quiz
-
-
-@pytest.fixture(scope="module")
-def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
-    with cloned_database(pg_server.admin_url, template_db) as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
-    engine = sa.create_engine(pg_server.url(web_db))
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import dataclasses
 import json
 import random
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import mean
@@ -23,7 +22,7 @@ from quizbot.store.quizzes import import_quiz, save_owned_quiz
 from quizbot.store.statistics import quiz_figures
 from tests.conftest import PgServer
 from tests.integration.test_cli_quiz import run
-from tests.integration.webtier import cloned_database, command, post, web_server
+from tests.integration.webtier import command, post, web_server
 
 OWNER = 9101
 STRANGER = 9102
@@ -39,19 +38,6 @@ class Given:
     player: int
     answers: dict[int, tuple[int, int]]  # position -> (option, elapsed ms)
     score: int | None
-
-
-@pytest.fixture(scope="module")
-def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
-    with cloned_database(pg_server.admin_url, template_db) as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
-    engine = sa.create_engine(pg_server.url(web_db))
-    yield engine
-    engine.dispose()
 
 
 def quiz(slug: str) -> Quiz:

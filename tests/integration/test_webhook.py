@@ -25,13 +25,11 @@ from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
 from quizbot.store.pgbouncer import PgBouncer
-from tests.conftest import PgServer
 from tests.integration.webtier import (
     FIRST_PLAYER,
     SECRET,
     answers,
     checked,
-    cloned_database,
     empty_database,
     next_update_id,
     open_question,
@@ -47,19 +45,6 @@ MAX_BODY = 4096
 TOKEN = "monitoring-token"
 LOCKED_IN = "✅ Answer locked in"
 NO_LONGER_OPEN = "This question is no longer open"
-
-
-@pytest.fixture(scope="module")
-def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
-    with cloned_database(pg_server.admin_url, template_db) as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
-    engine = sa.create_engine(pg_server.url(web_db))
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture(scope="module")

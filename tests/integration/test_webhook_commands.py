@@ -18,52 +18,22 @@ from quizbot.bench.webserver import WebServer
 from quizbot.domain.quizfile import validate_quiz
 from quizbot.domain.session import Style
 from quizbot.store import admins
-from quizbot.store.pgbouncer import PgBouncer
 from quizbot.store.quizzes import import_quiz
-from tests.conftest import PgServer
 from tests.integration.webtier import (
     BOT_USERNAME,
     GROUP_CHAT,
     checked,
-    cloned_database,
     command,
     empty_database,
     next_update_id,
-    post,
     press,
+    replies,
     seed_quiz,
-    web_server,
+    send,
 )
 
 HOST = 7001
 PLAYER = 7002
-
-
-@pytest.fixture(scope="module")
-def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
-    with cloned_database(pg_server.admin_url, template_db) as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
-    engine = sa.create_engine(pg_server.url(web_db))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(
-    db: Engine, web_db: str, pgbouncer: PgBouncer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebServer]:
-    with web_server(pgbouncer.url(web_db), tmp_path_factory.mktemp("web")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as http:
-        yield http
 
 
 @pytest.fixture(autouse=True)
@@ -84,22 +54,6 @@ def chat(db: Engine) -> Iterator[int]:
             sa.text("UPDATE sessions SET status = 'stopped' WHERE chat_id IN (:c, :h, :p)"),
             {"c": chat_id, "h": HOST, "p": PLAYER},
         )
-
-
-def send(client: httpx.Client, server: WebServer, update: dict[str, Any]) -> httpx.Response:
-    response = post(client, server, update)
-    assert response.status_code == 200, response.text
-    return response
-
-
-def replies(db: Engine, chat_id: int) -> list[dict[str, Any]]:
-    """What the sender will deliver to ``chat_id``, in order."""
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT method, params, ref FROM outbox WHERE chat_id = :c ORDER BY id"),
-            {"c": chat_id},
-        )
-        return [{"method": m, "ref": ref, **params} for m, params, ref in rows]
 
 
 def clear_outbox(db: Engine) -> None:

@@ -6,7 +6,6 @@ reply, so a Telegram retry changes nothing and a restart resumes the draft.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,13 @@ from sqlalchemy.engine import Engine
 from quizbot.bench.webserver import WebServer
 from quizbot.store.pgbouncer import PgBouncer
 from quizbot.store.quizzes import load_quiz
-from tests.conftest import PgServer
 from tests.integration.webtier import (
     GROUP_CHAT,
-    cloned_database,
     command,
     empty_database,
-    post,
     press,
+    replies,
+    send,
     text_message,
     web_server,
 )
@@ -34,52 +32,10 @@ HOST = 8101
 OTHER = 8102
 
 
-@pytest.fixture(scope="module")
-def web_db(pg_server: PgServer, template_db: str) -> Iterator[str]:
-    with cloned_database(pg_server.admin_url, template_db) as name:
-        yield name
-
-
-@pytest.fixture(scope="module")
-def db(pg_server: PgServer, web_db: str) -> Iterator[Engine]:
-    engine = sa.create_engine(pg_server.url(web_db))
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(
-    db: Engine, web_db: str, pgbouncer: PgBouncer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebServer]:
-    with web_server(pgbouncer.url(web_db), tmp_path_factory.mktemp("web")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as http:
-        yield http
-
-
 @pytest.fixture(autouse=True)
 def fresh_database(db: Engine) -> None:
     """The module's tests share one web server and nothing else."""
     empty_database(db)
-
-
-def send(client: httpx.Client, server: WebServer, update: dict[str, Any]) -> httpx.Response:
-    response = post(client, server, update)
-    assert response.status_code == 200, response.text
-    return response
-
-
-def replies(db: Engine, chat_id: int) -> list[dict[str, Any]]:
-    """What the sender will deliver to ``chat_id``, in order."""
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.text("SELECT params FROM outbox WHERE chat_id = :c ORDER BY id"), {"c": chat_id}
-        )
-        return [params for (params,) in rows]
 
 
 def buttons(reply: dict[str, Any]) -> list[str]:
@@ -124,6 +80,14 @@ def owned_quizzes(db: Engine, owner: int) -> list[sa.Row[Any]]:
         )
 
 
+def stored_draft(db: Engine, user_id: int) -> dict[str, Any] | None:
+    with db.connect() as conn:
+        draft = conn.scalar(
+            sa.text("SELECT draft FROM quiz_drafts WHERE user_id = :u"), {"u": user_id}
+        )
+    return draft  # type: ignore[no-any-return]
+
+
 def pause_a_minute(db: Engine) -> None:
     """As if every wizard user had waited a minute: their message counts start again."""
     with db.begin() as conn:
@@ -146,9 +110,6 @@ def test_a_host_makes_a_quiz_step_by_step_and_every_retry_is_applied_once(
     assert "/play rivers-seas" in replies(db, HOST)[-1]["text"]
     with db.connect() as conn:
         made = load_quiz(conn, quiz.id)
-        draft = conn.scalar(
-            sa.text("SELECT draft FROM quiz_drafts WHERE user_id = :u"), {"u": HOST}
-        )
     assert made.title == "Rivers & <seas>" and made.shuffle
     first, second = made.questions
     assert (first.text, first.options, first.correct) == (
@@ -162,7 +123,7 @@ def test_a_host_makes_a_quiz_step_by_step_and_every_retry_is_applied_once(
         None,
         45,
     )
-    assert draft is None  # the conversation is over
+    assert stored_draft(db, HOST) is None  # the conversation is over
 
 
 def test_each_prompt_carries_the_buttons_of_its_step(
@@ -210,12 +171,9 @@ def test_cancel_drops_the_draft_and_newquiz_resumes_one_under_way(
 def test_the_wizard_speaks_the_hosts_language(
     server: WebServer, client: httpx.Client, db: Engine
 ) -> None:
-    update = command("/newquiz", HOST)
-    update["message"]["from"]["language_code"] = "es"
-    send(client, server, update)
-    said = text_message("Ríos", HOST)
-    said["message"]["from"]["language_code"] = "es"
-    send(client, server, said)
+    for update in (command("/newquiz", HOST), text_message("Ríos", HOST)):
+        update["message"]["from"]["language_code"] = "es"
+        send(client, server, update)
 
     assert [r["text"] for r in replies(db, HOST)] == [
         "📝 Un quiz nuevo. Envía su título.",
@@ -237,10 +195,8 @@ def test_the_twenty_first_message_in_a_minute_gets_one_slow_down_and_is_not_appl
     said = replies(db, HOST)
     assert len(said) == applied + 1
     assert said[-1]["text"].startswith("🐢 Slow down: at most 20 messages a minute.")
-    with db.connect() as conn:
-        draft = conn.scalar(
-            sa.text("SELECT draft FROM quiz_drafts WHERE user_id = :u"), {"u": HOST}
-        )
+    draft = stored_draft(db, HOST)
+    assert draft is not None
     assert "twenty-first" not in draft["options"] and "twenty-second" not in draft["options"]
     # Someone else's wizard is not slowed by this one's flood.
     send(client, server, command("/newquiz", OTHER))

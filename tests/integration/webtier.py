@@ -269,6 +269,23 @@ def post(
     )
 
 
+def send(client: httpx.Client, server: WebServer, update: dict[str, Any]) -> httpx.Response:
+    """POST an update; it must get a 200."""
+    response = post(client, server, update)
+    assert response.status_code == 200, response.text
+    return response
+
+
+def replies(db: Engine, chat_id: int) -> list[dict[str, Any]]:
+    """What the sender will deliver to ``chat_id``, in order."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.text("SELECT method, params, ref FROM outbox WHERE chat_id = :c ORDER BY id"),
+            {"c": chat_id},
+        )
+        return [{"method": m, "ref": ref, **params} for m, params, ref in rows]
+
+
 def answers(engine: Engine, session_id: int) -> list[tuple[int, int, int, bool]]:
     """(position, player, option, correct) of every stored answer of a session."""
     with engine.connect() as conn:
