@@ -27,12 +27,14 @@ def _assert_ground_truth(report: dict[str, Any], players: int) -> None:
     assert report["answers_acknowledged"] == report["answers_sent"]
     # A press that reached the web tier after its question closed (a delivery
     # delayed by a restart, a loaded machine) is acknowledged with the "too
-    # late" toast and not kept; every press is kept or late, and "lost"
-    # below checks that every kept one is in the database.
+    # late" toast, or "no longer open" once the next question has opened, and
+    # not kept; every press is kept or refused so, and "lost" below checks
+    # that every kept one is in the database.
     toasts = report["toasts"]
     kept = toasts.get(answer_toast(AnswerOutcome.ACCEPTED), 0)
     kept += toasts.get(answer_toast(AnswerOutcome.DUPLICATE), 0)  # a retry of a kept press
     late = toasts.get(answer_toast(AnswerOutcome.LATE), 0)
+    late += toasts.get(answer_toast(AnswerOutcome.STALE), 0)
     assert kept + late == report["answers_sent"], toasts
     assert report["answers_recorded"] == kept
     assert kept >= report["answers_sent"] // 2, toasts
