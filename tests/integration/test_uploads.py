@@ -72,6 +72,17 @@ def owned(engine: Engine, user_id: int) -> list[Any]:
         )
 
 
+async def played(engine: Engine, chat_id: int) -> None:
+    """Wait until the webhook has started a session in ``chat_id`` (no writer runs here)."""
+    query = sa.text("SELECT count(*) FROM sessions WHERE chat_id = :c")
+    for _ in range(int(REPLY_S / 0.1)):
+        with engine.connect() as conn:
+            if conn.scalar(query, {"c": chat_id}):
+                return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no session in chat {chat_id} after {REPLY_S} s")
+
+
 async def send(user: User, name: str, content: str, **fields: Any) -> None:
     """The user sends a file (the control client blocks: off the sender's event loop)."""
     await asyncio.to_thread(user.send_document, name, content, **fields)
@@ -157,3 +168,37 @@ async def test_the_quota_of_quizzes_per_user_is_kept(
     assert "is yours" in first["text"]
     assert "the most one person may keep" in second["text"]
     assert [r.title for r in owned(engine, 7004)] == [quiz.title]
+
+
+async def test_a_file_captioned_edit_changes_a_quiz_until_it_is_played_then_makes_a_copy(
+    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    quiz = load_quiz_file(sample_files()[0])
+    shorter = dataclasses.replace(quiz, title="Shorter", questions=quiz.questions[:2])
+    renamed = dataclasses.replace(shorter, title="Renamed")
+    eve, mallory = client.user("Eve", id=7005), client.user("Mallory", id=7006)
+    async with bot(settings, sim, pooled_url, tmp_path):
+        await send(eve, "q.yaml", export_quiz(quiz, "yaml"))
+        await replies(eve, 0, 1)
+        [first] = owned(engine, 7005)
+        edit = {"caption": f"edit {first.slug}"}
+        await send(mallory, "q.txt", export_quiz(shorter, "txt"), **edit)
+        [refused] = await replies(mallory, 0, 1)
+        await send(eve, "q.txt", export_quiz(shorter, "txt"), **edit)
+        [edited] = await replies(eve, 1, 1)
+        after_edit = owned(engine, 7005)
+        await asyncio.to_thread(eve.send, f"/play {first.slug}")
+        await played(engine, 7005)  # a session uses it: its questions are history now
+        await send(eve, "q.json", export_quiz(renamed, "json"), caption=f"/edit {first.slug}")
+        [copied] = await replies(eve, 2, 1)
+    assert "no quiz called" in refused["text"]
+    assert "Shorter is updated: 2 questions" in edited["text"]
+    assert [(r.slug, r.content_hash) for r in after_edit] == [(first.slug, shorter.content_hash())]
+    assert "Shorter has been played" in copied["text"] and "Renamed" in copied["text"]
+    final = owned(engine, 7005)
+    assert [(r.title, r.content_hash) for r in final] == [
+        ("Shorter", shorter.content_hash()),
+        ("Renamed", renamed.content_hash()),
+    ]
+    assert owned(engine, 7006) == []

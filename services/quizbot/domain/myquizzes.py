@@ -79,6 +79,10 @@ def quiz_card(
             "",
             tr.gettext("Share link: {link}").format(link=escape(link)),
             tr.gettext("Statistics: <code>/stats {slug}</code>").format(slug=escape(quiz.slug)),
+            tr.gettext(
+                "To edit it, export it, change the file and send it back with the caption "
+                "<code>edit {slug}</code>."
+            ).format(slug=escape(quiz.slug)),
         ]
     )
     payload = play_payload(quiz.slug)

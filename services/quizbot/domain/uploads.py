@@ -8,6 +8,7 @@ passes the translator and the bot's username.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from quizbot.domain import limits
@@ -18,6 +19,8 @@ from quizbot.domain.sharing import quiz_card_keyboard
 
 # A quiz of 100 questions of 300 characters with 12 options of 100 is far below this.
 MAX_BYTES = 1024 * 1024
+# A file whose caption is "edit <slug>" (or "/edit <slug>") edits that quiz.
+_EDIT = re.compile(r"/?edit\s+([a-z0-9-]{1,64})", re.IGNORECASE)
 # The formats by extension, as ``quizbot quiz import`` reads them.
 FORMATS = {".txt": "txt", ".yaml": "yaml", ".yml": "yaml", ".json": "json"}
 
@@ -32,6 +35,12 @@ TOO_MANY_QUESTIONS = N_(
 NOT_DOWNLOADED = N_("I could not download <code>{name}</code> from Telegram. Please send it again.")
 NOT_TEXT = N_("<code>{name}</code> is not UTF-8 text. Nothing imported.")
 IMPORTED = N_("✅ <b>{title}</b> is yours: {questions}, private to you (<code>{slug}</code>).")
+EDITED = N_("✏️ <b>{title}</b> is updated: {questions} (<code>{slug}</code>).")
+COPIED = N_(
+    "<b>{old}</b> has been played, so its questions stay as they were. Your file is a new "
+    "quiz: <b>{title}</b>, {questions} (<code>{slug}</code>)."
+)
+NOT_YOURS_TO_EDIT = N_("You have no quiz called <code>{slug}</code> to edit. See /myquizzes.")
 PROBLEMS_HEAD = N_("❌ <code>{name}</code> was not imported. Fix these and send it again:")
 
 
@@ -39,6 +48,12 @@ def file_format(name: str) -> str | None:
     """The quiz format a file's name says (``txt``, ``yaml``, ``json``), or None."""
     dot = name.rfind(".")
     return FORMATS.get(name[dot:].lower()) if dot >= 0 else None
+
+
+def edit_target(caption: str) -> str | None:
+    """The slug a file's caption asks to edit (``edit <slug>``), or None."""
+    match = _EDIT.fullmatch(caption.strip())
+    return match.group(1).lower() if match else None
 
 
 def refusal(name: str, size: int | None, tr: Translator = ENGLISH) -> str | None:
@@ -61,13 +76,22 @@ def too_many_quizzes(quota: int, tr: Translator = ENGLISH) -> str:
 
 
 def imported(
-    title: str, slug: str, questions: int, bot_username: str | None, tr: Translator = ENGLISH
+    title: str,
+    slug: str,
+    questions: int,
+    bot_username: str | None,
+    tr: Translator = ENGLISH,
+    *,
+    message: str = IMPORTED,
+    old: str = "",
 ) -> tuple[str, dict[str, object] | None]:
-    """The reply to a quiz made from a file, with Play buttons when the bot's name is known."""
-    text = tr.gettext(IMPORTED).format(
+    """The reply to a quiz made (or edited, or copied) from a file, with Play buttons
+    when the bot's name is known."""
+    text = tr.gettext(message).format(
         title=escape(title),
         questions=count(tr, "{count} question", "{count} questions", questions),
         slug=escape(slug),
+        old=escape(old),
     )
     keyboard = quiz_card_keyboard(slug, bot_username, tr) if bot_username else None
     return text, keyboard

@@ -7,7 +7,8 @@ first: getFile and the download (through the sender's Bot), then one
 transaction that reads the file with the parser ``quizbot quiz import``
 uses, stores the quiz as the sender's own (private) and queues the reply:
 the quiz with Play buttons, or every problem with its line. A bad file
-imports nothing.
+imports nothing. A file that edits a quiz (caption ``edit <slug>``) replaces
+its content while it was never played, and becomes a new quiz after that.
 
 A download that fails for a while (Telegram's 5xx, timeouts, a 429) is
 tried again with backoff, up to :data:`MAX_ATTEMPTS`; one Telegram refuses
@@ -24,17 +25,20 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Connection
 
-from quizbot.domain import uploads
+from quizbot.domain import myquizzes, uploads
 from quizbot.domain.formatting import escape
+from quizbot.domain.language import Translator
+from quizbot.domain.ownership import Action, Actor
 from quizbot.domain.problems import QuizFileError
+from quizbot.domain.quiz import Quiz
 from quizbot.locales import translator
 from quizbot.store.events import first_set
 from quizbot.store.languages import chat_language
 from quizbot.store.outage import Stopped
 from quizbot.store.outbox import reply
-from quizbot.store.owned import owned_count
+from quizbot.store.owned import owned_count, quiz_by_id
 from quizbot.store.quizfiles import parse_quiz
-from quizbot.store.quizzes import save_owned_quiz
+from quizbot.store.quizzes import played, replace_content, save_owned_quiz
 from quizbot.store.uploads import UploadRequest, claim_upload, finish_upload, retry_upload
 from quizbot.telegram import errors
 
@@ -139,16 +143,41 @@ def import_upload(
             name=name, count=len(quiz.questions), most=rules.questions_per_quiz
         )
         return _refuse(conn, job, [message], "over_quota")
+    message, old, outcome = uploads.IMPORTED, "", "imported"
+    if job.replaces_quiz_id is not None:
+        target = quiz_by_id(conn, job.replaces_quiz_id, Actor(user_id=job.user_id), Action.EDIT)
+        if target is None:  # deleted since the file was sent
+            return _refuse(conn, job, [tr.gettext(myquizzes.NOT_YOURS)], "not_yours")
+        if not played(conn, target.id):
+            replace_content(conn, target.id, quiz)
+            return _done(conn, job, quiz, target.slug, target.id, rules, tr, uploads.EDITED)
+        # Its questions are history: the edit becomes a new quiz.
+        message, old, outcome = uploads.COPIED, target.title, "copied"
     if owned_count(conn, job.user_id) >= rules.quizzes_per_user:
         message = uploads.too_many_quizzes(rules.quizzes_per_user, tr)
         return _refuse(conn, job, [message], "over_quota")
     saved = save_owned_quiz(conn, quiz, job.user_id)
+    _done(conn, job, quiz, saved.slug, saved.quiz_id, rules, tr, message, old)
+    return outcome
+
+
+def _done(
+    conn: Connection,
+    job: UploadRequest,
+    quiz: Quiz,
+    slug: str,
+    quiz_id: int,
+    rules: UploadRules,
+    tr: Translator,
+    message: str,
+    old: str = "",
+) -> str:
     text, keyboard = uploads.imported(
-        quiz.title, saved.slug, len(quiz.questions), rules.bot_username, tr
+        quiz.title, slug, len(quiz.questions), rules.bot_username, tr, message=message, old=old
     )
     reply(conn, job.chat_id, text, keyboard)
-    finish_upload(conn, job.id, saved.quiz_id)
-    return "imported"
+    finish_upload(conn, job.id, quiz_id)
+    return "edited"
 
 
 def not_downloaded(conn: Connection, job: UploadRequest, reason: str) -> str:

@@ -384,6 +384,8 @@ class QuizUpload(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     quiz_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     error: Mapped[str | None] = mapped_column(sa.Text)
+    # The quiz this file edits (caption "edit <slug>"), checked by the web tier.
+    replaces_quiz_id: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     __table_args__ = (
         # The worker's claim: open requests, oldest due first.

@@ -130,12 +130,22 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
             "use --replace to overwrite it (only if it was never played), "
             "or give the new one another slug"
         )
-    played = conn.scalar(sa.select(sa.func.count()).where(m.Session.quiz_id == quiz_id))
-    if played:
+    times = conn.scalar(sa.select(sa.func.count()).where(m.Session.quiz_id == quiz_id))
+    if times:
         raise QuizConflict(
-            f"quiz {quiz.slug!r} has been played {played} time(s); its questions are "
+            f"quiz {quiz.slug!r} has been played {times} time(s); its questions are "
             "history and cannot be replaced. Import the new version under another slug."
         )
+    replace_content(conn, quiz_id, quiz)
+    return ImportResult(quiz.slug, quiz_id, "replaced")
+
+
+def replace_content(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
+    """Give a never-played quiz ``quiz``'s content (its slug and owner stay).
+
+    Answers refer to questions by position, so only a quiz no session has
+    used may change; the caller checks :func:`played` in its transaction.
+    """
     conn.execute(sa.delete(m.Question).where(m.Question.quiz_id == quiz_id))
     conn.execute(
         sa.update(m.Quiz)
@@ -143,7 +153,7 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
         .values(
             title=quiz.title,
             description=quiz.description,
-            content_hash=digest,
+            content_hash=quiz.content_hash(),
             question_count=len(quiz.questions),
             style=quiz.style.value,
             shuffle=quiz.shuffle,
@@ -151,7 +161,18 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
         )
     )
     _insert_questions(conn, quiz_id, quiz)
-    return ImportResult(quiz.slug, quiz_id, "replaced")
+
+
+def played(conn: Connection, quiz_id: int) -> bool:
+    """Whether any session (even a lobby) has used the quiz: its questions are history.
+
+    The quiz row is locked FOR UPDATE first, until the caller's transaction
+    ends: a session's insert takes FOR KEY SHARE on the quiz it names, so no
+    session can start between this answer and a :func:`replace_content`.
+    """
+    conn.execute(sa.select(m.Quiz.id).where(m.Quiz.id == quiz_id).with_for_update())
+    query = sa.select(sa.exists().where(m.Session.quiz_id == quiz_id))
+    return bool(conn.scalar(query))
 
 
 # Who finds a quiz in a list (``domain.ownership.may`` with FIND, as SQL): an

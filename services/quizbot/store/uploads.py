@@ -28,12 +28,13 @@ class UploadRequest:
     file_id: str
     file_name: str
     attempts: int  # including this one
+    replaces_quiz_id: int | None = None  # the quiz this file edits
 
 
 _RECORD = sa.text(
     """
-    INSERT INTO uploads (user_id, chat_id, file_id, file_name, file_size)
-    VALUES (:user_id, :chat_id, :file_id, :file_name, :file_size)
+    INSERT INTO uploads (user_id, chat_id, file_id, file_name, file_size, replaces_quiz_id)
+    VALUES (:user_id, :chat_id, :file_id, :file_name, :file_size, :replaces)
     RETURNING id
     """
 )
@@ -52,7 +53,7 @@ _CLAIM = sa.text(
         LIMIT 1
         FOR UPDATE SKIP LOCKED
     )
-    RETURNING u.id, u.user_id, u.chat_id, u.file_id, u.file_name, u.attempts
+    RETURNING u.id, u.user_id, u.chat_id, u.file_id, u.file_name, u.attempts, u.replaces_quiz_id
     """
 )
 
@@ -70,10 +71,17 @@ _FINISH = sa.text(
 
 
 def record_upload(
-    conn: Connection, user_id: int, chat_id: int, file_id: str, file_name: str, size: int | None
+    conn: Connection,
+    user_id: int,
+    chat_id: int,
+    file_id: str,
+    file_name: str,
+    size: int | None,
+    replaces: int | None = None,
 ) -> int:
-    """Write a request for the worker; returns its id."""
+    """Write a request for the worker (``replaces``: the quiz it edits); returns its id."""
     params = {
+        "replaces": replaces,
         "user_id": user_id,
         "chat_id": chat_id,
         "file_id": file_id,

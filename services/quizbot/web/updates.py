@@ -46,6 +46,7 @@ ID_MAX = 256  # callback query and poll ids: opaque strings
 NAME_MAX = 256
 LANGUAGE_MAX = 35  # an IETF language tag
 INLINE_QUERY_MAX = 256  # Telegram's inline query text limit
+CAPTION_MAX = 1024  # a media caption, after entities parsing
 
 
 class MalformedUpdate(ValueError):
@@ -130,6 +131,7 @@ class DocumentUpload:
     file_id: str
     file_name: str
     file_size: int | None  # what Telegram reports, before any download
+    caption: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,7 +329,7 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
         return Migration(update_id, old_id, bigint(chat, "id", "message.chat"))
     sender = opt_obj(message, "from", "message")
     if (document := opt_obj(message, "document", "message")) is not None:
-        return _document(update_id, chat, sender, document)
+        return _document(update_id, message, sender, document)
     command = text(message, "text", "message", limits.TEXT_MAX)
     if sender is None:
         return Ignored(update_id, "message")
@@ -353,8 +355,12 @@ def _message(update_id: int, message: dict[str, Any], bot_username: str | None) 
 
 
 def _document(
-    update_id: int, chat: dict[str, Any], sender: dict[str, Any] | None, document: dict[str, Any]
+    update_id: int,
+    message: dict[str, Any],
+    sender: dict[str, Any] | None,
+    document: dict[str, Any],
 ) -> Update:
+    chat = obj(message, "chat", "message")
     # Only a private chat's files are quizzes sent to the bot; a group's are for people.
     if sender is None or ident(chat, "type", "message.chat", 16, CHAT_TYPES) != "private":
         return Ignored(update_id, "message")
@@ -365,4 +371,5 @@ def _document(
         ident(document, "file_id", "message.document", ID_MAX),
         text(document, "file_name", "message.document", NAME_MAX),
         opt_bigint(document, "file_size", "message.document"),
+        text(message, "caption", "message", CAPTION_MAX),
     )

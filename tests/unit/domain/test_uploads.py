@@ -55,3 +55,25 @@ def test_an_imported_quiz_gets_play_buttons_only_when_the_bots_name_is_known() -
     assert "Space &amp; stars" in text and "12 questions" in text and "space" in text
     assert keyboard is not None
     assert uploads.imported("Space", "space", 1, None)[1] is None
+
+
+@pytest.mark.parametrize(
+    ("caption", "slug"),
+    [
+        ("edit space", "space"),
+        ("/edit Space-2", "space-2"),
+        ("  EDIT  world-capitals ", "world-capitals"),
+        ("", None),
+        ("my new quiz", None),
+        ("edit", None),
+        ("edit two words", None),
+        ("edit sp@ce", None),
+    ],
+)
+def test_a_caption_edit_slug_names_the_quiz_a_file_edits(caption: str, slug: str | None) -> None:
+    assert uploads.edit_target(caption) == slug
+
+
+def test_an_edit_of_a_played_quiz_says_it_became_a_copy() -> None:
+    text, _ = uploads.imported("New", "space-2", 3, None, message=uploads.COPIED, old="Space")
+    assert text.startswith("<b>Space</b> has been played") and "space-2" in text
