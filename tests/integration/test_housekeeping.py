@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from quizbot.store.housekeeping import prune
 
 
-def test_old_update_ids_delivered_rows_and_held_votes_go_recent_and_unsent_stay(
+def test_old_update_ids_delivered_rows_held_votes_and_uploads_go_recent_and_open_stay(
     engine: sa.Engine,
 ) -> None:
     with engine.begin() as conn:
@@ -33,12 +33,23 @@ def test_old_update_ids_delivered_rows_and_held_votes_go_recent_and_unsent_stay(
                 " (8, 'soon', 1, 0, 0, now())"
             )
         )
-    assert prune(engine) == (1, 2, 1)
+        conn.execute(
+            sa.text(
+                "INSERT INTO uploads (user_id, chat_id, file_id, file_name, status, created_at)"
+                " VALUES (1, 1, 'a', 'old.txt', 'done', now() - interval '8 days'),"
+                " (1, 1, 'b', 'old.txt', 'failed', now() - interval '8 days'),"
+                " (1, 1, 'c', 'open.txt', 'pending', now() - interval '8 days'),"
+                " (1, 1, 'd', 'new.txt', 'done', now())"
+            )
+        )
+    assert prune(engine) == (1, 2, 1, 2)
     with engine.connect() as conn:
         ids = sorted(conn.scalars(sa.text("SELECT update_id FROM processed_updates")))
         statuses = sorted(conn.scalars(sa.text("SELECT status::text FROM outbox")))
         held = sorted(conn.scalars(sa.text("SELECT poll_id FROM held_votes")))
+        uploads = sorted(conn.scalars(sa.text("SELECT file_id FROM uploads")))
     assert ids == [2, 3]  # a Telegram retry of these is still possible
     assert statuses == ["pending", "sent"]  # unsent rows are the sender's, recent ones kept
     assert held == ["soon"]  # its poll may still be recorded
-    assert prune(engine) == (0, 0, 0)
+    assert uploads == ["c", "d"]  # a pending file is the worker's; a recent answer stays
+    assert prune(engine) == (0, 0, 0, 0)

@@ -1,11 +1,12 @@
-"""Pruning what only matters for a while: processed update ids, delivered outbox rows
-and held poll votes.
+"""Pruning what only matters for a while: processed update ids, delivered outbox rows,
+held poll votes and answered quiz-file requests.
 
 Telegram keeps an unconfirmed update for at most 24 hours, so an update id
 older than two days can never come back as a retry. A delivered outbox row is
 needed while its message may still be edited (a live session lasts minutes);
 after a week it is only history. A poll vote held for an hour names a poll that
-was never recorded (``store.held_votes``). The deletes go in small batches so
+was never recorded (``store.held_votes``). A quiz file answered a week ago
+(``uploads`` done or failed) is history. The deletes go in small batches so
 they never hold locks the hot paths wait on.
 """
 
@@ -42,12 +43,26 @@ _PRUNE_OUTBOX = sa.text(
 )
 
 
-def prune(engine: Engine, max_batches: int = 20) -> tuple[int, int, int]:
-    """Delete expired update ids, outbox rows and held votes; returns how many of each."""
+# A quiz file's request once answered (done or failed) is only history too.
+_PRUNE_UPLOADS = sa.text(
+    """
+    DELETE FROM uploads WHERE id IN (
+        SELECT id FROM uploads
+        WHERE status IN ('done', 'failed')
+          AND created_at < now() - make_interval(secs => :kept)
+        ORDER BY id LIMIT :batch)
+    """
+)
+
+
+def prune(engine: Engine, max_batches: int = 20) -> tuple[int, int, int, int]:
+    """Delete expired update ids, outbox rows, held votes and answered upload requests;
+    returns how many of each."""
     return (
         _batched(engine, max_batches, _delete(_PRUNE_UPDATES, UPDATE_IDS_KEPT_S)),
         _batched(engine, max_batches, _delete(_PRUNE_OUTBOX, OUTBOX_KEPT_S)),
         _batched(engine, max_batches, lambda conn: held_votes.prune(conn, BATCH)),
+        _batched(engine, max_batches, _delete(_PRUNE_UPLOADS, OUTBOX_KEPT_S)),
     )
 
 

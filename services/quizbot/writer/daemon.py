@@ -5,8 +5,8 @@ Tasks (named, for logs and ``asyncio`` debugging):
 - ``writer-listener`` sets the wake event on ``NOTIFY quizbot_clock``
   (``store.listen``);
 - ``writer-status`` reports ``db_up`` and the ``program_status`` row;
-- ``writer-housekeeping`` prunes expired update ids, held poll votes and old delivered outbox
-  rows every ``HOUSEKEEPING_S``;
+- ``writer-housekeeping`` prunes expired update ids, held poll votes, answered upload
+  requests and old delivered outbox rows every ``HOUSEKEEPING_S``;
 - ``writer-clock-<n>`` run the clock in a thread (the work is database-bound
   and synchronous), then sleep until the next deadline, the wake event or the
   poll interval, whichever comes first. Several workers share the due
@@ -155,7 +155,10 @@ class Writer:
             except Stopped:
                 return
             if any(pruned):
-                log.info("pruned %d update ids, %d outbox rows and %d held votes", *pruned)
+                log.info(
+                    "pruned %d update ids, %d outbox rows, %d held votes and %d upload requests",
+                    *pruned,
+                )
             await first_set(self.stop, within=HOUSEKEEPING_S)
 
     async def _work(self, clock: Clock, wake: asyncio.Event) -> None:
