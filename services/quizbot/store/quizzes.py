@@ -65,20 +65,21 @@ def _insert_questions(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
     )
 
 
+def _content(quiz: Quiz) -> dict[str, object]:
+    """The quiz row's columns that its content sets (the slug and owner are its identity)."""
+    return {
+        "title": quiz.title,
+        "description": quiz.description,
+        "content_hash": quiz.content_hash(),
+        "question_count": len(quiz.questions),
+        "style": quiz.style.value,
+        "shuffle": quiz.shuffle,
+    }
+
+
 def _insert_quiz(conn: Connection, quiz: Quiz, slug: str, **owner: object) -> int:
     quiz_id = conn.scalar(
-        sa.insert(m.Quiz)
-        .values(
-            slug=slug,
-            title=quiz.title,
-            description=quiz.description,
-            content_hash=quiz.content_hash(),
-            question_count=len(quiz.questions),
-            style=quiz.style.value,
-            shuffle=quiz.shuffle,
-            **owner,
-        )
-        .returning(m.Quiz.id)
+        sa.insert(m.Quiz).values(slug=slug, **_content(quiz), **owner).returning(m.Quiz.id)
     )
     assert quiz_id is not None
     _insert_questions(conn, quiz_id, quiz)
@@ -150,15 +151,7 @@ def replace_content(conn: Connection, quiz_id: int, quiz: Quiz) -> None:
     conn.execute(
         sa.update(m.Quiz)
         .where(m.Quiz.id == quiz_id)
-        .values(
-            title=quiz.title,
-            description=quiz.description,
-            content_hash=quiz.content_hash(),
-            question_count=len(quiz.questions),
-            style=quiz.style.value,
-            shuffle=quiz.shuffle,
-            updated_at=sa.func.now(),
-        )
+        .values(**_content(quiz), updated_at=sa.func.now())
     )
     _insert_questions(conn, quiz_id, quiz)
 
