@@ -180,3 +180,86 @@ leftover=$(pgrep -u quizbot -a || true)
 systemctl start supervisor
 wait_for 60 programs_running || fail "programs did not come back: $(supervisorctl status)"
 ok "systemctl stop supervisor leaves no quizbot process behind; start brings all back"
+
+# --- monitoring: Prometheus, its targets, an alert end to end ----------------------
+PROM=http://127.0.0.1:9090
+# prom PYTHON_EXPR PATH: evaluate an expression over the JSON at $PROM$PATH (as `d`).
+prom() { curl -fsS "$PROM$2" | python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if ($1) else 1)"; }
+for unit in prometheus prometheus-alertmanager prometheus-node-exporter \
+  prometheus-postgres-exporter prometheus-pgbouncer-exporter quizbot-backup.timer; do
+  systemctl is-active --quiet "$unit" || fail "$unit is $(systemctl is-active "$unit")"
+  systemctl is-enabled --quiet "$unit" || fail "$unit is not enabled at boot"
+done
+verify=$(systemd-analyze verify --man=no quizbot-backup.service quizbot-backup.timer 2>&1) || true
+[ -z "$verify" ] || fail "systemd-analyze verify: $verify"
+all_up='d["data"]["activeTargets"] and all(t["health"] == "up" for t in d["data"]["activeTargets"])'
+wait_for 90 prom "$all_up" /api/v1/targets ||
+  fail "Prometheus targets not all up: $(curl -fsS $PROM/api/v1/targets | python3 -c 'import json,sys; print([(t["labels"]["job"], t["health"], t["lastError"]) for t in json.load(sys.stdin)["data"]["activeTargets"]])')"
+jobs=$(curl -fsS $PROM/api/v1/targets | python3 -c 'import json,sys; print(" ".join(sorted({t["labels"]["job"] for t in json.load(sys.stdin)["data"]["activeTargets"]})))')
+[ "$jobs" = "collectd node pgbouncer postgres prometheus" ] || fail "unexpected scrape jobs: $jobs"
+rules='len([r for g in d["data"]["groups"] for r in g["rules"]]) >= 17'
+prom "$rules" /api/v1/rules || fail "Prometheus did not load quizbot's alert rules"
+ok "Prometheus: every target up ($jobs); quizbot's alert rules loaded; backup timer enabled"
+
+# The sender stopped: QuizbotProgramDown must fire within its for: (30 s) plus
+# collectd's interval (10 s), one scrape and one evaluation (15 s each), and reach
+# Alertmanager; started again, it must resolve.
+sender_down='any(a["labels"]["alertname"] == "QuizbotProgramDown" and a["labels"].get("processes") == "quizbot-sender" and a["state"] == "firing" for a in d["data"]["alerts"])'
+prom "not ($sender_down)" /api/v1/alerts || fail "QuizbotProgramDown fires while the sender runs"
+supervisorctl stop quizbot:sender >/dev/null
+t0=$SECONDS
+wait_for $((30 + 10 + 15 + 15 + 10)) prom "$sender_down" /api/v1/alerts ||
+  fail "QuizbotProgramDown did not fire within 80 s of stopping the sender: $(curl -fsS $PROM/api/v1/alerts)"
+fired=$((SECONDS - t0))
+am_has() { curl -fsS 'http://127.0.0.1:9093/api/v2/alerts?filter=alertname="QuizbotProgramDown"' | grep -q quizbot-sender; }
+wait_for 30 am_has || fail "the alert did not reach Alertmanager"
+supervisorctl start quizbot:sender >/dev/null
+t1=$SECONDS
+wait_for 90 prom "not ($sender_down)" /api/v1/alerts || fail "QuizbotProgramDown did not resolve after the sender started"
+ok "sender stopped: QuizbotProgramDown firing after ${fired} s (bound 80 s), in Alertmanager; resolved $((SECONDS - t1)) s after start"
+
+# --- quizbot status: root sees every figure, the app user all but program states ---
+status_root=$(cd /tmp && QUIZBOT_ENV_FILE=$ENV_FILE "$VENV/bin/quizbot" status --json)
+python3 - "$status_root" <<'PY' || fail "quizbot status as root: $status_root"
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["programs"]["value"]["quizbot:sender"] == "RUNNING", s["programs"]
+for key in ("outbox", "live_sessions", "pgbouncer_pools", "answers_per_s", "ack_p99_ms"):
+    assert "value" in s[key], (key, s[key])
+assert s["answers_per_s"]["source"] == "prometheus", s["answers_per_s"]
+PY
+status_app=$(quizbot status --json)
+python3 - "$status_app" <<'PY' || fail "quizbot status as quizbot: $status_app"
+import json, sys
+s = json.loads(sys.argv[1])
+assert "error" in s["programs"], s["programs"]
+for key in ("outbox", "live_sessions", "pgbouncer_pools", "answers_per_s"):
+    assert "value" in s[key], (key, s[key])
+PY
+ok "quizbot status: every figure as root; all but the program states as quizbot"
+
+# --- a backup taken mid-quiz restores, and matches ---------------------------------
+report2=$STATE/ci-backup-report.json
+rm -f "$report2"
+as_app "$VENV/bin/quizbot" sim players --webhook-url https://127.0.0.1:8443/telegram/webhook \
+  --api-url http://127.0.0.1:8081 --quiz ci-smoke --answers "$STATE/ci-smoke.yaml" \
+  --players 20 --mode group --think-min 0.5 --think-max 3 --seed 8 --timeout 240 \
+  --report "$report2" >"$STATE/ci-backup-swarm.log" 2>&1 &
+swarm=$!
+psql_db() { runuser -u postgres -- psql -d "$1" -Atc "$2"; }
+question_open() { [ "$(psql_db quizbot "SELECT count(*) FROM sessions WHERE status = 'question'")" -gt 0 ]; }
+wait_for 120 question_open || fail "the second quiz never opened a question"
+dumped_at=$(psql_db quizbot "SELECT now()")
+systemctl start quizbot-backup.service || fail "quizbot-backup.service failed: $(journalctl -u quizbot-backup -n 20 --no-pager)"
+dump=$(ls -1t /var/backups/quizbot/nightly-*.dump | head -1)
+psql_db postgres 'DROP DATABASE IF EXISTS quizbot_ci_restore' >/dev/null
+(cd /tmp && runuser -u postgres -- "$VENV/bin/quizbot" db restore "$dump" --into quizbot_ci_restore \
+  --admin-url 'postgresql:///postgres?host=/run/postgresql') || fail "quizbot db restore $dump failed"
+finished="SELECT md5(string_agg(r.session_id || ':' || r.player_id || ':' || r.score || ':' || r.rank, ',' ORDER BY r.session_id, r.player_id)) || ' ' || count(*) FROM results r JOIN sessions s ON s.id = r.session_id WHERE s.finished_at < '$dumped_at'"
+live=$(psql_db quizbot "$finished")
+restored=$(psql_db quizbot_ci_restore "$finished")
+[ "$live" = "$restored" ] && [ "${live##* }" -gt 0 ] ||
+  fail "the restored results of sessions finished before the dump differ: live $live, restored $restored"
+wait "$swarm" || fail "the quiz played during the backup did not finish: $(tail -20 "$STATE/ci-backup-swarm.log")"
+psql_db postgres 'DROP DATABASE quizbot_ci_restore' >/dev/null
+ok "backup mid-quiz ($(basename "$dump")): restored into a scratch database, migrated; ${live##* } result rows of finished sessions match"

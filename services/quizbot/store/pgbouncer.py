@@ -122,6 +122,7 @@ class PgBouncer:
                     "default_pool_size": str(self.pool_size),
                     "max_db_connections": str(self.max_db_connections),
                     "admin_users": self.user,
+                    "stats_users": self.user,
                 }
             )
         )
