@@ -1,6 +1,6 @@
 """Every query of the alert rules and the Grafana dashboard against a real Prometheus.
 
-Run on a host whose Prometheus scrapes quizbot (after a quiz has been played):
+Run by scripts/deploy/smoke.sh inside the test-deploy guest, after its quizzes:
 
     python3 queries.py DASHBOARD_JSON [PROMETHEUS_URL]
 
