@@ -227,7 +227,8 @@ t0=$(date +%s.%N)
 # Polled twice a second for twice the bound: a late alert is measured, then judged
 # (2 s for the polling and the measuring itself).
 wait_for $((2 * bound)) prom "$sender_down" /api/v1/alerts ||
-  fail "QuizbotProgramDown did not fire within $((2 * bound)) s of stopping the sender: $(curl -fsS $PROM/api/v1/alerts)"
+  fail "QuizbotProgramDown did not fire within $((2 * bound)) s of stopping the sender: $(curl -fsS $PROM/api/v1/alerts);" \
+    "process counts: $(curl -fsS "$PROM/api/v1/query?query=collectd_processes_ps_count_processes%5B2m%5D")"
 fired=$(python3 -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$t0")
 python3 -c "import sys; sys.exit(float(sys.argv[1]) > float(sys.argv[2]) + 2)" "$fired" "$bound" ||
   fail "QuizbotProgramDown fired after $fired s, over its bound of $bound s (for ${hold} s + collectd ${collectd_interval} s + scrape ${scrape} s + evaluation ${evaluation} s)"
