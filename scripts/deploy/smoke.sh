@@ -19,7 +19,9 @@ fail() {
 }
 setting() { sed -n "s/^$1=//p" "$ENV_FILE"; }
 # As the programs run: the quizbot user, its settings, its directory.
-as_app() { (cd "$STATE" && runuser -u quizbot -- env QUIZBOT_ENV_FILE="$ENV_FILE" "$@"); }
+# exec: a program started in the background has runuser's pid, and runuser
+# passes a SIGTERM on to it.
+as_app() { (cd "$STATE" && exec runuser -u quizbot -- env QUIZBOT_ENV_FILE="$ENV_FILE" "$@"); }
 quizbot() { as_app "$VENV/bin/quizbot" "$@"; }
 wait_for() { # wait_for SECONDS COMMAND...: until the command succeeds
   local deadline=$((SECONDS + $1))
@@ -64,6 +66,15 @@ revision=$(sed -n 's/.*revision: \([^ ;]*\).*/\1/p' <<<"$status")
 head=$(sed -n 's/.*code head: \([^ ;]*\).*/\1/p' <<<"$status")
 [ -n "$head" ] && [ "$revision" = "$head" ] || fail "migrations not applied: $status"
 ok "migrations applied: revision $revision (through pgbouncer)"
+
+# A lean install: the benchmarks' and the embedded database's packages are extras
+# (quizbot[bench], quizbot[embedded]) that the VM leaves out.
+extras=$("$VENV/bin/python" -c '
+import importlib.util
+print(" ".join(m for m in ("matplotlib", "pgserver") if importlib.util.find_spec(m)))')
+[ -z "$extras" ] || fail "the venv has packages a production install leaves out: $extras"
+venv_size=$(du -sh "$(readlink -f "$VENV")" | cut -f1)
+ok "the venv has neither matplotlib nor pgserver ($venv_size)"
 
 check=$(as_app "$VENV/bin/gunicorn" --check-config -c /etc/quizbot/config/gunicorn.conf.py quizbot.web.app:app 2>&1) ||
   fail "gunicorn --check-config: $check"
@@ -267,7 +278,10 @@ as_app "$VENV/bin/quizbot" sim players --webhook-url https://127.0.0.1:8443/tele
   --players 20 --mode group --think-min 0.5 --think-max 3 --seed 8 --timeout 240 \
   --report "$report2" >"$STATE/ci-backup-swarm.log" 2>&1 &
 swarm=$!
-psql_db() { runuser -u postgres -- psql -d "$1" -Atc "$2"; }
+# A failed check below must not leave the players running (and holding the
+# caller's lock) in a guest kept for debugging.
+trap 'kill "$swarm" 2>/dev/null || true' EXIT
+psql_db() { runuser -u postgres -- env PGOPTIONS=--client-min-messages=warning psql -d "$1" -Atc "$2"; }
 question_open() { [ "$(psql_db quizbot "SELECT count(*) FROM sessions WHERE status = 'question'")" -gt 0 ]; }
 wait_for 120 question_open || fail "the second quiz never opened a question"
 dumped_at=$(psql_db quizbot "SELECT now()")
@@ -282,6 +296,7 @@ restored=$(psql_db quizbot_ci_restore "$finished")
 [ "$live" = "$restored" ] && [ "${live##* }" -gt 0 ] ||
   fail "the restored results of sessions finished before the dump differ: live $live, restored $restored"
 wait "$swarm" || fail "the quiz played during the backup did not finish: $(tail -20 "$STATE/ci-backup-swarm.log")"
+trap - EXIT
 psql_db postgres 'DROP DATABASE quizbot_ci_restore' >/dev/null
 ok "backup mid-quiz ($(basename "$dump")): restored into a scratch database, migrated; ${live##* } result rows of finished sessions match"
 

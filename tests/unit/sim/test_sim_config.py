@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from quizbot.sim.api.config import SimConfig
+from quizbot.sim.api.engine import FakeTelegram
 
 
 def test_from_cli_defaults_are_telegrams_limits() -> None:
@@ -34,3 +37,15 @@ def test_from_cli_reads_limits_and_faults() -> None:
 def test_bot_id_comes_from_the_token_when_one_is_set() -> None:
     assert SimConfig(token="987654:abc").bot_user()["id"] == 987654
     assert SimConfig().bot_user()["username"] == "quizbot_sim_bot"
+
+
+def test_a_restarted_simulator_numbers_updates_above_those_it_gave_before() -> None:
+    # The bot drops an update_id it has processed: a simulator restarted against
+    # the same bot that numbered from 1 again would have its updates ignored.
+    before = FakeTelegram(SimConfig.from_cli())
+    given = [before.state.inbox.add({"message": {"text": str(n)}}) for n in range(100)]
+    time.sleep(0.01)  # a restart takes longer than this
+    after = FakeTelegram(SimConfig.from_cli())
+    first_after = after.state.inbox.add({"message": {"text": "again"}})["update_id"]
+    assert first_after > max(u["update_id"] for u in given)
+    assert SimConfig().first_update_id == 1  # tests' own simulators stay predictable

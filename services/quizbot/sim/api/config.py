@@ -19,6 +19,7 @@ class SimConfig:
     turns every flood limit off (benchmarks of the sender's own ceiling).
     The journals keep at most ``max_calls`` accepted calls and
     ``max_updates`` feed entries, dropping the oldest half when full.
+    Updates are numbered from ``first_update_id`` on.
     """
 
     token: str | None = None
@@ -31,6 +32,7 @@ class SimConfig:
     max_calls: int = 1_000_000
     max_updates: int = 1_000_000
     max_messages_per_chat: int = 10_000
+    first_update_id: int = 1
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
 
@@ -62,6 +64,12 @@ class SimConfig:
         pairs = dict(item.split("=", 1) for item in migrated)
         return cls(
             token=token,
+            # Telegram's numbering goes on across its restarts, and a bot drops
+            # an update_id it has processed before: a simulator restarted
+            # against the same bot must not start again from 1. Numbered from
+            # its start time in microseconds, it stays above every id it gave
+            # before unless it gave over a million a second.
+            first_update_id=int(time.time() * 1_000_000),
             bot_username=username,
             limits=not no_limits,
             rates=LimitConfig(

@@ -46,6 +46,7 @@ class FakeTelegram:
             max_calls=config.max_calls,
             max_updates=config.max_updates,
             max_messages_per_chat=config.max_messages_per_chat,
+            first_update_id=config.first_update_id,
         )
         self.limits_on = config.limits
         self.limiter = limits.RateLimiter(config.rates, config.clock)

@@ -116,6 +116,7 @@ class SimState:
         max_calls: int = 1_000_000,
         max_updates: int = 1_000_000,
         max_messages_per_chat: int = 10_000,
+        first_update_id: int = 1,
     ) -> None:
         self.bot = bot
         self.wall_clock = wall_clock
@@ -130,7 +131,7 @@ class SimState:
         self.webhook: dict[str, Any] = {"url": ""}
         self.webhook_error: tuple[int, str] | None = None  # (unix time, message)
         self.people = People()
-        self.inbox = Inbox()
+        self.inbox = Inbox(first_update_id)
         self.files = Files()
         self._poll_seq = 0
 
