@@ -252,8 +252,12 @@ def test_a_group_admin_switches_the_group_to_spanish(stack: LocalStack) -> None:
 
         host.send("/live lang-mini", chat_id=gid)
         lobby = _wait(lambda: _newest(host, gid, lambda m: _buttons(m, "s:")), "the lobby")
-        guest.press(lobby, data=_buttons(lobby, "j:")[0]["callback_data"])
-        host.press(lobby, data=_buttons(lobby, "j:")[0]["callback_data"])
+        # Telegram may deliver concurrent presses in any order: each join is
+        # answered before the start is pressed, or the start could find no player.
+        for player in (guest, host):
+            toasts = len(player.toasts())
+            player.press(lobby, data=_buttons(lobby, "j:")[0]["callback_data"])
+            _wait(lambda p=player, n=toasts: len(p.toasts()) > n, "the join's toast")
         host.press(lobby, data=_buttons(lobby, "s:")[0]["callback_data"])
         for first in (True, False):
             question = _wait(partial(_question, host, gid, first), "a group question")
