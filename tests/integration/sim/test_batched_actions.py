@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 
 from quizbot.sim.api.app import RunningSim
@@ -77,3 +78,17 @@ async def test_concurrent_actions_coalesce_and_each_caller_gets_its_own_answer(
     # The first action went alone; the 60 made while it was on the wire went together.
     assert Counting.requests == 2
     assert sorted(_texts(client)) == sorted(f"/n{uid}" for uid in ids)
+
+
+async def test_when_the_batch_request_fails_every_caller_gets_the_error(sim: RunningSim) -> None:
+    url = sim.url
+    sim.stop()  # nothing listens any more: the request itself fails
+    async with AsyncSimClient(url, timeout_s=5) as sim_client:
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(
+                *(sim_client.act(uid, "send", {"text": "/x"}) for uid in (1, 2, 3)),
+                return_exceptions=True,
+            ),
+            timeout=30,
+        )
+    assert all(isinstance(o, aiohttp.ClientError) for o in outcomes), outcomes

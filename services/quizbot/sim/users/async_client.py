@@ -60,20 +60,29 @@ class AsyncSimClient(PooledSession):
             self._send_next()
 
     async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[Any]]]) -> None:
+        failure: Exception = ConnectionError("the batch's request ended without an answer")
         try:
             answer = await self.request("POST", "/sim/actions", {"actions": [a for a, _ in batch]})
+            results = answer["results"]
+            if len(results) != len(batch):
+                raise ValueError(f"{len(results)} results for {len(batch)} actions")
+            for (_, done), result in zip(batch, results, strict=True):
+                if done.done():  # its caller gave up (cancelled)
+                    continue
+                if result["ok"]:
+                    done.set_result(result)
+                else:
+                    done.set_exception(refused(result["status"], result))
+        except asyncio.CancelledError:
+            failure = ConnectionError("the batch's request was cancelled")
+            raise
         except Exception as exc:  # the request failed: so did each action in it
+            failure = exc
+        finally:
+            # No caller waits forever: whatever was not answered fails with the cause.
             for _, done in batch:
                 if not done.done():
-                    done.set_exception(exc)
-            return
-        for (_, done), result in zip(batch, answer["results"], strict=True):
-            if done.done():  # its caller gave up (cancelled)
-                continue
-            if result["ok"]:
-                done.set_result(result)
-            else:
-                done.set_exception(refused(result["status"], result))
+                    done.set_exception(failure)
 
     async def request(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         """One control request; returns the JSON answer or raises ControlRefused."""
