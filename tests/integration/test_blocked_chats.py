@@ -3,18 +3,16 @@ broadcast, and a player who writes or presses again is un-blocked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from quizbot.domain.effects import Chat, Effect, Participants
 from quizbot.domain.session import Mode
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.store import answers, leases, outbox, outbox_queries, updates
 from quizbot.writer.clock import utcnow
 
@@ -101,13 +99,6 @@ def test_rows_queued_before_the_block_are_dropped_at_the_claim_with_the_reason(
     assert [(r.status, r.error, r.attempts, r.leased_by) for r in late] == [
         ("dropped", "my_chat_member: kicked", 0, None)
     ] * 2
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 async def test_the_sender_never_calls_telegram_for_a_chat_marked_blocked(

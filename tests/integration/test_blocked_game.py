@@ -11,20 +11,19 @@ messages again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.domain.limits import JOIN_PAYLOAD_PREFIX
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.store.quizzes import import_quiz
 from tests.integration.sender_harness import calls, sim_get, sim_post
 from tests.integration.test_swarm import SECRET, bot_stack
@@ -48,13 +47,6 @@ QUIZ = Quiz(
 BLOCKED_REASON = "Forbidden: bot was blocked by the user"
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 def wait_for(probe: Callable[[], T | None], what: str, within: float = 60.0) -> T:

@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Mode
 from quizbot.settings import Settings, load_settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.store import migrate
 from quizbot.store.database import (
     embedded_server,
@@ -96,13 +96,6 @@ def own_db(tmp_path: Path) -> Iterator[OwnDatabase]:
         bouncer.stop()
         stop_embedded(data_dir, mode="immediate")
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 @dataclass

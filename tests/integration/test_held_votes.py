@@ -17,12 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -31,7 +28,7 @@ from quizbot.domain import polls
 from quizbot.domain.effects import question_ref
 from quizbot.domain.quiz import Question
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.sim.users.client import SimClient, User
 from quizbot.store.outbox import Message, enqueue, notify
 from quizbot.store.polls import SentPoll, record_polls
@@ -48,17 +45,10 @@ from .webtier import (
     post,
     seed_quiz,
     user,
-    web_server,
 )
 
 # seed_quiz's first question (its answer is option 0), as the writer would send it.
 FIRST = Question("Question 1?", ("Paris", "Rome", "Oslo", "Bern"), frozenset({0}), None, 20)
-
-
-@pytest.fixture
-def server(pooled_url: str, tmp_path: Path) -> Iterator[WebServer]:
-    with web_server(pooled_url, tmp_path) as running:
-        yield running
 
 
 def poll_vote(poll_id: str, player: int, option: int) -> dict[str, Any]:
@@ -115,14 +105,14 @@ def seconds_since_opened(engine: Engine, session_id: int, column: str = "now()")
 
 
 def test_an_early_vote_is_held_then_counted_once_by_its_receive_time(
-    server: WebServer, engine: Engine
+    own_server: WebServer, engine: Engine
 ) -> None:
     session_id = open_question(engine, seed_quiz(engine), players=3)
     vote = poll_vote("early-poll", FIRST_PLAYER + 1, 0)
     with httpx.Client(timeout=15) as client:
-        assert post(client, server, vote).status_code == 200
+        assert post(client, own_server, vote).status_code == 200
         received_s = seconds_since_opened(engine, session_id)
-        assert post(client, server, vote).status_code == 200  # Telegram's retry
+        assert post(client, own_server, vote).status_code == 200  # Telegram's retry
         assert answers(engine, session_id) == []
         assert held(engine) == [(vote["update_id"], "early-poll", FIRST_PLAYER + 1)]
 
@@ -136,18 +126,20 @@ def test_an_early_vote_is_held_then_counted_once_by_its_receive_time(
         assert elapsed_ms(engine, session_id, FIRST_PLAYER + 1) <= received_s * 1000 + 1
 
         # A retry after it counted: acknowledged, not counted again, not held again.
-        assert post(client, server, vote).status_code == 200
+        assert post(client, own_server, vote).status_code == 200
     assert answers(engine, session_id) == [(0, FIRST_PLAYER + 1, 0, True)]
     assert held(engine) == []
     assert counters(engine, session_id) == (1, 3)
 
 
 def test_a_held_vote_for_a_question_that_closed_meanwhile_is_refused_like_a_late_one(
-    server: WebServer, engine: Engine
+    own_server: WebServer, engine: Engine
 ) -> None:
     session_id = open_question(engine, seed_quiz(engine), players=3)
     with httpx.Client(timeout=15) as client:
-        assert post(client, server, poll_vote("closed-poll", FIRST_PLAYER, 1)).status_code == 200
+        assert (
+            post(client, own_server, poll_vote("closed-poll", FIRST_PLAYER, 1)).status_code == 200
+        )
     with engine.begin() as conn:
         conn.execute(
             sa.text("UPDATE sessions SET status = 'reveal' WHERE id = :s"), {"s": session_id}
@@ -157,20 +149,13 @@ def test_a_held_vote_for_a_question_that_closed_meanwhile_is_refused_like_a_late
     assert held(engine) == []  # resolved: refused, as the group insert refuses a late answer
 
 
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
-
-
 async def test_a_vote_the_fake_telegram_delivers_before_the_poll_id_is_written_back_counts_once(
-    settings: Settings, engine: Engine, sim: RunningSim, server: WebServer
+    settings: Settings, engine: Engine, sim: RunningSim, own_server: WebServer
 ) -> None:
     with SimClient(sim.url) as control:
         voter = control.user("Ann", id=FIRST_PLAYER)
         control.group("Quiz night", [voter], supergroup=False, chat_id=GROUP_CHAT)
-        hook = {"url": f"{server.url}/telegram/webhook", "secret_token": SECRET}
+        hook = {"url": f"{own_server.url}/telegram/webhook", "secret_token": SECRET}
         control.request("POST", "/botTOKEN/setWebhook", hook)
     session_id = open_question(engine, seed_quiz(engine), players=3)
     with engine.begin() as conn:

@@ -9,8 +9,6 @@ own answer (answerCallbackQuery in the response body).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,37 +20,29 @@ from quizbot.bench.webserver import WebServer
 from quizbot.domain import limits
 from quizbot.store.quizfiles import export_quiz, parse_quiz
 from quizbot.store.quizzes import load_quiz, save_owned_quiz
-from tests.integration.webtier import command, post, press, seed_quiz, web_server
+from tests.integration.webtier import command, post, press, seed_quiz
 
 OWNER = 8001
 STRANGER = 8002
 GROUP = -1001234500
 
 
-@pytest.fixture
-def server(engine: Engine, pooled_url: str, tmp_path: Path) -> Iterator[WebServer]:
-    with web_server(pooled_url, tmp_path) as running:
-        yield running
+# The module's tests share one web server (conftest), and nothing else.
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 @pytest.fixture
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as http:
-        yield http
-
-
-@pytest.fixture
-def secret_quiz(engine: Engine) -> int:
+def secret_quiz(db: Engine) -> int:
     """The owner's private quiz ``secret``, beside the operator's public ``capitals``."""
-    public_id = seed_quiz(engine, slug="capitals")
-    with engine.begin() as conn:
+    public_id = seed_quiz(db, slug="capitals")
+    with db.begin() as conn:
         quiz = dataclasses.replace(load_quiz(conn, public_id), slug="secret", title="Secret")
         return save_owned_quiz(conn, quiz, OWNER).quiz_id
 
 
-def said(engine: Engine, chat_id: int) -> list[dict[str, Any]]:
+def said(db: Engine, chat_id: int) -> list[dict[str, Any]]:
     """What the bot queued for ``chat_id``, oldest first: method, params and file."""
-    with engine.connect() as conn:
+    with db.connect() as conn:
         rows = conn.execute(
             sa.text(
                 "SELECT o.method, o.params, f.filename, f.content FROM outbox o"
@@ -77,8 +67,8 @@ def toast(response: httpx.Response) -> str:
     return text
 
 
-def sessions(engine: Engine, chat_id: int) -> list[int]:
-    with engine.connect() as conn:
+def sessions(db: Engine, chat_id: int) -> list[int]:
+    with db.connect() as conn:
         return list(
             conn.scalars(sa.text("SELECT quiz_id FROM sessions WHERE chat_id = :c"), {"c": chat_id})
         )
@@ -89,7 +79,7 @@ def buttons(message: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def test_a_private_quiz_is_its_owners_alone(
-    engine: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
+    db: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
 ) -> None:
     for text in ("/play secret", "/stats secret", "/top secret", "/quizzes"):
         post(client, server, command(text, STRANGER)).raise_for_status()
@@ -97,33 +87,33 @@ def test_a_private_quiz_is_its_owners_alone(
     refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDyt"]
     toasts = [toast(post(client, server, update)) for update in refusals]
 
-    replies = [m["text"] for m in said(engine, STRANGER)]
+    replies = [m["text"] for m in said(db, STRANGER)]
     assert all("There is no quiz called <code>secret</code>" in r for r in replies[:3])
     assert "capitals" in replies[3] and "secret" not in replies[3]
-    assert "There is no quiz called" in said(engine, GROUP)[0]["text"]
+    assert "There is no quiz called" in said(db, GROUP)[0]["text"]
     assert toasts == ["That quiz is not yours, or it was deleted."] * 5
-    assert len(said(engine, STRANGER)) == 4  # no card, no question, no file
-    assert sessions(engine, STRANGER) == [] and sessions(engine, GROUP) == []
-    with engine.connect() as conn:
+    assert len(said(db, STRANGER)) == 4  # no card, no question, no file
+    assert sessions(db, STRANGER) == [] and sessions(db, GROUP) == []
+    with db.connect() as conn:
         assert conn.scalar(sa.text("SELECT deleted_at FROM quizzes WHERE id = :i"),
                            {"i": secret_quiz}) is None  # fmt: skip
 
     # Its owner finds it, lists it and plays it.
     post(client, server, command("/quizzes", OWNER)).raise_for_status()
     post(client, server, command("/play secret", OWNER)).raise_for_status()
-    assert "secret" in said(engine, OWNER)[0]["text"]
-    assert sessions(engine, OWNER) == [secret_quiz]
+    assert "secret" in said(db, OWNER)[0]["text"]
+    assert sessions(db, OWNER) == [secret_quiz]
 
 
 def test_myquizzes_shares_exports_and_deletes_a_quiz(
-    engine: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
+    db: Engine, server: WebServer, client: httpx.Client, secret_quiz: int
 ) -> None:
     post(client, server, command("/myquizzes", OWNER)).raise_for_status()
-    [listing] = said(engine, OWNER)
+    [listing] = said(db, OWNER)
     assert [b["callback_data"] for b in buttons(listing)] == [f"m:o:{secret_quiz}"]
 
     post(client, server, press(f"m:o:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
-    card = said(engine, OWNER)[1]
+    card = said(db, OWNER)[1]
     link = next(word for word in card["text"].split() if "?start=q-" in word)
     payload = link.split("?start=")[1]
     assert len(payload) == len("q-") + limits.SHARE_TOKEN_LEN <= limits.START_PAYLOAD_MAX
@@ -132,16 +122,16 @@ def test_myquizzes_shares_exports_and_deletes_a_quiz(
 
     # Anyone with the link plays the private quiz; its slug still finds nothing for them.
     post(client, server, command(f"/start {payload}", STRANGER)).raise_for_status()
-    assert sessions(engine, STRANGER) == [secret_quiz]
+    assert sessions(db, STRANGER) == [secret_quiz]
 
     # Exports come as files through the outbox; a Telegram retry sends no second one.
     export = press(f"m:y:{secret_quiz}", OWNER, chat_id=OWNER)
     assert toast(post(client, server, export)) == "⬇️ Sending the file…"
     post(client, server, export).raise_for_status()
     post(client, server, press(f"m:t:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
-    files = [m["file"] for m in said(engine, OWNER) if m["method"] == "sendDocument"]
+    files = [m["file"] for m in said(db, OWNER) if m["method"] == "sendDocument"]
     assert [name for name, _ in files] == ["secret.yaml", "secret.txt"]
-    with engine.connect() as conn:
+    with db.connect() as conn:
         stored = load_quiz(conn, secret_quiz)
     for (name, content), fmt in zip(files, ("yaml", "txt"), strict=True):
         assert bytes(content).decode() == export_quiz(stored, fmt)
@@ -150,14 +140,14 @@ def test_myquizzes_shares_exports_and_deletes_a_quiz(
 
     # Delete asks first; then the quiz and its share link are gone.
     post(client, server, press(f"m:d:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
-    question = said(engine, OWNER)[-1]
+    question = said(db, OWNER)[-1]
     assert [b["callback_data"] for b in buttons(question)] == [f"m:D:{secret_quiz}"]
-    assert sessions(engine, OWNER) == []  # asking deleted nothing
+    assert sessions(db, OWNER) == []  # asking deleted nothing
     done = toast(post(client, server, press(f"m:D:{secret_quiz}", OWNER, chat_id=OWNER)))
     assert done == "🗑 Secret is deleted."
     post(client, server, command("/play secret", OWNER)).raise_for_status()
     post(client, server, command(f"/start {payload}", STRANGER + 1)).raise_for_status()
-    assert "There is no quiz called" in said(engine, OWNER)[-1]["text"]
-    assert "no longer works" in said(engine, STRANGER + 1)[-1]["text"]
+    assert "There is no quiz called" in said(db, OWNER)[-1]["text"]
+    assert "no longer works" in said(db, STRANGER + 1)[-1]["text"]
     post(client, server, command("/myquizzes", OWNER)).raise_for_status()
-    assert "no quizzes yet" in said(engine, OWNER)[-1]["text"]
+    assert "no quizzes yet" in said(db, OWNER)[-1]["text"]

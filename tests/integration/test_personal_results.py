@@ -8,7 +8,6 @@ from the stored answers with the domain's scoring rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -21,15 +20,12 @@ from quizbot.domain import limits
 from quizbot.domain.scoring import PlayerTotals, ScoringRules, points, rank
 from quizbot.domain.session import Status
 from quizbot.store import results
-from quizbot.store.pgbouncer import PgBouncer
 from tests.integration.webtier import (
     FIRST_PLAYER,
-    empty_database,
     open_question,
     post,
     press,
     seed_quiz,
-    web_server,
 )
 
 QUESTIONS = 3
@@ -37,24 +33,8 @@ PLAYERS = 6
 TIME_LIMIT_MS = 20_000  # webtier.seed_quiz
 
 
-@pytest.fixture(scope="module")
-def server(
-    web_db: str, pgbouncer: PgBouncer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[WebServer]:
-    with web_server(pgbouncer.url(web_db), tmp_path_factory.mktemp("web")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as http:
-        yield http
-
-
-@pytest.fixture(autouse=True)
-def fresh_database(db: Engine) -> None:
-    """The module's tests share one web server, and nothing else: each starts empty."""
-    empty_database(db)
+# The module's tests share one web server (conftest), and nothing else.
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 def toast(response: httpx.Response, query_id: str) -> str:

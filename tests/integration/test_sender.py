@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.store.outbox import Message, enqueue, notify
 from tests.conftest import StatsdListener
 
@@ -26,13 +24,6 @@ from .sender_harness import (
     settled,
     sim_get,
 )
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 async def test_every_message_is_delivered_once_in_per_chat_order(

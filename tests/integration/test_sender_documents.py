@@ -4,25 +4,16 @@ as a multipart sendDocument, and received whole by the fake Bot API."""
 from __future__ import annotations
 
 import urllib.request
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.store.documents import enqueue_document
 from quizbot.store.outbox import Message, enqueue, notify
 
 from .sender_harness import TOKEN, InProcessSender, calls, rows, sender_settings, settled, sim_get
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 def _download(sim: RunningSim, file_id: str) -> bytes:

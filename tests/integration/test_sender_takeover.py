@@ -6,24 +6,15 @@ import asyncio
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 
 from .sender_harness import calls, fill, rows, sender_settings, settled, start_process, stop_process
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 def kill_lock_holder(engine: Engine) -> int:

@@ -21,7 +21,7 @@ import telegram
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.sim.api.runner import start_thread
 from quizbot.sim.swarm.answers import load_answer_key
 from quizbot.sim.swarm.players import SwarmConfig, SwarmReport, run_swarm
@@ -34,13 +34,6 @@ SECRET = "swarm-secret"
 KEY = load_answer_key("space")
 assert KEY is not None
 SPACE = KEY.quiz
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
 
 
 @contextmanager

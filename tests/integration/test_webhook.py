@@ -30,7 +30,6 @@ from tests.integration.webtier import (
     SECRET,
     answers,
     checked,
-    empty_database,
     next_update_id,
     open_question,
     post,
@@ -57,16 +56,8 @@ def server(
         yield running
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=15) as http:
-        yield http
-
-
-@pytest.fixture(autouse=True)
-def fresh_database(db: Engine) -> None:
-    """The module's tests share one web server, and nothing else: each starts empty."""
-    empty_database(db)
+# The module's tests share one web server, and nothing else: each starts empty.
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 @pytest.fixture

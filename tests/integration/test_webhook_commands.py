@@ -24,7 +24,6 @@ from tests.integration.webtier import (
     GROUP_CHAT,
     checked,
     command,
-    empty_database,
     next_update_id,
     press,
     replies,
@@ -37,10 +36,9 @@ PLAYER = 7002
 
 
 @pytest.fixture(autouse=True)
-def fresh_database(db: Engine) -> None:
+def capitals(fresh_database: None, db: Engine) -> None:
     """The module's tests share one web server, and nothing else: each starts
     from an empty database with the one quiz they play."""
-    empty_database(db)
     seed_quiz(db, slug="capitals")
 
 
