@@ -56,6 +56,8 @@ def test_set_webhook_sends_url_secret_and_max_connections(tmp_path: Path) -> Non
     groups_es = {c["command"]: c["description"] for c in menus[("all_group_chats", "es")]}
     assert groups_es["live"] == "Empezar un quiz en directo en este grupo"
     assert menus[("all_private_chats", None)] == menus[("all_private_chats", "en")]
+    for language in (None, "en", "es", "ru"):  # an author's figures are a command away
+        assert "stats" in {c["command"] for c in menus[("all_private_chats", language)]}
 
 
 def test_set_webhook_without_a_token_names_the_missing_setting(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from quizbot.domain.problems import QuizFileError
 from quizbot.sender.uploads import UploadRules
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
+from quizbot.sim.api.app import RunningSim
 from quizbot.sim.client import SimClient, User
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import sample_files
@@ -28,19 +28,6 @@ from tests.integration.webtier import BOT_USERNAME, SECRET, web_server
 
 THREE_ERRORS = Path(__file__).parents[1] / "data" / "three-errors.txt"
 REPLY_S = 30.0  # a loaded machine: the webhook, a poll of the worker, the sender
-
-
-@pytest.fixture
-def sim() -> Iterator[RunningSim]:
-    running = start_in_thread(SimConfig(limits=False))
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def client(sim: RunningSim) -> Iterator[SimClient]:
-    with SimClient(sim.url, timeout=30) as control:
-        yield control
 
 
 @asynccontextmanager
@@ -99,11 +86,13 @@ async def replies(user: User, after: int, count: int) -> list[dict[str, Any]]:
 
 
 async def test_every_sample_exported_in_every_format_uploads_back_with_its_content_hash(
-    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     samples = [load_quiz_file(path) for path in sample_files()]
-    ann = client.user("Ann", id=7001)
+    # One goes with shuffle on: the switch is content, and must survive each format.
+    samples[0] = dataclasses.replace(samples[0], shuffle=True)
+    ann = control.user("Ann", id=7001)
     async with bot(settings, sim, pooled_url, tmp_path):
         for n, (quiz, fmt) in enumerate((q, f) for q in samples for f in FORMATS):
             await send(ann, f"{quiz.slug}.{fmt}", export_quiz(quiz, fmt))
@@ -119,12 +108,12 @@ async def test_every_sample_exported_in_every_format_uploads_back_with_its_conte
 
 
 async def test_a_file_with_three_planted_errors_reports_each_on_its_line_and_imports_nothing(
-    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     with pytest.raises(QuizFileError) as parsed:
         load_quiz_file(THREE_ERRORS)
-    ben = client.user("Ben", id=7002)
+    ben = control.user("Ben", id=7002)
     async with bot(settings, sim, pooled_url, tmp_path):
         await send(ben, "three-errors.txt", THREE_ERRORS.read_text(encoding="utf-8"))
         [report] = await replies(ben, 0, 1)
@@ -136,10 +125,10 @@ async def test_a_file_with_three_planted_errors_reports_each_on_its_line_and_imp
 
 
 async def test_a_file_over_a_megabyte_or_not_a_quiz_is_refused_without_a_download(
-    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
-    cy = client.user("Cy", id=7003)
+    cy = control.user("Cy", id=7003)
     big = "Big\n\n" + "Q?\n* a\nb\n\n" * 120_000
     assert len(big.encode()) > 1024 * 1024
     async with bot(settings, sim, pooled_url, tmp_path):
@@ -154,11 +143,11 @@ async def test_a_file_over_a_megabyte_or_not_a_quiz_is_refused_without_a_downloa
 
 
 async def test_the_quota_of_quizzes_per_user_is_kept(
-    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     quiz = load_quiz_file(sample_files()[0])
-    dee = client.user("Dee", id=7004)
+    dee = control.user("Dee", id=7004)
     async with bot(settings, sim, pooled_url, tmp_path, quota=1):
         await send(dee, "one.yaml", export_quiz(quiz, "yaml"))
         [first] = await replies(dee, 0, 1)
@@ -171,13 +160,13 @@ async def test_the_quota_of_quizzes_per_user_is_kept(
 
 
 async def test_a_file_captioned_edit_changes_a_quiz_until_it_is_played_then_makes_a_copy(
-    settings: Settings, engine: Engine, sim: RunningSim, client: SimClient, pooled_url: str,
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     quiz = load_quiz_file(sample_files()[0])
     shorter = dataclasses.replace(quiz, title="Shorter", questions=quiz.questions[:2])
     renamed = dataclasses.replace(shorter, title="Renamed")
-    eve, mallory = client.user("Eve", id=7005), client.user("Mallory", id=7006)
+    eve, mallory = control.user("Eve", id=7005), control.user("Mallory", id=7006)
     async with bot(settings, sim, pooled_url, tmp_path):
         await send(eve, "q.yaml", export_quiz(quiz, "yaml"))
         await replies(eve, 0, 1)

@@ -15,12 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
+from quizbot.domain.quiz import Question, Quiz
 from quizbot.store.pgbouncer import PgBouncer
-from quizbot.store.quizzes import load_quiz
+from quizbot.store.quizzes import load_quiz, save_owned_quiz
 from tests.integration.webtier import (
     GROUP_CHAT,
     command,
-    empty_database,
     press,
     replies,
     send,
@@ -32,10 +32,8 @@ HOST = 8101
 OTHER = 8102
 
 
-@pytest.fixture(autouse=True)
-def fresh_database(db: Engine) -> None:
-    """The module's tests share one web server and nothing else."""
-    empty_database(db)
+# The module's tests share one web server, and nothing else: each starts empty.
+pytestmark = pytest.mark.usefixtures("fresh_database")
 
 
 def buttons(reply: dict[str, Any]) -> list[str]:
@@ -222,6 +220,42 @@ def test_a_second_quiz_with_the_same_title_gets_its_own_slug(
 
     assert [q.slug for q in owned_quizzes(db, HOST)] == ["rivers-seas", "rivers-seas-2"]
     assert [q.slug for q in owned_quizzes(db, OTHER)] == ["rivers-seas-3"]
+
+
+def keep_quizzes(db: Engine, owner: int, count: int) -> None:
+    """As if ``owner`` had made ``count`` more quizzes."""
+    question = Question("2 + 2?", ("4", "5"), frozenset({0}), None, 20)
+    with db.begin() as conn:
+        for n in range(count):
+            save_owned_quiz(conn, Quiz(f"kept-{n}", "Kept", "", (question,)), owner)
+
+
+def test_done_at_the_quota_of_quizzes_is_refused_and_the_draft_is_kept(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    keep_quizzes(db, HOST, 49)
+    for make, _ in CONVERSATION[:-1]:  # up to /done: the shuffle question
+        send(client, server, make())
+    pause_a_minute(db)
+    keep_quizzes(db, HOST, 1)  # a file imported meanwhile: 50, the default quota
+    full = (
+        "You have 50 quizzes, the most one person may keep. Delete one first.\n"
+        "Your draft is kept: delete a quiz in /myquizzes, then send /done again."
+    )
+    send(client, server, press("w:sh:1", HOST, chat_id=HOST))
+    assert replies(db, HOST)[-1]["text"] == full
+    send(client, server, command("/done", HOST))
+    assert replies(db, HOST)[-1]["text"] == full
+    draft = stored_draft(db, HOST)
+    assert draft is not None and (draft["step"], len(draft["questions"])) == ("shuffle", 2)
+    assert len(owned_quizzes(db, HOST)) == 50
+
+    with db.begin() as conn:  # the host deletes one in /myquizzes
+        conn.execute(sa.text("UPDATE quizzes SET deleted_at = now() WHERE slug = 'kept-0'"))
+    send(client, server, press("w:sh:1", HOST, chat_id=HOST))
+    assert "is ready: 2 questions" in replies(db, HOST)[-1]["text"]
+    assert stored_draft(db, HOST) is None
+    assert owned_quizzes(db, HOST)[-1].slug == "rivers-seas"
 
 
 def test_newquiz_in_a_group_points_to_the_private_chat(

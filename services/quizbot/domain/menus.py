@@ -27,6 +27,7 @@ _PRIVATE = (
     ("live", N_("Host a live quiz for friends")),
     ("newquiz", N_("Make a quiz of your own")),
     ("myquizzes", N_("Your quizzes: play, share, export, delete")),
+    ("stats", N_("How your quiz went: plays, scores, hard questions")),
     ("stop", N_("Stop the quiz")),
     ("me", N_("Your stats")),
     ("top", N_("The best players")),

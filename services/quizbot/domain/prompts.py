@@ -31,6 +31,7 @@ TOO_MANY = N_("⚠️ At most {count} questions: /done.")
 FEW_OPTIONS = N_("⚠️ At least {count} options are needed.")
 NO_RIGHT = N_("⚠️ Press at least one right option.")
 LEFT_OUT = N_("The unfinished question was left out.")
+QUOTA_KEPT = N_("Your draft is kept: delete a quiz in /myquizzes, then send /done again.")
 READY = N_("🎉 “{title}” is ready: {questions}. Play it with /play {slug}")
 
 

@@ -22,7 +22,7 @@ from quizbot.domain.problems import QuizFileError as QuizFileError
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.session import Style
 
-QUIZ_FIELDS = ("title", "slug", "description", "time_limit", "style", "questions")
+QUIZ_FIELDS = ("title", "slug", "description", "time_limit", "style", "shuffle", "questions")
 QUESTION_FIELDS = ("question", "options", "correct", "explanation", "time_limit")
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -72,6 +72,7 @@ def validate_quiz(data: object, *, source: str, lines: Lines | None = None) -> Q
                 questions.append(question)
 
     style = _style(data, report)
+    shuffle = _shuffle(data, report)
     if report.problems or title is None or slug is None:
         # In file order when lines are known; the sort is stable, so ties keep data order.
         raise QuizFileError(sorted(report.problems, key=lambda p: p.line or 0), source=source)
@@ -81,7 +82,17 @@ def validate_quiz(data: object, *, source: str, lines: Lines | None = None) -> Q
         description=description or "",
         questions=tuple(questions),
         style=style,
+        shuffle=shuffle,
     )
+
+
+def _shuffle(data: Mapping[str, object], report: Report) -> bool:
+    """Whether each game shows a question's options in an order of its own (default: no)."""
+    value = data.get("shuffle", False)
+    if not isinstance(value, bool):
+        report.add(("shuffle",), f"expected true or false, got {value!r}")
+        return False
+    return value
 
 
 def _style(data: Mapping[str, object], report: Report) -> Style:

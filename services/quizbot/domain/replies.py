@@ -70,6 +70,8 @@ def help_text(bot_username: str, tr: Translator = ENGLISH) -> str:
             "/stop — " + tr.gettext("stop the quiz you are playing or hosting"),
             "/myquizzes — "
             + tr.gettext("your own quizzes; send me a quiz file (.txt, .yaml, .json) to add one"),
+            f"/stats {slug} — "
+            + tr.gettext("how a quiz of yours went: plays, scores, the hardest questions"),
             "/me — " + tr.gettext("your stats"),
             "/top — " + tr.gettext("the best players"),
             "/language — " + tr.gettext("change the language I speak"),

@@ -11,13 +11,17 @@ A user may send ``WIZARD_MESSAGES_PER_MIN`` wizard updates a minute: the next
 one gets a single "slow down" reply and is not applied; later ones in the
 same minute get nothing. The count lives in the draft row, so the limit holds
 across web workers, and a flood locks only its own user's row.
+
+/done, and the last press that saves the quiz, are refused while the user
+keeps ``QUOTA_QUIZZES_PER_USER`` quizzes (the quota a file upload meets too);
+the draft stays as it was, to be finished once a quiz is deleted.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from quizbot.domain import prompts, wizard
+from quizbot.domain import prompts, uploads, wizard
 from quizbot.domain.language import N_, Translator
 from quizbot.domain.prompts import PREFIX, Prompt
 from quizbot.domain.replies import deep_link
@@ -25,6 +29,7 @@ from quizbot.locales import translator
 from quizbot.store.drafts import Claim, continue_draft, open_draft, save_draft
 from quizbot.store.languages import player_language
 from quizbot.store.outbox import reply
+from quizbot.store.owned import owned_count
 from quizbot.store.quizzes import save_owned_quiz
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_players
 from quizbot.web.runtime import Runtime
@@ -53,14 +58,16 @@ def wizard_command(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) 
         return None
     if cmd.name == "newquiz":
         if claim.draft is None:
-            _apply(conn, cmd.user, cmd.chat_id, wizard.start(tr), tr)
+            _apply(rt, conn, cmd.user, cmd.chat_id, wizard.start(tr), tr)
         else:  # a draft under way is resumed, not replaced: /cancel drops it
             _send(conn, cmd.chat_id, prompts.resume(claim.draft, tr))
         return None
     if claim.draft is None:
         return tr.gettext(NO_DRAFT)
+    if cmd.name == "done" and (full := _quota_full(rt, conn, cmd.user.id, tr)):
+        return full
     event = wizard.Done() if cmd.name == "done" else wizard.Cancel()
-    _apply(conn, cmd.user, cmd.chat_id, wizard.step(claim.draft, event, tr), tr)
+    _apply(rt, conn, cmd.user, cmd.chat_id, wizard.step(claim.draft, event, tr), tr)
     return None
 
 
@@ -90,7 +97,7 @@ def _step(rt: Runtime, update_id: int, user: User, chat_id: int, event: wizard.E
         upsert_players(
             conn, [PlayerInfo(user.id, user.first_name, user.username, user.language_code)]
         )
-        _apply(conn, user, chat_id, wizard.step(claim.draft, event, tr), tr)
+        _apply(rt, conn, user, chat_id, wizard.step(claim.draft, event, tr), tr)
 
 
 def _limited(rt: Runtime, conn: Connection, chat_id: int, claim: Claim, tr: Translator) -> bool:
@@ -103,7 +110,22 @@ def _limited(rt: Runtime, conn: Connection, chat_id: int, claim: Claim, tr: Tran
     return True
 
 
-def _apply(conn: Connection, user: User, chat_id: int, turn: wizard.Turn, tr: Translator) -> None:
+def _quota_full(rt: Runtime, conn: Connection, user_id: int, tr: Translator) -> str | None:
+    """The refusal when the user keeps their quota of quizzes already; None otherwise."""
+    quota = rt.settings.quota_quizzes_per_user
+    if owned_count(conn, user_id) < quota:
+        return None
+    rt.meter.incr("wizard.over_quota")
+    return uploads.too_many_quizzes(quota, tr) + "\n" + tr.gettext(prompts.QUOTA_KEPT)
+
+
+def _apply(
+    rt: Runtime, conn: Connection, user: User, chat_id: int, turn: wizard.Turn, tr: Translator
+) -> None:
+    if turn.quiz is not None and (full := _quota_full(rt, conn, user.id, tr)):
+        # A file imported since /done filled the quota: the draft waits, unchanged.
+        reply(conn, chat_id, full)
+        return
     save_draft(conn, user.id, turn.draft)
     if turn.quiz is None:
         _send(conn, chat_id, turn.prompt)

@@ -59,6 +59,17 @@ def test_style_names_how_live_games_ask_and_defaults_to_buttons() -> None:
     ]
 
 
+def test_shuffle_is_true_or_false_and_defaults_to_the_written_order() -> None:
+    plain = validate_quiz(valid(), source="quiz.yaml")
+    shuffled = validate_quiz({**valid(), "shuffle": True}, source="quiz.yaml")
+    assert (plain.shuffle, shuffled.shuffle) == (False, True)
+    explicit = validate_quiz({**valid(), "shuffle": False}, source="quiz.yaml")
+    assert explicit.content_hash() == plain.content_hash() != shuffled.content_hash()
+    assert [str(p) for p in problems_of({**valid(), "shuffle": "yes"})] == [
+        "shuffle: expected true or false, got 'yes'"
+    ]
+
+
 def test_time_limit_defaults_from_the_quiz_and_a_question_can_override_it() -> None:
     data = valid()
     data["time_limit"] = 45

@@ -17,7 +17,7 @@ from quizbot.domain.replies import (
 def test_help_lists_the_commands() -> None:
     text = help_text("quiz_bot")
 
-    for command in ("/quizzes", "/play", "/live", "/stop", "/myquizzes", "/me", "/top"):
+    for command in ("/quizzes", "/play", "/live", "/stop", "/myquizzes", "/stats", "/me", "/top"):
         assert command in text
     assert "@quiz_bot" in text
 

@@ -1,5 +1,6 @@
 """Quiz files in all three formats: same content hash whatever the format (no I/O but the samples)."""
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -17,15 +18,19 @@ from quizbot.store.quizzes import sample_files
 SAMPLES = sample_files()
 
 
+@pytest.mark.parametrize("shuffle", [False, True], ids=["as-written", "shuffled"])
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("sample", SAMPLES, ids=[p.name for p in SAMPLES])
-def test_each_sample_exported_and_read_again_keeps_its_content_hash(sample: Path, fmt: str) -> None:
-    quiz = load_quiz_file(sample)
+def test_each_sample_exported_and_read_again_keeps_its_content_hash(
+    sample: Path, fmt: str, shuffle: bool
+) -> None:
+    quiz = dataclasses.replace(load_quiz_file(sample), shuffle=shuffle)
 
     again = parse_quiz(export_quiz(quiz, fmt), fmt, source=f"export.{fmt}")
 
     assert again.content_hash() == quiz.content_hash()
     assert again == quiz
+    assert ("shuffle" in export_quiz(quiz, fmt)) is shuffle
 
 
 @pytest.mark.parametrize(
@@ -122,6 +127,7 @@ QUIZZES = st.builds(
     description=st.just("") | TEXT,
     questions=st.lists(questions(), min_size=1, max_size=5).map(tuple),
     style=st.sampled_from(Style),
+    shuffle=st.booleans(),
 )
 
 

@@ -23,6 +23,8 @@ def quiz_data(quiz: Quiz) -> dict[str, object]:
         data["time_limit"] = common
     if quiz.style is not Style.BUTTONS:
         data["style"] = quiz.style.value
+    if quiz.shuffle:
+        data["shuffle"] = True
     questions: list[dict[str, object]] = []
     for question in quiz.questions:
         correct = [index + 1 for index in sorted(question.correct)]

@@ -11,7 +11,8 @@
     ~ 30s
 
 The first block is the title line, then optional description lines,
-`~ 20s` (the default time limit), `slug: ...` and `style: polls`. Each
+`~ 20s` (the default time limit), `slug: ...`, `style: polls` and
+`shuffle: on`. Each
 following block, after a blank line, is a question: its text, then options
 as `- ` lines with `* ` for each right one, an optional `> explanation` and
 an optional `~ 30s`. A line whose text starts like a marker is written
@@ -32,7 +33,9 @@ from quizbot.domain.session import Style
 
 OPTION, RIGHT, EXPLAIN, TIME, ESCAPE = "-", "*", ">", "~", "\\"
 MARKERS = (OPTION, RIGHT, EXPLAIN, TIME, ESCAPE)
-HEADER_KEYS = ("slug:", "style:")
+HEADER_KEYS = ("slug:", "style:", "shuffle:")
+# `shuffle: on` or `off`; the YAML words for a yes or a no are read too.
+SWITCH = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
 _SECONDS = re.compile(r"(\d+)\s*s?")
 
 
@@ -51,7 +54,7 @@ class _Reader:
 
     def put(self, data: dict[str, object], path: Path, number: int, value: object) -> None:
         key = str(path[-1])
-        if key in data and key in ("time_limit", "slug", "style"):
+        if key in data and key in ("time_limit", "slug", "style", "shuffle"):
             self.problem(path, number, f"given twice (first on line {self.lines[path]})")
             return
         self.lines.setdefault(path, number)
@@ -65,6 +68,12 @@ class _Reader:
         for number, line in rest:
             if line.startswith(TIME):
                 self.put(data, ("time_limit",), number, _seconds(line))
+            elif line.startswith("shuffle:"):
+                word = line.split(":", 1)[1].strip()
+                if word.lower() in SWITCH:
+                    self.put(data, ("shuffle",), number, SWITCH[word.lower()])
+                else:
+                    self.problem(("shuffle",), number, f'expected "on" or "off", got "{word}"')
             elif line.startswith(HEADER_KEYS):
                 key, value = line.split(":", 1)
                 self.put(data, (key,), number, value.strip())
@@ -152,6 +161,8 @@ def dump_txt(quiz: Quiz) -> str:
         out.append(f"{TIME} {common}s")
     if quiz.style is not Style.BUTTONS:
         out.append(f"style: {quiz.style.value}")
+    if quiz.shuffle:
+        out.append("shuffle: on")
     for number, q in enumerate(quiz.questions, start=1):
         where = f"question {number}"
         out.append("")

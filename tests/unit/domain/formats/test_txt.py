@@ -50,6 +50,13 @@ def test_a_typed_quiz_reads_title_description_options_right_answers_and_times() 
     assert second.time_limit_s == 10
 
 
+@pytest.mark.parametrize(("word", "shuffle"), [("on", True), ("Off", False), ("yes", True)])
+def test_shuffle_is_a_switch_under_the_title(word: str, shuffle: bool) -> None:
+    quiz = parse_txt(f"Tiny\nshuffle: {word}\n\nQ?\n* a\n- b\n", source="tiny.txt")
+
+    assert quiz.shuffle is shuffle and quiz.description == ""
+
+
 def test_slug_style_and_windows_line_endings_are_understood() -> None:
     text = "Tiny\r\nslug: tiny-one\r\nstyle: polls\r\n\r\nQ?\r\n* a\r\n- b\r\n"
 
@@ -120,6 +127,10 @@ def test_three_planted_errors_are_all_reported_each_with_its_line() -> None:
         (
             "T\nstyle: cards\n\nQ?\n* a\n- b\n",
             "line 2, style: expected buttons or polls, got 'cards'",
+        ),
+        (
+            "T\nshuffle: maybe\n\nQ?\n* a\n- b\n",
+            'line 2, shuffle: expected "on" or "off", got "maybe"',
         ),
     ],
 )
