@@ -23,7 +23,14 @@ from quizbot.sim.api.app import RunningSim
 from quizbot.sim.client import SimClient, User
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import sample_files
-from tests.integration.sender_harness import TOKEN, InProcessSender, calls, sender_settings
+from tests.integration.sender_harness import (
+    TOKEN,
+    InProcessSender,
+    calls,
+    sender_settings,
+    sim_get,
+    sim_post,
+)
 from tests.integration.webtier import BOT_USERNAME, SECRET, web_server
 
 THREE_ERRORS = Path(__file__).parents[1] / "data" / "three-errors.txt"
@@ -191,3 +198,50 @@ async def test_a_file_captioned_edit_changes_a_quiz_until_it_is_played_then_make
         ("Renamed", renamed.content_hash()),
     ]
     assert owned(engine, 7006) == []
+
+
+def upload_rows(engine: Engine, user_id: int) -> list[tuple[str, int, bool]]:
+    """(status, attempts, made a quiz) of each file ``user_id`` sent, oldest first."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT status::text, attempts, quiz_id IS NOT NULL FROM uploads"
+                " WHERE user_id = :u ORDER BY id"
+            ),
+            {"u": user_id},
+        )
+        return [(str(s), int(a), bool(q)) for s, a, q in rows]
+
+
+async def test_a_download_telegram_fails_for_a_while_is_tried_again_and_imported_once(
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    quiz = load_quiz_file(sample_files()[0])
+    other = dataclasses.replace(quiz, title="Other", slug="other")
+    fay = control.user("Fay", id=7007)
+    async with bot(settings, sim, pooled_url, tmp_path):
+        # getFile answers 502 twice, then works: the worker backs off and tries again.
+        sim_post(sim, "/sim/faults", {"error_next": 2, "error_status": 502, "methods": ["getFile"]})
+        await send(fay, "one.txt", export_quiz(quiz, "txt"))
+        [first] = await replies(fay, 0, 1)
+        # Flood control (429, retry_after 1 s) once: the worker waits as told.
+        sim_post(sim, "/sim/faults", {"error_next": 1, "error_status": 429})
+        await send(fay, "two.json", export_quiz(other, "json"))
+        [second] = await replies(fay, 1, 1)
+        # Five failures in a row: the file is given up, and nothing is imported.
+        sim_post(sim, "/sim/faults", {"error_next": 5, "error_status": 503})
+        await send(fay, "three.yaml", export_quiz(dataclasses.replace(quiz, slug="x"), "yaml"))
+        [third] = await replies(fay, 2, 1)
+        await asyncio.sleep(1.0)  # time for a wrong second import or reply to show
+    get_file = sim_get(sim, "/sim/stats")["by_method"]["getFile"]
+    assert get_file == {"502": 2, "429": 1, "503": 5, "200": 2}
+    assert "is yours" in first["text"] and "Other is yours" in second["text"]
+    assert "I could not download three.yaml" in third["text"]
+    assert len(fay.bot_messages()) == 3  # one reply per file, no second import
+    assert upload_rows(engine, 7007) == [("done", 3, True), ("done", 2, True), ("failed", 5, False)]
+    made = owned(engine, 7007)
+    assert [(r.title, r.content_hash) for r in made] == [
+        (quiz.title, quiz.content_hash()),
+        ("Other", other.content_hash()),
+    ]

@@ -95,7 +95,10 @@ class Faults:
         return None
 
     def error(self) -> protocol.ApiError:
-        """The 5xx answer of an injected server error."""
+        """The answer of an injected error: a 5xx, or (``error_status`` 429) flood
+        control with ``retry_after`` 1 s, as Telegram words it."""
+        if self.config.error_status == 429:
+            return protocol.retry_after(1)
         return protocol.ApiError(self.config.error_status, protocol.BAD_GATEWAY)
 
     def update(self, patch: dict[str, Any]) -> None:
