@@ -9,9 +9,10 @@ process is alive, see ``leases.RECOVER_STALE``), ``status`` (the
 ``db_up``/``lock_held``/queue gauges and the ``program_status`` row) and
 ``meters`` (sends the summed metrics once a second).
 
-The database being away ends nothing: every call waits it out. ``run``
-returns 0 after SIGTERM and 1 only when a task died of a bug (or Telegram
-rejected the token), so supervisor restarts the sender.
+The database being away ends nothing: every call waits it out, and a
+token Telegram rejects neither (see ``sender.token``). ``run`` returns 0
+after SIGTERM and 1 only when a task died of a bug, so supervisor restarts
+the sender.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from quizbot.sender.lock import SenderLock
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import Limits, RateLimiter
 from quizbot.sender.tenure import Carried, Tenure
+from quizbot.sender.token import TokenRejection
 from quizbot.sender.uploads import Download, UploadRules
 from quizbot.settings import Settings
 from quizbot.store import leases, outage
@@ -102,12 +104,15 @@ class Sender:
         call: Call,
         meters: Meters | None = None,
         uploads: tuple[Download, UploadRules] | None = None,
+        check_token: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.config = config
         self.engine = engine
         self.call = call
         # With a download function, the tenure also imports the quiz files users send.
         self.uploads = uploads
+        # getMe before taking the lock: a sender whose token is rejected holds nothing.
+        self.check_token = check_token
         self.me = sender_name()
         # Error texts from Telegram or the HTTP library can carry the token.
         self.scrub = logs.redactor(token)
@@ -117,6 +122,7 @@ class Sender:
         self.wake = asyncio.Event()
         self.meters = meters or Meters(metrics.client())
         self.limiter = RateLimiter(config.limits, time.monotonic)
+        self.token = TokenRejection()
         self.listener = Listener(
             dsn, OUTBOX_CHANNEL, self.wake.set, application_name=leases.listener_name(self.me)
         )
@@ -144,6 +150,8 @@ class Sender:
         carried: Carried = []
         died = False
         try:
+            if self.check_token is not None:
+                await self.token.wait_accepted(self.check_token, self.stop)
             while not died and not self.stop.is_set():
                 if not await self.lock.acquire(self.stop):
                     break
@@ -165,12 +173,15 @@ class Sender:
     def _state(self) -> str:
         if not self.db_state.up:
             return "waiting for database"
+        if self.token.rejected:
+            return "token rejected by Telegram"
         if self.tenure is None:
             return "standby"
         return "sending" if self.tenure.results.writable() else "paused (results unwritten)"
 
     async def _meter_loop(self) -> None:
         while not await first_set(self.stop, within=self.config.metrics_s):
+            self.meters.gauge("token_rejected", int(self.token.rejected))
             self.meters.flush()
 
     async def retry(self, call: Callable[[], Awaitable[T]], stop: asyncio.Event, what: str) -> T:

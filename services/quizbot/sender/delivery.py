@@ -17,7 +17,8 @@ The decisions (``quizbot.telegram.errors.decide``):
   new text is posted as a new message, and later edits of the same ref edit
   that one, so the chat still sees what the game says now;
 - other 400s (Drop): dropped with the error;
-- a rejected token (Halt): stop the sender; the operator has to fix it.
+- a rejected token (Halt): the row goes back to its lane and nothing is sent
+  until the next try (``sender.token``); the operator has to fix the token.
 
 A row that uploads a file (``ClaimedRow.upload``, a document) is sent with the
 file as a multipart part.
@@ -39,6 +40,7 @@ from quizbot.sender.lanes import Lane, Lanes
 from quizbot.sender.meters import Meters
 from quizbot.sender.ratelimit import RateLimiter
 from quizbot.sender.results import Admins, AdminsUnavailable, Blocked, Migrated, ResultBuffer
+from quizbot.sender.token import TokenRejection
 from quizbot.store import admins
 from quizbot.store.outbox_queries import ClaimedRow, Outcome
 from quizbot.store.polls import SentPoll
@@ -65,10 +67,6 @@ RETRY_CAP_S = 2.0
 GATE_POLL_S = 0.05
 
 
-class SenderHalted(RuntimeError):
-    """Telegram rejected the bot token: no call can succeed until an operator acts."""
-
-
 def paid_broadcast_method(method: str) -> bool:
     """Whether ``method`` accepts ``allow_paid_broadcast``."""
     name = method.lower()
@@ -86,6 +84,7 @@ class Delivery:
         limiter: RateLimiter,
         results: ResultBuffer,
         meters: Meters,
+        token: TokenRejection | None = None,
         max_attempts: int,
         paid_broadcast: bool = False,
         stop: asyncio.Event | None = None,
@@ -98,6 +97,7 @@ class Delivery:
         self.limiter = limiter
         self.results = results
         self.meters = meters
+        self.token = token or TokenRejection()
         self.max_attempts = max_attempts
         self.paid_broadcast = paid_broadcast
         self.stop = stop or asyncio.Event()
@@ -202,6 +202,7 @@ class Delivery:
         return row, {**params, "message_id": message_id}
 
     def _sent(self, row: ClaimedRow, message_id: int | None) -> None:
+        self.token.on_accepted()
         now = self.wall_clock()
         outcome = Outcome(row.id, "sent", attempted=True, message_id=message_id, sent_at=now)
         self._finish(row, outcome, "sent", message_id or FAILED)
@@ -246,7 +247,9 @@ class Delivery:
                 self.lanes.hold(lane, row.id)
             case errors.Halt(reason=reason):
                 self.lanes.put_back(lane, row)
-                raise SenderHalted(reason)
+                pause = self.token.on_rejected(reason)
+                if pause is not None:
+                    self.limiter.pause_all(pause)
 
     def _finish(self, row: ClaimedRow, outcome: Outcome, label: str, ref_id: int = FAILED) -> None:
         self.results.add(outcome)

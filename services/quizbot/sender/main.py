@@ -40,12 +40,12 @@ async def run_sender(settings: Settings, config: SenderConfig | None = None) -> 
         transport.call,
         Meters(metrics.configure(settings, "sender")),
         uploads=(transport.download, rules),
+        check_token=transport.start,
     )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, sender.stop.set)
     try:
-        await transport.start()
         return await sender.run()
     finally:
         await transport.close()

@@ -12,7 +12,8 @@ unsent at the claim because the chat had blocked the bot), ``429.<scope>``
 delivery), ``queue.pending`` (rows waiting in the database),
 ``queue.oldest_pending_s`` (age of the oldest of them), ``queue.claimed``
 (rows held in lanes), ``queue.held`` (rows behind a retry), ``db_up`` and
-``lock_held`` (1/0, from ``store.program_status``), ``claims.recovered``
+``lock_held`` (1/0, from ``store.program_status``), ``token_rejected`` (1
+while Telegram answers 401 to the token, see ``sender.token``), ``claims.recovered``
 (another sender's claims returned to pending: each may be sent twice).
 """
 

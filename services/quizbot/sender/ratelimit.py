@@ -170,6 +170,10 @@ class RateLimiter:
         """Seconds left of a global pause (0 when none): re-checked right before sending."""
         return max(0.0, self.global_paused_until - self.clock())
 
+    def pause_all(self, seconds: float) -> None:
+        """Send nothing to any chat for ``seconds`` (a rejected token's wait)."""
+        self.global_paused_until = max(self.global_paused_until, self.clock() + seconds)
+
     def on_429(self, chat_id: int, retry_after: float) -> str:
         """Pause the scope a 429 covered; returns that scope, ``chat`` or ``global``."""
         now = self.clock()

@@ -73,6 +73,7 @@ class Tenure:
             call=sender.call,
             lanes=self.lanes,
             limiter=sender.limiter,
+            token=sender.token,
             results=self.results,
             meters=sender.meters,
             max_attempts=c.max_attempts,

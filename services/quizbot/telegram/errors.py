@@ -17,7 +17,10 @@ closed" (stopPoll)
 other BadRequest (400)                 Drop: permanent, dead-letter the row
 TimedOut, NetworkError (5xx, I/O)      Retry: transient, back off and retry
 InvalidToken 404 "method not found"    Drop: this call can never succeed
-InvalidToken 401 (wrong token)         Halt: no call can succeed; stop the sender
+InvalidToken 401 (wrong token)         Halt: no call can succeed until the token is
+                                       fixed; send nothing, lose nothing
+EndPointNotFound (401 or 404 once      the same, by the InvalidToken it wraps:
+the Bot is initialized)                Halt for 401 (a revoked token), else Drop
 Conflict (409)                         Drop
 any other TelegramError, OSError       Retry
 any other exception                    Drop (retrying the same input fails again)
@@ -37,6 +40,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -119,6 +123,13 @@ def decide(exc: BaseException) -> Decision:
         if "method not found" in exc.message.lower():
             return Drop(exc.message)
         return Halt(exc.message)
+    if isinstance(exc, EndPointNotFound):
+        # Bot.do_api_request turns every 401 and 404 after getMe into this;
+        # only the InvalidToken it wraps tells a revoked token from a bad method.
+        cause = exc.__cause__
+        if isinstance(cause, InvalidToken) and "not found" not in cause.message.lower():
+            return Halt(cause.message)
+        return Drop(exc.message)
     if isinstance(exc, Conflict):
         return Drop(exc.message)
     if isinstance(exc, TelegramError | OSError | TimeoutError):

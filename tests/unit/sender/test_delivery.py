@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 import statsd
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 
 from quizbot.sender.delivery import Delivery, paid_broadcast_method
 from quizbot.sender.lanes import Lanes
@@ -98,6 +105,15 @@ async def test_a_429_pauses_the_chat_and_keeps_the_message_without_counting_an_a
     assert await h.deliver(row(1)) == []
     assert h.lanes.depth == 1
     assert h.limiter.chat_ready_at(1) == 4.0
+
+
+async def test_a_rejected_token_keeps_the_message_and_pauses_every_chat() -> None:
+    h = Harness(InvalidToken("Unauthorized"))
+    assert await h.deliver(row(1), row(2, chat_id=2)) == []
+    assert h.lanes.depth == 2
+    assert 2.5 <= h.limiter.global_wait() <= 5.0
+    assert h.limiter.chat_ready_at(2) == h.limiter.global_wait()
+    assert h.delivery.token.rejected
 
 
 async def test_a_blocked_chat_drops_the_message_and_everything_queued() -> None:

@@ -10,6 +10,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Conflict,
+    EndPointNotFound,
     Forbidden,
     InvalidToken,
     NetworkError,
@@ -43,6 +44,13 @@ with warnings.catch_warnings():
     FLOOD = RetryAfter(7)
     FLOOD_TIMEDELTA = RetryAfter(dtm.timedelta(seconds=3))
 
+
+def endpoint_not_found(cause: str) -> EndPointNotFound:
+    exc = EndPointNotFound("Endpoint 'sendNoSuchThing' not found in Bot API")
+    exc.__cause__ = InvalidToken(cause)
+    return exc
+
+
 CASES: list[tuple[BaseException, Decision]] = [
     (FLOOD, Wait(7.0)),
     (FLOOD_TIMEDELTA, Wait(3.0)),
@@ -65,6 +73,9 @@ CASES: list[tuple[BaseException, Decision]] = [
     (NetworkError("httpx.ConnectError: refused"), Retry("httpx.ConnectError: refused")),
     (InvalidToken("Not Found: method not found"), Drop("Not Found: method not found")),
     (InvalidToken("Unauthorized"), Halt("Unauthorized")),
+    # After getMe, Bot.do_api_request wraps the 401 or 404 in EndPointNotFound.
+    (endpoint_not_found("Unauthorized"), Halt("Unauthorized")),
+    (endpoint_not_found("Not Found"), Drop("Endpoint 'sendNoSuchThing' not found in Bot API")),
     (
         Conflict("Conflict: terminated by other getUpdates"),
         Drop("Conflict: terminated by other getUpdates"),
