@@ -9,6 +9,7 @@ own answer (answerCallbackQuery in the response body).
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -18,9 +19,12 @@ from sqlalchemy.engine import Engine
 
 from quizbot.bench.webserver import WebServer
 from quizbot.domain import limits
+from quizbot.domain.scoring import ScoringRules
+from quizbot.domain.session import Status
 from quizbot.store.quizfiles import export_quiz, parse_quiz
 from quizbot.store.quizzes import load_quiz, save_owned_quiz
-from tests.integration.webtier import command, post, press, seed_quiz
+from quizbot.store.results import finish_session
+from tests.integration.webtier import command, open_question, post, press, seed_quiz
 
 OWNER = 8001
 STRANGER = 8002
@@ -67,6 +71,17 @@ def toast(response: httpx.Response) -> str:
     return text
 
 
+def finished_game(db: Engine, quiz_id: int) -> int:
+    """A game of the quiz in another group, finished by the writer's own code: two players,
+    no answers."""
+    session_id = open_question(db, quiz_id, players=2, position=2)
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE sessions SET chat_id = :c, started_at = now() WHERE id = :s"),
+                     {"c": GROUP - 1, "s": session_id})  # fmt: skip
+        assert finish_session(conn, session_id, Status.FINISHED, datetime.now(UTC), ScoringRules())
+    return session_id
+
+
 def sessions(db: Engine, chat_id: int) -> list[int]:
     with db.connect() as conn:
         return list(
@@ -84,24 +99,34 @@ def test_a_private_quiz_is_its_owners_alone(
     for text in ("/play secret", "/stats secret", "/top secret", "/quizzes"):
         post(client, server, command(text, STRANGER)).raise_for_status()
     post(client, server, command("/live secret", STRANGER, chat_id=GROUP)).raise_for_status()
-    refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDyt"]
+    refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDyts"]
     toasts = [toast(post(client, server, update)) for update in refusals]
+    game = finished_game(db, secret_quiz)
+    csv_refused = toast(post(client, server, press(f"x:{game}", STRANGER, chat_id=STRANGER)))
 
     replies = [m["text"] for m in said(db, STRANGER)]
     assert all("There is no quiz called <code>secret</code>" in r for r in replies[:3])
     assert "capitals" in replies[3] and "secret" not in replies[3]
     assert "There is no quiz called" in said(db, GROUP)[0]["text"]
-    assert toasts == ["That quiz is not yours, or it was deleted."] * 5
-    assert len(said(db, STRANGER)) == 4  # no card, no question, no file
+    assert toasts == ["That quiz is not yours, or it was deleted."] * 6
+    assert csv_refused == "That game has no results, or it is not yours."
+    assert len(said(db, STRANGER)) == 4  # no card, no question, no file, no statistics
     assert sessions(db, STRANGER) == [] and sessions(db, GROUP) == []
     with db.connect() as conn:
         assert conn.scalar(sa.text("SELECT deleted_at FROM quizzes WHERE id = :i"),
                            {"i": secret_quiz}) is None  # fmt: skip
 
-    # Its owner finds it, lists it and plays it.
+    # Its owner finds it, lists it, sees how it went, gets a game's results and plays it.
     post(client, server, command("/quizzes", OWNER)).raise_for_status()
+    post(client, server, press(f"m:s:{secret_quiz}", OWNER, chat_id=OWNER)).raise_for_status()
+    assert toast(post(client, server, press(f"x:{game}", OWNER, chat_id=OWNER))) == (
+        "⬇️ Sending the file…"
+    )
     post(client, server, command("/play secret", OWNER)).raise_for_status()
-    assert "secret" in said(db, OWNER)[0]["text"]
+    listing, page, csv_file = said(db, OWNER)
+    assert "secret" in listing["text"] and "Plays: 1 · Players: 2" in page["text"]
+    assert [b["callback_data"] for b in buttons(page)] == [f"x:{game}"]
+    assert csv_file["file"][0].endswith(f"-{game}.csv")
     assert sessions(db, OWNER) == [secret_quiz]
 
 

@@ -3,8 +3,6 @@ as a multipart sendDocument, and received whole by the fake Bot API."""
 
 from __future__ import annotations
 
-import urllib.request
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -13,14 +11,8 @@ from quizbot.sim.api.app import RunningSim
 from quizbot.store.documents import enqueue_document
 from quizbot.store.outbox import Message, enqueue, notify
 
-from .sender_harness import TOKEN, InProcessSender, calls, rows, sender_settings, settled, sim_get
-
-
-def _download(sim: RunningSim, file_id: str) -> bytes:
-    path = sim_get(sim, f"/bot{TOKEN}/getFile?file_id={file_id}")["result"]["file_path"]
-    with urllib.request.urlopen(f"{sim.url}/file/bot{TOKEN}/{path}", timeout=10) as response:
-        data: bytes = response.read()
-    return data
+from .sender_harness import InProcessSender, calls, rows, sender_settings, settled, sim_get
+from .whole_bot import download
 
 
 async def test_a_document_goes_out_as_multipart_in_its_chats_order(
@@ -43,7 +35,7 @@ async def test_a_document_goes_out_as_multipart_in_its_chats_order(
     document = messages[1]["document"]
     assert (document["file_name"], document["file_size"]) == ("capitals.txt", len(content))
     assert messages[1]["reply_markup"] == markup
-    assert _download(sim, document["file_id"]) == content
+    assert download(sim, document["file_id"]) == content
     [call] = calls(sim, "sendDocument")
     assert call["params"]["document"]["filename"] == "capitals.txt"  # a multipart part
     [sent] = rows(engine, f"id = {row_id}")

@@ -6,51 +6,28 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from quizbot.domain.problems import QuizFileError
-from quizbot.sender.uploads import UploadRules
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim
-from quizbot.sim.client import SimClient, User
+from quizbot.sim.client import SimClient
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import sample_files
 from tests.integration.sender_harness import (
-    TOKEN,
-    InProcessSender,
     calls,
-    sender_settings,
     sim_get,
     sim_post,
 )
-from tests.integration.webtier import BOT_USERNAME, SECRET, web_server
+from tests.integration.webtier import BOT_USERNAME
+from tests.integration.whole_bot import REPLY_S, bot, replies, send
 
 THREE_ERRORS = Path(__file__).parents[1] / "data" / "three-errors.txt"
-REPLY_S = 30.0  # a loaded machine: the webhook, a poll of the worker, the sender
-
-
-@asynccontextmanager
-async def bot(
-    settings: Settings, sim: RunningSim, pooled_url: str, tmp_path: Path, quota: int = 50
-) -> AsyncIterator[None]:
-    """The webhook behind the fake Telegram, and a sender that imports uploads."""
-    env = {"QUOTA_QUIZZES_PER_USER": str(quota)}
-    with web_server(pooled_url, tmp_path, **env) as server:
-        hook = {"url": f"{server.url}/telegram/webhook", "secret_token": SECRET}
-        async with httpx.AsyncClient(timeout=10) as http:
-            (await http.post(f"{sim.url}/bot{TOKEN}/setWebhook", json=hook)).raise_for_status()
-        rules = UploadRules(quota, 100, BOT_USERNAME)
-        s = sender_settings(settings, sim, database_url=pooled_url)
-        async with InProcessSender(s, uploads=rules, poll_s=0.2):
-            yield
 
 
 def owned(engine: Engine, user_id: int) -> list[Any]:
@@ -75,21 +52,6 @@ async def played(engine: Engine, chat_id: int) -> None:
                 return
         await asyncio.sleep(0.1)
     raise AssertionError(f"no session in chat {chat_id} after {REPLY_S} s")
-
-
-async def send(user: User, name: str, content: str, **fields: Any) -> None:
-    """The user sends a file (the control client blocks: off the sender's event loop)."""
-    await asyncio.to_thread(user.send_document, name, content, **fields)
-
-
-async def replies(user: User, after: int, count: int) -> list[dict[str, Any]]:
-    """The bot's next ``count`` messages to ``user`` after its first ``after``."""
-
-    def wait() -> list[dict[str, Any]]:
-        user.wait_for(lambda m: len(user.bot_messages()) >= after + count, timeout=REPLY_S)
-        return user.bot_messages()[after : after + count]
-
-    return await asyncio.to_thread(wait)
 
 
 async def test_every_sample_exported_in_every_format_uploads_back_with_its_content_hash(

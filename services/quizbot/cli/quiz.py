@@ -1,4 +1,5 @@
-"""``quizbot quiz``: import, export and list quizzes, and a quiz's statistics."""
+"""``quizbot quiz``: import, export and list quizzes, a quiz's statistics and a game's
+results."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ import click
 import sqlalchemy as sa
 
 from quizbot.domain.problems import QuizFileError
+from quizbot.domain.results_csv import results_csv
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
+from quizbot.store.game_results import GameResults, finished_games, game_results
 from quizbot.store.owned import find_for
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import (
@@ -141,3 +144,42 @@ def stats(slug: str) -> None:
         sys.exit(1)
     data = {**dataclasses.asdict(figures), "completion_rate": figures.completion_rate}
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@quiz.command(name="results")
+@click.argument("slug")
+@click.option(
+    "--session", "session_id", type=int, help="The game's session id (default: the latest)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+def results(slug: str, session_id: int | None, output: Path | None) -> None:
+    """Write a finished game of the quiz SLUG as CSV: the file its author's button sends."""
+    engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
+    got: GameResults | None = None
+    try:
+        with engine.connect() as conn:
+            found = find_for(conn, slug, None)
+            if found is not None and session_id is None:
+                latest = finished_games(conn, found.id, 1)
+                session_id = latest[0].session_id if latest else None
+            if found is not None and session_id is not None:
+                got = game_results(conn, session_id)
+    finally:
+        engine.dispose()
+    if found is None:
+        click.echo(f"no quiz with the slug {slug!r}: quizbot quiz list shows them", err=True)
+        sys.exit(1)
+    if got is None or got.quiz_id != found.id:
+        which = "no finished game" if session_id is None else f"no finished game {session_id}"
+        click.echo(f"{slug}: {which} with results", err=True)
+        sys.exit(1)
+    text = results_csv(got.lines, got.question_count)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8-sig")

@@ -8,7 +8,8 @@ on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
 reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby),
 `p:<session>` (Play again: the same quiz, same mode), `n` (Another quiz) and
 `l:<language>` (a /language choice), `m:<o|d|D|y|t>:<quiz>` (a /myquizzes
-button: open, delete, confirm the delete, export as .yaml or .txt). Decoding is strict: the
+button: open, delete, confirm the delete, export as .yaml or .txt, statistics) and
+`x:<session>` (a finished game's results as CSV, for the quiz's author). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
 means one button can never be counted as two different answers.
@@ -32,7 +33,8 @@ _ANOTHER = "n"
 _OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 _LANGUAGE = re.compile(r"l:([a-z]{2,3})")
-_MY_QUIZ = re.compile(rf"m:([odDyt]):{_NUMBER}")
+_MY_QUIZ = re.compile(rf"m:([odDyts]):{_NUMBER}")
+_RESULTS = re.compile(rf"x:{_NUMBER}")
 # quizzes.id is a PostgreSQL integer.
 QUIZ_ID_MAX = 2**31 - 1
 
@@ -186,7 +188,8 @@ class MyQuizData:
     """A press under /myquizzes on one of the presser's quizzes.
 
     ``action``: ``o`` open its card, ``d`` ask to delete it, ``D`` delete it
-    (the confirmation), ``y``/``t`` export it as a .yaml/.txt file.
+    (the confirmation), ``y``/``t`` export it as a .yaml/.txt file, ``s`` its
+    statistics (what /stats says).
     """
 
     action: str
@@ -201,7 +204,21 @@ class MyQuizData:
         return f"m:{self.action}:{self.quiz_id}"
 
 
-MY_QUIZ_ACTIONS = frozenset("odDyt")
+MY_QUIZ_ACTIONS = frozenset("odDyts")
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsData:
+    """A press asking for a finished game's results as a CSV file (its quiz's owner only)."""
+
+    session_id: int
+
+    def __post_init__(self) -> None:
+        _check_session(self.session_id)
+
+    def encode(self) -> str:
+        """The callback_data string."""
+        return f"x:{self.session_id}"
 
 
 CallbackData = (
@@ -215,6 +232,7 @@ CallbackData = (
     | AnotherQuizData
     | LanguageData
     | MyQuizData
+    | ResultsData
 )
 
 
@@ -245,6 +263,8 @@ def decode_callback(data: str) -> CallbackData | None:
             return LanguageData(match.group(1))
         if match := _MY_QUIZ.fullmatch(data):
             return MyQuizData(match.group(1), int(match.group(2)))
+        if match := _RESULTS.fullmatch(data):
+            return ResultsData(int(match.group(1)))
     except ValueError:  # a well-formed number out of range
         return None
     return None

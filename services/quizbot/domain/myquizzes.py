@@ -101,6 +101,7 @@ def quiz_card(
                 {"text": tr.gettext("⬇️ .yaml"), "callback_data": _data("y", quiz)},
                 {"text": tr.gettext("⬇️ .txt"), "callback_data": _data("t", quiz)},
             ],
+            [{"text": tr.gettext("📊 Statistics and results"), "callback_data": _data("s", quiz)}],
             [{"text": tr.gettext("🗑 Delete"), "callback_data": _data("d", quiz)}],
         ]
     }

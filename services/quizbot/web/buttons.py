@@ -16,6 +16,7 @@ from quizbot.domain.callbacks import (
     PlayAgainData,
     QuestionResultData,
     ResultData,
+    ResultsData,
     StartData,
 )
 from quizbot.locales import translator
@@ -27,6 +28,7 @@ from quizbot.web.lobby import press_close_early, press_join, press_start
 from quizbot.web.myquizzes import press_my_quiz
 from quizbot.web.personal import my_result, question_result
 from quizbot.web.runtime import Runtime
+from quizbot.web.stats import press_results
 from quizbot.web.updates import GROUP_TYPES, CallbackPress, User
 
 ButtonData = (
@@ -39,6 +41,7 @@ ButtonData = (
     | AnotherQuizData
     | LanguageData
     | MyQuizData
+    | ResultsData
 )
 
 # The statsd counter of each button (updates.<name>).
@@ -52,6 +55,7 @@ COUNTERS: dict[type, str] = {
     AnotherQuizData: "another_quiz",
     LanguageData: "language",
     MyQuizData: "my_quiz",
+    ResultsData: "results_csv",
 }
 
 
@@ -94,3 +98,5 @@ def press_button(rt: Runtime, press: CallbackPress, data: ButtonData) -> str:
             return press_language(rt, press, data, player, tr)
         case MyQuizData():
             return press_my_quiz(rt, press, data, tr)
+        case ResultsData():
+            return press_results(rt, press, data, tr)

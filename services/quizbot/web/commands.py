@@ -1,5 +1,5 @@
 """Slash commands: /start (with deep links), /help, /quizzes, /play, /live, /stop, /top, /me,
-/stats (a quiz's figures, for its owner).
+/stats (a quiz's figures, for its owner: ``web.stats``).
 
 /language is in ``web.languages``, /newquiz, /done and /cancel in ``web.wizard``. Replies speak the chat's language (``store.languages``).
 
@@ -21,7 +21,6 @@ from quizbot.domain.formatting import escape
 from quizbot.domain.language import N_, Translator
 from quizbot.domain.ownership import Action, Actor, may
 from quizbot.domain.session import Mode, Style
-from quizbot.domain.statistics import stats_text
 from quizbot.locales import translator
 from quizbot.store import admins, leaderboards, outbox
 from quizbot.store.languages import chat_language
@@ -29,12 +28,12 @@ from quizbot.store.outbox import reply
 from quizbot.store.owned import find_quiz, shared_quiz
 from quizbot.store.quizzes import list_quizzes
 from quizbot.store.sessions_web import create_session, file_request, lock_chat, lock_session
-from quizbot.store.statistics import quiz_figures
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_chat, upsert_players
 from quizbot.web.languages import language_command
 from quizbot.web.lobby import join
 from quizbot.web.myquizzes import my_quizzes
 from quizbot.web.runtime import Runtime
+from quizbot.web.stats import send_stats
 from quizbot.web.updates import GROUP_TYPES, Command
 from quizbot.web.wizard import COMMANDS as WIZARD_COMMANDS
 from quizbot.web.wizard import wizard_command
@@ -258,8 +257,8 @@ def _stats(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply
     found = find_quiz(conn, slug, Actor(user_id=cmd.user.id), Action.STATS)
     if found is None:
         return tr.gettext(NO_SUCH_QUIZ).format(slug=escape(slug))
-    # A read-only page: the replica answers it while it is fresh.
-    return rt.reads.read(lambda reader: stats_text(quiz_figures(reader, found.id), tr), conn)
+    send_stats(rt, conn, cmd.chat_id, found.id, tr)
+    return None
 
 
 def _language(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) -> Reply:

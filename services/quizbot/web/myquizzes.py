@@ -1,4 +1,5 @@
-"""/myquizzes and its buttons: a user's own quizzes, each to play, share, export or delete.
+"""/myquizzes and its buttons: a user's own quizzes, each to play, share, export, delete,
+or see how it went (the /stats page, ``web.stats``).
 
 Every press is checked against the ownership rule (``domain.ownership.may``)
 on the quiz it names, whatever button sent it: callback data comes from a
@@ -22,6 +23,7 @@ from quizbot.store.quizfiles import export_quiz
 from quizbot.store.quizzes import load_quiz
 from quizbot.store.updates import mark_processed
 from quizbot.web.runtime import Runtime
+from quizbot.web.stats import send_stats
 from quizbot.web.updates import CallbackPress, Command
 
 # What each button asks to do with the quiz, for the ownership rule.
@@ -31,6 +33,7 @@ ACTIONS = {
     "D": Action.DELETE,
     "y": Action.EXPORT,
     "t": Action.EXPORT,
+    "s": Action.STATS,
 }
 FORMATS = {"y": "yaml", "t": "txt"}
 
@@ -65,6 +68,8 @@ def press_my_quiz(rt: Runtime, press: CallbackPress, data: MyQuizData, tr: Trans
             case "D":
                 delete_quiz(conn, quiz.id)
                 return tr.gettext(myquizzes.DELETED).format(title=quiz.title)
+            case "s":
+                send_stats(rt, conn, chat_id, quiz.id, tr)
             case _:
                 fmt = FORMATS[data.action]
                 content = export_quiz(load_quiz(conn, quiz.id), fmt).encode()

@@ -10,9 +10,11 @@ from quizbot.domain.callbacks import (
     CloseEarlyData,
     JoinData,
     LanguageData,
+    MyQuizData,
     PlayAgainData,
     QuestionResultData,
     ResultData,
+    ResultsData,
     StartData,
     decode_callback,
 )
@@ -41,6 +43,9 @@ MAX_SESSION = 2**63 - 1
         (AnswerData(42, 1, 2, "ru"), "a:42:1:2:ru"),
         (AnswerData(42, 1, 2, "es"), "a:42:1:2:es"),
         (LanguageData("es"), "l:es"),
+        (MyQuizData("s", 41), "m:s:41"),
+        (ResultsData(42), "x:42"),
+        (ResultsData(MAX_SESSION), f"x:{MAX_SESSION}"),
     ],
 )
 def test_encode_and_decode_round_trip(data: CallbackData, encoded: str) -> None:
@@ -113,6 +118,10 @@ def test_the_longest_answer_fits_telegrams_64_bytes() -> None:
         "l:",
         "l:e",
         "l:russian",
+        "x:",
+        "x:01",
+        f"x:{2**63}",
+        "m:q:1",
     ],
 )
 def test_nonsense_decodes_to_none(data: str) -> None:
@@ -130,6 +139,7 @@ def test_nonsense_decodes_to_none(data: str) -> None:
         lambda: JoinData(-1),
         lambda: StartData(2**63),
         lambda: ResultData(-1),
+        lambda: ResultsData(-1),
         lambda: QuestionResultData(1, limits.QUESTIONS_MAX),
     ],
 )
