@@ -22,7 +22,7 @@ from quizbot.domain import limits
 from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Status
 from quizbot.store.quizfiles import export_quiz, parse_quiz
-from quizbot.store.quizzes import load_quiz, save_owned_quiz
+from quizbot.store.quizzes import import_quiz, load_quiz, save_owned_quiz
 from quizbot.store.results import finish_session
 from tests.integration.webtier import command, open_question, post, press, seed_quiz
 
@@ -176,3 +176,41 @@ def test_myquizzes_shares_exports_and_deletes_a_quiz(
     assert "no longer works" in said(db, STRANGER + 1)[-1]["text"]
     post(client, server, command("/myquizzes", OWNER)).raise_for_status()
     assert "no quizzes yet" in said(db, OWNER)[-1]["text"]
+
+
+def test_slugs_are_per_owner_and_a_slug_finds_ones_own_quiz_then_a_public_one(
+    db: Engine, server: WebServer, client: httpx.Client
+) -> None:
+    public_id = seed_quiz(db, slug="capitals")
+    with db.begin() as conn:
+        base = load_quiz(conn, public_id)
+        mine = save_owned_quiz(conn, dataclasses.replace(base, title="Mine"), OWNER)
+        theirs = save_owned_quiz(conn, dataclasses.replace(base, title="Theirs"), STRANGER)
+        # An operator's import of the same slug meets neither user's quiz.
+        assert import_quiz(conn, base).outcome == "unchanged"
+    assert (mine.slug, theirs.slug) == ("capitals", "capitals")
+    nobody = STRANGER + 1  # has no quiz of that slug
+
+    for user in (OWNER, STRANGER, nobody):
+        post(client, server, command("/play capitals", user)).raise_for_status()
+        post(client, server, command("/stats capitals", user)).raise_for_status()
+    assert sessions(db, OWNER) == [mine.quiz_id]
+    assert sessions(db, STRANGER) == [theirs.quiz_id]
+    assert sessions(db, nobody) == [public_id]
+    assert "<b>Mine</b>" in said(db, OWNER)[-1]["text"]
+    assert "<b>Theirs</b>" in said(db, STRANGER)[-1]["text"]
+    # The operator's quiz has no owner to read its statistics.
+    assert "There is no quiz called <code>capitals</code>" in said(db, nobody)[-1]["text"]
+
+    # Deleted, the owner's quiz no longer hides the public one, and its slug is free again.
+    post(client, server, press(f"m:D:{mine.quiz_id}", OWNER, chat_id=OWNER)).raise_for_status()
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE sessions SET status = 'finished' WHERE chat_id = :c"),
+                     {"c": OWNER})  # fmt: skip
+        again = save_owned_quiz(conn, dataclasses.replace(base, title="Again"), OWNER)
+    assert again.slug == "capitals"
+    with db.begin() as conn:
+        conn.execute(sa.text("UPDATE quizzes SET deleted_at = now() WHERE id = :q"),
+                     {"q": again.quiz_id})  # fmt: skip
+    post(client, server, command("/play capitals", OWNER)).raise_for_status()
+    assert sessions(db, OWNER) == [mine.quiz_id, public_id]

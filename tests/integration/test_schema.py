@@ -71,3 +71,25 @@ def test_a_quiz_is_either_private_or_public(engine: sa.Engine) -> None:
         conn.execute(OWNED, {"slug": "other", "visibility": "secret"})
 
     assert tuple(stored) == (42, "private")
+
+
+SLUG = sa.text(
+    "INSERT INTO quizzes (slug, title, content_hash, question_count, owner_id)"
+    " VALUES ('same', 'Same', 'x', 0, :owner) RETURNING id"
+)
+
+
+def test_a_slug_is_unique_per_owner_among_quizzes_not_deleted(engine: sa.Engine) -> None:
+    with engine.begin() as conn:
+        first = conn.scalar(SLUG, {"owner": 41})
+        for owner in (42, None):  # another user, and operators (no owner): one namespace each
+            conn.execute(SLUG, {"owner": owner})
+    for owner in (41, None):
+        with (
+            pytest.raises(sa.exc.IntegrityError, match="uq_quizzes_owner_slug"),
+            engine.begin() as conn,
+        ):
+            conn.execute(SLUG, {"owner": owner})
+    with engine.begin() as conn:  # deleted, the quiz leaves its slug to its owner
+        conn.execute(sa.text("UPDATE quizzes SET deleted_at = now() WHERE id = :id"), {"id": first})
+        conn.execute(SLUG, {"owner": 41})

@@ -20,7 +20,6 @@ from quizbot.store.owned import find_for
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import (
     QuizConflict,
-    find_quiz_id,
     import_quiz,
     list_quizzes,
     load_quiz,
@@ -110,8 +109,8 @@ def export(slug: str, fmt: str, output: Path | None) -> None:
     engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            quiz_id = find_quiz_id(conn, slug)
-            stored = load_quiz(conn, quiz_id) if quiz_id is not None else None
+            found = find_for(conn, slug, None)
+            stored = load_quiz(conn, found.id) if found is not None else None
     finally:
         engine.dispose()
     if stored is None:

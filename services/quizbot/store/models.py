@@ -40,7 +40,8 @@ class Quiz(Base):
     __tablename__ = "quizzes"
 
     id: Mapped[int] = mapped_column(sa.Integer, sa.Identity(), primary_key=True)
-    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Unique per owner among quizzes not deleted (operators' imports: one owner, NULL).
+    slug: Mapped[str] = mapped_column(sa.String(64), index=True)
     title: Mapped[str] = mapped_column(sa.String(128))
     description: Mapped[str] = mapped_column(sa.Text, server_default="")
     content_hash: Mapped[str] = mapped_column(sa.String(64))
@@ -61,6 +62,17 @@ class Quiz(Base):
     shuffle: Mapped[bool] = mapped_column(sa.Boolean, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), server_default=NOW)
+
+    __table_args__ = (
+        sa.Index(
+            "uq_quizzes_owner_slug",
+            "owner_id",
+            "slug",
+            unique=True,
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            postgresql_nulls_not_distinct=True,
+        ),
+    )
 
 
 class Question(Base):

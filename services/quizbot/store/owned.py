@@ -19,12 +19,19 @@ from quizbot.domain.ownership import Action, Actor, Ownership, Visibility, may
 # deep link's payload allows; "q-" + 22 is far within its 64.
 SHARE_TOKEN_BYTES = 16
 
-# A slug is unique; the owner's row first anyway, should that ever change.
+# A slug is unique per owner (operators' imports: one owner, NULL). A user finds
+# their own quiz first, then a public one, an operator's before a user's; someone
+# else's private quiz never, so it cannot hide a public one of the same slug.
+# An operator (user_id NULL) finds any quiz, operators' own first.
 _BY_SLUG = sa.text(
     """
     SELECT id, slug, title, question_count, owner_id, visibility::text AS visibility
-    FROM quizzes WHERE slug = :slug AND deleted_at IS NULL
-    ORDER BY owner_id IS NOT DISTINCT FROM :user_id DESC, id LIMIT 1
+    FROM quizzes
+    WHERE slug = :slug AND deleted_at IS NULL
+      AND (CAST(:user_id AS bigint) IS NULL OR owner_id = :user_id OR visibility = 'public')
+    ORDER BY owner_id IS NOT DISTINCT FROM CAST(:user_id AS bigint) DESC,
+             owner_id IS NULL DESC, id
+    LIMIT 1
     """
 )
 _BY_ID = sa.text(

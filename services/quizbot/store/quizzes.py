@@ -1,7 +1,8 @@
 """Quiz files in, quizzes in the database, and back out for play.
 
 Re-importing is idempotent: the same content under the same slug changes
-nothing. Different content under a slug that exists is refused with a clear
+nothing. An operator's imports have no owner and share one namespace of
+slugs; each user has one of their own (``save_owned_quiz``). Different content under a slug that exists is refused with a clear
 message, unless ``replace`` is asked for and the quiz has never been played
 (answers refer to questions by position, so a played quiz is history).
 """
@@ -89,7 +90,8 @@ def _insert_quiz(conn: Connection, quiz: Quiz, slug: str, **owner: object) -> in
 def save_owned_quiz(conn: Connection, quiz: Quiz, owner_id: int) -> ImportResult:
     """Store a quiz a user made, private to them, in the caller's transaction.
 
-    Its slug is the quiz's own, or the first free ``<slug>-2``, ``-3``…: a made
+    Slugs are unique per owner: its slug is the quiz's own, or, when the owner
+    keeps one of that slug already, the first free ``<slug>-2``, ``-3``…; a made
     quiz never takes over or refuses because of another with the same title.
     """
     # Serialize saves of one slug, as imports do, so two cannot both pick the same one.
@@ -97,8 +99,10 @@ def save_owned_quiz(conn: Connection, quiz: Quiz, owner_id: int) -> ImportResult
     taken = set(
         conn.scalars(
             sa.select(m.Quiz.slug).where(
+                m.Quiz.owner_id == owner_id,
+                m.Quiz.deleted_at.is_(None),
                 (m.Quiz.slug == quiz.slug)
-                | m.Quiz.slug.startswith(f"{quiz.slug}-", autoescape=True)
+                | m.Quiz.slug.startswith(f"{quiz.slug}-", autoescape=True),
             )
         )
     )
@@ -117,8 +121,11 @@ def import_quiz(conn: Connection, quiz: Quiz, *, replace: bool = False) -> Impor
     digest = quiz.content_hash()
     # Serialize imports of one slug so two concurrent imports cannot both create it.
     conn.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(quiz.slug))))
+    # Operators' imports have no owner; a user's quiz of the same slug is another one.
     row = conn.execute(
-        sa.select(m.Quiz.id, m.Quiz.content_hash).where(m.Quiz.slug == quiz.slug)
+        sa.select(m.Quiz.id, m.Quiz.content_hash).where(
+            m.Quiz.slug == quiz.slug, m.Quiz.owner_id.is_(None), m.Quiz.deleted_at.is_(None)
+        )
     ).first()
     if row is None:
         return ImportResult(quiz.slug, _insert_quiz(conn, quiz, quiz.slug), "created")
@@ -257,11 +264,6 @@ def load_quiz(conn: Connection, quiz_id: int) -> Quiz:
         style=Style(head.style),
         shuffle=head.shuffle,
     )
-
-
-def find_quiz_id(conn: Connection, slug: str) -> int | None:
-    """The id of the quiz with this slug, if any."""
-    return conn.scalar(sa.select(m.Quiz.id).where(m.Quiz.slug == slug, m.Quiz.deleted_at.is_(None)))
 
 
 def sample_files() -> list[Path]:

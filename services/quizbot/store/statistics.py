@@ -73,8 +73,6 @@ QUESTION_FIGURES = sa.text(
 )
 
 
-# A slug's quiz as one user sees it: their own first, should slugs ever be
-# unique per owner only.
 def quiz_figures(conn: Connection, quiz_id: int) -> QuizFigures:
     """The quiz's figures over every play (see ``domain.statistics``)."""
     head = conn.execute(
