@@ -5,11 +5,13 @@ from __future__ import annotations
 import click
 
 from quizbot.bench import chaos, finish, fuzz, ingest, live, send
+from quizbot.cli.termination import interrupt_on_sigterm
 
 
 @click.group()
 def bench() -> None:
     """Measure the hot paths; each command starts what it measures and prints JSON."""
+    interrupt_on_sigterm()
 
 
 bench.add_command(finish.command)

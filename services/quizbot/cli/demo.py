@@ -11,6 +11,7 @@ from typing import Any
 import click
 import orjson
 
+from quizbot.cli.termination import interrupt_on_sigterm
 from quizbot.settings import load_settings
 
 REPORT_ROWS: list[tuple[str, str | tuple[str, str]]] = [
@@ -114,6 +115,7 @@ def demo(players: int, mode: str, quiz: str, as_json: bool, keep: Path | None) -
     same config files as production; the swarm plays; the report compares what
     players saw with what the database holds. Everything is stopped at the end.
     """
+    interrupt_on_sigterm()
     started = time.monotonic()
     report = run_live(players, mode, quiz, as_json, keep, env={})
     report["wall_s"] = round(time.monotonic() - started, 1)
