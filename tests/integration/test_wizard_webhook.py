@@ -289,3 +289,99 @@ def test_a_draft_outlives_a_restart_of_the_web_tier(
     [quiz] = owned_quizzes(db, HOST)
     with db.connect() as conn:
         assert len(load_quiz(conn, quiz.id).questions) == 2
+
+
+def quiz_rows(db: Engine, owner: int) -> list[tuple[str, str, list[str]]]:
+    """(slug, title, question texts) of each quiz ``owner`` keeps, oldest first."""
+    with db.connect() as conn:
+        ids = conn.scalars(
+            sa.text(
+                "SELECT id FROM quizzes WHERE owner_id = :o AND deleted_at IS NULL ORDER BY id"
+            ),
+            {"o": owner},
+        ).all()
+        quizzes = [load_quiz(conn, quiz_id) for quiz_id in ids]
+    return [(q.slug, q.title, [x.text for x in q.questions]) for q in quizzes]
+
+
+# A question as the host writes it anew or adds it: (update maker, the reply's first words).
+def write_question(text: str, user: int) -> list[dict[str, Any]]:
+    return [
+        text_message(text, user),
+        text_message("Yes\nNo", user),
+        press("w:end", user, chat_id=user),
+        press("w:c:0", user, chat_id=user),
+        press("w:ok", user, chat_id=user),
+        press("w:skip", user, chat_id=user),
+        press("w:t:20", user, chat_id=user),
+    ]
+
+
+def test_an_author_edits_a_quiz_in_the_chat_in_place_until_it_is_played_then_a_copy(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    keep_quizzes(db, HOST, 1)  # kept-0: one question, "2 + 2?"
+    [(slug, _, _)] = quiz_rows(db, HOST)
+    with db.connect() as conn:
+        quiz_id = conn.scalar(sa.text("SELECT id FROM quizzes WHERE slug = :s"), {"s": slug})
+
+    def say(*updates: dict[str, Any]) -> str:
+        for update in updates:
+            send(client, server, update)
+            send(client, server, update)  # Telegram's retry of the same update_id: no effect
+        return str(replies(db, HOST)[-1]["text"])
+
+    # Someone else's press finds nothing to edit.
+    toast = send(client, server, press(f"m:e:{quiz_id}", OTHER, chat_id=OTHER)).json()["text"]
+    assert toast == "That quiz is not yours, or it was deleted."
+    assert stored_draft(db, OTHER) is None
+
+    menu = say(press(f"m:e:{quiz_id}", HOST, chat_id=HOST))
+    assert menu == "✏️ <b>Kept</b>: 1 question. What do you change?"
+    assert buttons(replies(db, HOST)[-1]) == ["w:e:r", "w:e:a", "w:e:c", "w:e:d", "w:e:ok"]
+    assert say(press("w:e:r", HOST, chat_id=HOST)) == "Send the quiz's title."
+    assert say(text_message("Sums", HOST)).startswith("✅ Renamed.")
+    assert say(press("w:e:a", HOST, chat_id=HOST)).startswith("Question 2: send its text")
+    assert say(*write_question("Is 7 prime?", HOST)).startswith("✅ Question 2 added.")
+    pause_a_minute(db)
+    assert say(press("w:e:d", HOST, chat_id=HOST)) == "Which question do you delete?"
+    assert say(press("w:e:q:0", HOST, chat_id=HOST)).startswith("🗑 Question 1 deleted.")
+    # In place: the same quiz, its slug kept.
+    assert quiz_rows(db, HOST) == [(slug, "Sums", ["Is 7 prime?"])]
+
+    # Played now: its questions are history, so the next change goes to a copy.
+    send(client, server, command(f"/play {slug}", HOST))
+    say(press("w:e:c", HOST, chat_id=HOST), press("w:e:q:0", HOST, chat_id=HOST))
+    assert replies(db, HOST)[-1]["text"].startswith("Question 1 was: Is 7 prime?")
+    pause_a_minute(db)
+    copied = say(*write_question("Is 9 prime?", HOST))
+    assert copied.startswith("<b>Sums</b> has been played, so its questions stay as they were.")
+    assert quiz_rows(db, HOST) == [
+        (slug, "Sums", ["Is 7 prime?"]),
+        ("kept-0-2", "Sums", ["Is 9 prime?"]),
+    ]
+    draft = stored_draft(db, HOST)
+    assert draft is not None and draft["editing"] != quiz_id  # the copy is edited from now on
+    assert say(press("w:e:ok", HOST, chat_id=HOST)).startswith("✅ Editing is over.")
+    assert stored_draft(db, HOST) is None
+
+
+def test_edit_waits_for_a_new_quiz_under_way_and_a_played_quiz_is_copied_at_once(
+    server: WebServer, client: httpx.Client, db: Engine
+) -> None:
+    keep_quizzes(db, HOST, 1)
+    [(slug, _, _)] = quiz_rows(db, HOST)
+    with db.connect() as conn:
+        quiz_id = conn.scalar(sa.text("SELECT id FROM quizzes WHERE slug = :s"), {"s": slug})
+    send(client, server, command("/newquiz", HOST))
+    send(client, server, press(f"m:e:{quiz_id}", HOST, chat_id=HOST))
+    assert replies(db, HOST)[-1]["text"].startswith("Finish the quiz you are making")
+    draft = stored_draft(db, HOST)
+    assert draft is not None and draft["editing"] is None  # the new quiz's draft, untouched
+
+    send(client, server, command("/cancel", HOST))
+    send(client, server, command(f"/play {slug}", HOST))
+    send(client, server, press(f"m:e:{quiz_id}", HOST, chat_id=HOST))
+    said = replies(db, HOST)[-1]["text"]
+    assert said.startswith("<b>Kept</b> has been played") and "<code>kept-0-2</code>" in said
+    assert [row[0] for row in quiz_rows(db, HOST)] == [slug, "kept-0-2"]

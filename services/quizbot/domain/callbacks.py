@@ -8,7 +8,7 @@ on a final leaderboard) and `h:<session>:<position>` (How did I do? on a
 reveal), `o:<session>:<0|1>` (the host's close-early option in a group lobby),
 `p:<session>` (Play again: the same quiz, same mode), `n` (Another quiz) and
 `l:<language>` (a /language choice), `m:<o|d|D|y|t>:<quiz>` (a /myquizzes
-button: open, delete, confirm the delete, export as .yaml or .txt, statistics) and
+button: open, delete, confirm the delete, export as .yaml or .txt, statistics, edit) and
 `x:<session>` (a finished game's results as CSV, for the quiz's author). Decoding is strict: the
 data comes from a client, so anything not produced by `encode` is `None`.
 One canonical spelling per value (no signs, spaces or leading zeros) also
@@ -33,7 +33,7 @@ _ANOTHER = "n"
 _OPTION = re.compile(rf"o:{_NUMBER}:([01])")
 _QUESTION_RESULT = re.compile(rf"h:{_NUMBER}:{_NUMBER}")
 _LANGUAGE = re.compile(r"l:([a-z]{2,3})")
-_MY_QUIZ = re.compile(rf"m:([odDyts]):{_NUMBER}")
+_MY_QUIZ = re.compile(rf"m:([odDytse]):{_NUMBER}")
 _RESULTS = re.compile(rf"x:{_NUMBER}")
 # quizzes.id is a PostgreSQL integer.
 QUIZ_ID_MAX = 2**31 - 1
@@ -189,7 +189,7 @@ class MyQuizData:
 
     ``action``: ``o`` open its card, ``d`` ask to delete it, ``D`` delete it
     (the confirmation), ``y``/``t`` export it as a .yaml/.txt file, ``s`` its
-    statistics (what /stats says).
+    statistics (what /stats says), ``e`` edit it in the chat.
     """
 
     action: str
@@ -204,7 +204,7 @@ class MyQuizData:
         return f"m:{self.action}:{self.quiz_id}"
 
 
-MY_QUIZ_ACTIONS = frozenset("odDyts")
+MY_QUIZ_ACTIONS = frozenset("odDytse")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,21 @@ class Step(StrEnum):
     EXPLANATION = "explanation"
     TIME = "time"
     SHUFFLE = "shuffle"  # after /done: shuffle the options in each game, or not
+    # Editing a stored quiz (``domain.editing``): its menu, and which question to
+    # change or delete.
+    MENU = "menu"
+    CHANGE_WHICH = "change_which"
+    DELETE_WHICH = "delete_which"
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """What is done, and the question under way."""
+    """What is done, and the question under way.
+
+    ``editing`` is the id of the stored quiz being edited (None: a new quiz),
+    and ``replacing`` the position of the question being written anew (None:
+    one being added).
+    """
 
     step: Step = Step.TITLE
     title: str = ""
@@ -34,6 +44,8 @@ class Draft:
     options: tuple[str, ...] = ()
     correct: frozenset[int] = frozenset()
     explanation: str | None = None
+    editing: int | None = None
+    replacing: int | None = None
 
 
 def to_data(draft: Draft) -> dict[str, Any]:
@@ -46,6 +58,8 @@ def to_data(draft: Draft) -> dict[str, Any]:
         "options": list(draft.options),
         "correct": sorted(draft.correct),
         "explanation": draft.explanation,
+        "editing": draft.editing,
+        "replacing": draft.replacing,
     }
 
 
@@ -64,6 +78,9 @@ def from_data(data: dict[str, Any]) -> Draft:
         options=tuple(data["options"]),
         correct=frozenset(data["correct"]),
         explanation=data["explanation"],
+        # Drafts stored before editing existed have neither key.
+        editing=data.get("editing"),
+        replacing=data.get("replacing"),
     )
 
 

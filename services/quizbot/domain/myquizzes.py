@@ -2,7 +2,8 @@
 
 The card carries everything an owner does with a quiz: play it alone, start
 it in a group (the ``startgroup`` link), share it (the share link, the one
-way others play a private quiz), export it as a file, delete it. Pure: the
+way others play a private quiz), export it as a file, edit it, see how it
+went, delete it. Pure: the
 caller passes the rows, the share link and the translator.
 """
 
@@ -80,8 +81,8 @@ def quiz_card(
             tr.gettext("Share link: {link}").format(link=escape(link)),
             tr.gettext("Statistics: <code>/stats {slug}</code>").format(slug=escape(quiz.slug)),
             tr.gettext(
-                "To edit it, export it, change the file and send it back with the caption "
-                "<code>edit {slug}</code>."
+                "Edit it here (✏️), or export it, change the file and send it back with "
+                "the caption <code>edit {slug}</code>."
             ).format(slug=escape(quiz.slug)),
         ]
     )
@@ -101,6 +102,7 @@ def quiz_card(
                 {"text": tr.gettext("⬇️ .yaml"), "callback_data": _data("y", quiz)},
                 {"text": tr.gettext("⬇️ .txt"), "callback_data": _data("t", quiz)},
             ],
+            [{"text": tr.gettext("✏️ Edit"), "callback_data": _data("e", quiz)}],
             [{"text": tr.gettext("📊 Statistics and results"), "callback_data": _data("s", quiz)}],
             [{"text": tr.gettext("🗑 Delete"), "callback_data": _data("d", quiz)}],
         ]

@@ -1,5 +1,5 @@
 """/myquizzes and its buttons: a user's own quizzes, each to play, share, export, delete,
-or see how it went (the /stats page, ``web.stats``).
+edit (``web.wizard.start_edit``) or see how it went (the /stats page, ``web.stats``).
 
 Every press is checked against the ownership rule (``domain.ownership.may``)
 on the quiz it names, whatever button sent it: callback data comes from a
@@ -25,6 +25,7 @@ from quizbot.store.updates import mark_processed
 from quizbot.web.runtime import Runtime
 from quizbot.web.stats import send_stats
 from quizbot.web.updates import CallbackPress, Command
+from quizbot.web.wizard import start_edit
 
 # What each button asks to do with the quiz, for the ownership rule.
 ACTIONS = {
@@ -34,6 +35,7 @@ ACTIONS = {
     "y": Action.EXPORT,
     "t": Action.EXPORT,
     "s": Action.STATS,
+    "e": Action.EDIT,
 }
 FORMATS = {"y": "yaml", "t": "txt"}
 
@@ -70,6 +72,8 @@ def press_my_quiz(rt: Runtime, press: CallbackPress, data: MyQuizData, tr: Trans
                 return tr.gettext(myquizzes.DELETED).format(title=quiz.title)
             case "s":
                 send_stats(rt, conn, chat_id, quiz.id, tr)
+            case "e":
+                start_edit(rt, conn, press.user, chat_id, found, tr)
             case _:
                 fmt = FORMATS[data.action]
                 content = export_quiz(load_quiz(conn, quiz.id), fmt).encode()

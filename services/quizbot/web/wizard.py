@@ -15,22 +15,34 @@ across web workers, and a flood locks only its own user's row.
 /done, and the last press that saves the quiz, are refused while the user
 keeps ``QUOTA_QUIZZES_PER_USER`` quizzes (the quota a file upload meets too);
 the draft stays as it was, to be finished once a quiz is deleted.
+
+✏️ Edit on a /myquizzes card starts the same kind of draft over a stored quiz
+(``domain.editing``). Each change it finishes is stored at once: into the
+quiz while no session has used it (``store.quizzes.replace_content``, as an
+edit by file), into a copy after that, the copy then being the one edited.
+A new quiz under way must be finished or cancelled first: one draft a user.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from sqlalchemy.engine import Connection
 
-from quizbot.domain import prompts, uploads, wizard
+from quizbot.domain import editing, myquizzes, prompts, uploads, wizard
+from quizbot.domain.draft import Draft
+from quizbot.domain.formatting import escape
 from quizbot.domain.language import N_, Translator
+from quizbot.domain.ownership import Action, Actor
 from quizbot.domain.prompts import PREFIX, Prompt
+from quizbot.domain.quiz import Quiz
 from quizbot.domain.replies import deep_link
 from quizbot.locales import translator
 from quizbot.store.drafts import Claim, continue_draft, open_draft, save_draft
 from quizbot.store.languages import player_language
 from quizbot.store.outbox import reply
-from quizbot.store.owned import owned_count
-from quizbot.store.quizzes import save_owned_quiz
+from quizbot.store.owned import FoundQuiz, owned_count, quiz_by_id
+from quizbot.store.quizzes import load_quiz, played, replace_content, save_owned_quiz
 from quizbot.store.updates import PlayerInfo, mark_processed, upsert_players
 from quizbot.web.runtime import Runtime
 from quizbot.web.updates import CallbackPress, Command, PrivateText, User
@@ -39,6 +51,11 @@ COMMANDS = ("newquiz", "done", "cancel")
 SLOW_DOWN = N_("🐢 Slow down: at most {count} messages a minute. Send that one again in a minute.")
 IN_PRIVATE = N_('Quizzes are made in a private chat with me: <a href="{link}">open it</a>.')
 NO_DRAFT = N_("No quiz is being made. Send /newquiz to start one.")
+FINISH_FIRST = N_("Finish the quiz you are making (/done) or drop it (/cancel) first.")
+COPIED = N_(
+    "<b>{title}</b> has been played, so its questions stay as they were. You are "
+    "editing a copy: <code>{slug}</code>."
+)
 
 
 def is_wizard_button(data: str | None) -> bool:
@@ -60,15 +77,38 @@ def wizard_command(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) 
         if claim.draft is None:
             _apply(rt, conn, cmd.user, cmd.chat_id, wizard.start(tr), tr)
         else:  # a draft under way is resumed, not replaced: /cancel drops it
-            _send(conn, cmd.chat_id, prompts.resume(claim.draft, tr))
+            _send(conn, cmd.chat_id, _resume(claim.draft, tr))
         return None
     if claim.draft is None:
         return tr.gettext(NO_DRAFT)
-    if cmd.name == "done" and (full := _quota_full(rt, conn, cmd.user.id, tr)):
-        return full
+    new_quiz = claim.draft.editing is None
+    if cmd.name == "done" and new_quiz and _over_quota(rt, conn, cmd.user.id):
+        return _quota_refusal(rt, tr)
     event = wizard.Done() if cmd.name == "done" else wizard.Cancel()
-    _apply(rt, conn, cmd.user, cmd.chat_id, wizard.step(claim.draft, event, tr), tr)
+    _apply(rt, conn, cmd.user, cmd.chat_id, _step_of(claim.draft, event, tr), tr)
     return None
+
+
+def start_edit(
+    rt: Runtime, conn: Connection, user: User, chat_id: int, found: FoundQuiz, tr: Translator
+) -> None:
+    """✏️ Edit on a /myquizzes card, in the press's transaction (claimed, the rule checked)."""
+    claim = open_draft(conn, user.id)
+    if _limited(rt, conn, chat_id, claim, tr):
+        return
+    if claim.draft is not None and claim.draft.editing is None:
+        _send(conn, chat_id, prompts.resume(claim.draft, tr))
+        reply(conn, chat_id, tr.gettext(FINISH_FIRST))
+        return
+    stored = load_quiz(conn, found.id)
+    quiz_id, before = found.id, ""
+    if played(conn, found.id):
+        copy = _copy(rt, conn, user.id, chat_id, stored, tr)
+        if copy is None:
+            return
+        quiz_id, before = copy
+    turn = editing.begin(quiz_id, stored.title, stored.questions, tr, before)
+    _apply(rt, conn, user, chat_id, turn, tr)
 
 
 def wizard_text(rt: Runtime, update: PrivateText) -> None:
@@ -97,7 +137,16 @@ def _step(rt: Runtime, update_id: int, user: User, chat_id: int, event: wizard.E
         upsert_players(
             conn, [PlayerInfo(user.id, user.first_name, user.username, user.language_code)]
         )
-        _apply(rt, conn, user, chat_id, wizard.step(claim.draft, event, tr), tr)
+        _apply(rt, conn, user, chat_id, _step_of(claim.draft, event, tr), tr)
+
+
+def _step_of(draft: Draft, event: wizard.Event, tr: Translator) -> wizard.Turn:
+    """The next turn of a new quiz, or of an edit."""
+    return (editing.step if draft.editing is not None else wizard.step)(draft, event, tr)
+
+
+def _resume(draft: Draft, tr: Translator) -> Prompt:
+    return editing.resume(draft, tr) if draft.editing is not None else prompts.resume(draft, tr)
 
 
 def _limited(rt: Runtime, conn: Connection, chat_id: int, claim: Claim, tr: Translator) -> bool:
@@ -110,25 +159,66 @@ def _limited(rt: Runtime, conn: Connection, chat_id: int, claim: Claim, tr: Tran
     return True
 
 
-def _quota_full(rt: Runtime, conn: Connection, user_id: int, tr: Translator) -> str | None:
-    """The refusal when the user keeps their quota of quizzes already; None otherwise."""
-    quota = rt.settings.quota_quizzes_per_user
-    if owned_count(conn, user_id) < quota:
-        return None
+def _over_quota(rt: Runtime, conn: Connection, user_id: int) -> bool:
+    """Whether the user keeps their quota of quizzes already."""
+    if owned_count(conn, user_id) < rt.settings.quota_quizzes_per_user:
+        return False
     rt.meter.incr("wizard.over_quota")
+    return True
+
+
+def _quota_refusal(rt: Runtime, tr: Translator) -> str:
+    quota = rt.settings.quota_quizzes_per_user
     return uploads.too_many_quizzes(quota, tr) + "\n" + tr.gettext(prompts.QUOTA_KEPT)
+
+
+def _copy(
+    rt: Runtime, conn: Connection, user_id: int, chat_id: int, quiz: Quiz, tr: Translator
+) -> tuple[int, str] | None:
+    """A played quiz's copy to edit, with the words that say so; None over the quota."""
+    if _over_quota(rt, conn, user_id):
+        reply(conn, chat_id, uploads.too_many_quizzes(rt.settings.quota_quizzes_per_user, tr))
+        return None
+    saved = save_owned_quiz(conn, quiz, user_id)
+    said = tr.gettext(COPIED).format(title=escape(quiz.title), slug=escape(saved.slug))
+    return saved.quiz_id, said
+
+
+def _store_edit(
+    rt: Runtime, conn: Connection, user: User, chat_id: int, turn: wizard.Turn, tr: Translator
+) -> wizard.Turn:
+    """Store an edit's change; the turn to go on with (a draft None: the edit ends)."""
+    assert turn.draft is not None and turn.draft.editing is not None and turn.quiz is not None
+    target = quiz_by_id(conn, turn.draft.editing, Actor(user_id=user.id), Action.EDIT)
+    if target is None:  # deleted meanwhile
+        return wizard.Turn(None, Prompt(tr.gettext(myquizzes.NOT_YOURS)))
+    stored = load_quiz(conn, target.id)
+    changed = dataclasses.replace(stored, title=turn.quiz.title, questions=turn.quiz.questions)
+    if not played(conn, target.id):
+        replace_content(conn, target.id, changed)
+        return turn
+    # Played since the edit began: the change goes into a copy, edited from now on.
+    copy = _copy(rt, conn, user.id, chat_id, changed, tr)
+    if copy is None:
+        return wizard.Turn(None, Prompt(""))
+    quiz_id, said = copy
+    draft = dataclasses.replace(turn.draft, editing=quiz_id)
+    return wizard.Turn(draft, editing.menu(draft, said, tr))
 
 
 def _apply(
     rt: Runtime, conn: Connection, user: User, chat_id: int, turn: wizard.Turn, tr: Translator
 ) -> None:
-    if turn.quiz is not None and (full := _quota_full(rt, conn, user.id, tr)):
+    if turn.quiz is not None and turn.draft is not None:  # an edit's change: stored now
+        turn = dataclasses.replace(_store_edit(rt, conn, user, chat_id, turn, tr), quiz=None)
+    elif turn.quiz is not None and _over_quota(rt, conn, user.id):
         # A file imported since /done filled the quota: the draft waits, unchanged.
-        reply(conn, chat_id, full)
+        reply(conn, chat_id, _quota_refusal(rt, tr))
         return
     save_draft(conn, user.id, turn.draft)
     if turn.quiz is None:
-        _send(conn, chat_id, turn.prompt)
+        if turn.prompt.text:
+            _send(conn, chat_id, turn.prompt)
         return
     saved = save_owned_quiz(conn, turn.quiz, user.id)
     text = prompts.ready(turn.quiz.title, saved.slug, len(turn.quiz.questions), tr)

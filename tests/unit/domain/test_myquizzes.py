@@ -31,7 +31,7 @@ def test_the_list_has_a_button_per_quiz_and_says_so_when_empty() -> None:
     assert myquizzes.quiz_list([]) == (myquizzes.NONE_YET, None)
 
 
-def test_the_card_plays_starts_in_a_group_shares_exports_shows_stats_and_deletes() -> None:
+def test_the_card_plays_starts_in_a_group_shares_exports_edits_shows_stats_and_deletes() -> None:
     link = myquizzes.share_link("quiz_bot", "A" * limits.SHARE_TOKEN_LEN)
     text, keyboard = myquizzes.quiz_card(QUIZ, link, "quiz_bot")
     assert "Space &amp; stars" in text and link in text and "/stats space-2" in text
@@ -41,7 +41,13 @@ def test_the_card_plays_starts_in_a_group_shares_exports_shows_stats_and_deletes
     assert flat[0]["url"] == "https://t.me/quiz_bot?start=play-space-2"
     assert flat[1]["url"] == "https://t.me/quiz_bot?startgroup=play-space-2"
     assert flat[2]["url"].startswith("https://t.me/share/url?url=https%3A%2F%2Ft.me%2Fquiz_bot")
-    assert [b.get("callback_data") for b in flat[3:]] == ["m:y:41", "m:t:41", "m:s:41", "m:d:41"]
+    assert [b.get("callback_data") for b in flat[3:]] == [
+        "m:y:41",
+        "m:t:41",
+        "m:e:41",
+        "m:s:41",
+        "m:d:41",
+    ]
 
 
 def test_a_delete_is_asked_first() -> None:
