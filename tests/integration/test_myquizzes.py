@@ -9,6 +9,7 @@ own answer (answerCallbackQuery in the response body).
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +25,8 @@ from quizbot.domain.session import Status
 from quizbot.store.quizfiles import export_quiz, parse_quiz
 from quizbot.store.quizzes import import_quiz, load_quiz, save_owned_quiz
 from quizbot.store.results import finish_session
+from tests.conftest import PgServer
+from tests.integration.test_cli_quiz import run
 from tests.integration.webtier import command, open_question, post, press, seed_quiz
 
 OWNER = 8001
@@ -179,8 +182,9 @@ def test_myquizzes_shares_exports_and_deletes_a_quiz(
 
 
 def test_slugs_are_per_owner_and_a_slug_finds_ones_own_quiz_then_a_public_one(
-    db: Engine, server: WebServer, client: httpx.Client
-) -> None:
+    db: Engine, server: WebServer, client: httpx.Client, pg_server: PgServer, web_db: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:  # fmt: skip
     public_id = seed_quiz(db, slug="capitals")
     with db.begin() as conn:
         base = load_quiz(conn, public_id)
@@ -201,6 +205,16 @@ def test_slugs_are_per_owner_and_a_slug_finds_ones_own_quiz_then_a_public_one(
     assert "<b>Theirs</b>" in said(db, STRANGER)[-1]["text"]
     # The operator's quiz has no owner to read its statistics.
     assert "There is no quiz called <code>capitals</code>" in said(db, nobody)[-1]["text"]
+
+    # An operator names whose quiz a slug means; without --owner, the operators' own.
+    url, tmp = pg_server.url(web_db), tmp_path_factory.mktemp("cli")
+    exported = {
+        owner: run(url, "quiz", "export", "capitals", *owner, "--format", "json", tmp=tmp)
+        for owner in [(), ("--owner", str(STRANGER)), ("--owner", str(nobody))]
+    }
+    titles = {k: json.loads(v.stdout)["title"] for k, v in exported.items() if not v.returncode}
+    assert titles == {(): "Capitals", ("--owner", str(STRANGER)): "Theirs"}
+    assert "no quiz with the slug 'capitals'" in exported[("--owner", str(nobody))].stderr
 
     # Deleted, the owner's quiz no longer hides the public one, and its slug is free again.
     post(client, server, press(f"m:D:{mine.quiz_id}", OWNER, chat_id=OWNER)).raise_for_status()

@@ -344,7 +344,7 @@ def test_an_author_edits_a_quiz_in_the_chat_in_place_until_it_is_played_then_a_c
     assert say(press("w:e:a", HOST, chat_id=HOST)).startswith("Question 2: send its text")
     assert say(*write_question("Is 7 prime?", HOST)).startswith("✅ Question 2 added.")
     pause_a_minute(db)
-    assert say(press("w:e:d", HOST, chat_id=HOST)) == "Which question do you delete?"
+    assert say(press("w:e:d", HOST, chat_id=HOST)).startswith("Which question do you delete?")
     assert say(press("w:e:q:0", HOST, chat_id=HOST)).startswith("🗑 Question 1 deleted.")
     # In place: the same quiz, its slug kept.
     assert quiz_rows(db, HOST) == [(slug, "Sums", ["Is 7 prime?"])]

@@ -16,7 +16,7 @@ from quizbot.domain.results_csv import results_csv
 from quizbot.settings import load_settings
 from quizbot.store.database import engine_for
 from quizbot.store.game_results import GameResults, finished_games, game_results
-from quizbot.store.owned import find_for
+from quizbot.store.owned import FoundQuiz, find_for
 from quizbot.store.quizfiles import FORMATS, export_quiz, load_quiz_file
 from quizbot.store.quizzes import (
     QuizConflict,
@@ -26,6 +26,20 @@ from quizbot.store.quizzes import (
     sample_files,
 )
 from quizbot.store.statistics import quiz_figures
+
+# Slugs are unique per owner: --owner names whose quiz a slug means (default: an
+# operator's import, else the oldest quiz of that slug).
+OWNER = click.option(
+    "--owner", type=int, help="The Telegram user id whose quiz SLUG is (slugs are per owner)."
+)
+
+
+def _find(conn: sa.Connection, slug: str, owner: int | None) -> FoundQuiz | None:
+    found = find_for(conn, slug, owner)
+    if owner is not None and found is not None and found.ownership.owner_id != owner:
+        return None  # a public quiz of that slug, not this user's
+    return found
+
 
 # A file with problems is the operator's to fix (2, like a usage error); a refused
 # import against the database (a slug conflict, a missing quiz) exits 1.
@@ -97,6 +111,7 @@ def list_() -> None:
 
 @quiz.command(name="export")
 @click.argument("slug")
+@OWNER
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="yaml", show_default=True)
 @click.option(
     "--output",
@@ -104,12 +119,12 @@ def list_() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def export(slug: str, fmt: str, output: Path | None) -> None:
+def export(slug: str, owner: int | None, fmt: str, output: Path | None) -> None:
     """Write the quiz SLUG as a file that `quizbot quiz import` reads back unchanged."""
     engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            found = find_for(conn, slug, None)
+            found = _find(conn, slug, owner)
             stored = load_quiz(conn, found.id) if found is not None else None
     finally:
         engine.dispose()
@@ -129,12 +144,13 @@ def export(slug: str, fmt: str, output: Path | None) -> None:
 
 @quiz.command(name="stats")
 @click.argument("slug")
-def stats(slug: str) -> None:
+@OWNER
+def stats(slug: str, owner: int | None) -> None:
     """Print the quiz SLUG's figures over every play as JSON: the same as its author's /stats."""
     engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
     try:
         with engine.connect() as conn:
-            found = find_for(conn, slug, None)
+            found = _find(conn, slug, owner)
             figures = quiz_figures(conn, found.id) if found is not None else None
     finally:
         engine.dispose()
@@ -147,6 +163,7 @@ def stats(slug: str) -> None:
 
 @quiz.command(name="results")
 @click.argument("slug")
+@OWNER
 @click.option(
     "--session", "session_id", type=int, help="The game's session id (default: the latest)."
 )
@@ -156,13 +173,13 @@ def stats(slug: str) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write to this file instead of standard output.",
 )
-def results(slug: str, session_id: int | None, output: Path | None) -> None:
+def results(slug: str, owner: int | None, session_id: int | None, output: Path | None) -> None:
     """Write a finished game of the quiz SLUG as CSV: the file its author's button sends."""
     engine, _ = engine_for(load_settings(), "cli", poolclass=sa.NullPool)
     got: GameResults | None = None
     try:
         with engine.connect() as conn:
-            found = find_for(conn, slug, None)
+            found = _find(conn, slug, owner)
             if found is not None and session_id is None:
                 latest = finished_games(conn, found.id, 1)
                 session_id = latest[0].session_id if latest else None

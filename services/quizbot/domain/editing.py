@@ -28,18 +28,21 @@ from quizbot.domain.language import ENGLISH, N_, Translator, count
 from quizbot.domain.prompts import Prompt
 from quizbot.domain.quiz import Question, Quiz
 from quizbot.domain.quizfile import derive_slug
-from quizbot.domain.wizard import Cancel, Done, Event, Press, Turn
+from quizbot.domain.wizard import Cancel, Done, Event, Press, Text, Turn
 
 RENAME, ADD, CHANGE, DELETE, FINISH = "w:e:r", "w:e:a", "w:e:c", "w:e:d", "w:e:ok"
 PICK = "w:e:q:"  # + a question's position (0-based): the one to change or delete
 BACK = "w:e:back"
 WHICH = (Step.CHANGE_WHICH, Step.DELETE_WHICH)
 BUTTON_CLIP = 40
+# Telegram shows at most 100 buttons under a message: past this many questions
+# the rest are picked by sending their number (any question may be).
+PICK_BUTTONS_MAX = 90
 
 MENU = N_("✏️ <b>{title}</b>: {questions}. What do you change?")
 ENDED = N_("✅ Editing is over. /myquizzes lists your quizzes.")
-WHICH_CHANGE = N_("Which question do you write anew?")
-WHICH_DELETE = N_("Which question do you delete?")
+WHICH_CHANGE = N_("Which question do you write anew? Press it, or send its number.")
+WHICH_DELETE = N_("Which question do you delete? Press it, or send its number.")
 WAS = N_("Question {number} was: {text}")
 RENAMED = N_("✅ Renamed.")
 CHANGED = N_("✅ Question {number} changed.")
@@ -54,8 +57,10 @@ def begin(quiz_id: int, title: str, questions: tuple[Question, ...], tr: Transla
     return Turn(draft, menu(draft, before, tr))
 
 
-def step(draft: Draft, event: Event, tr: Translator = ENGLISH) -> Turn:
-    """Apply one message or button press to an edit under way."""
+def step(
+    draft: Draft, event: Event, tr: Translator = ENGLISH, most: int = limits.QUESTIONS_MAX
+) -> Turn:
+    """Apply one message or button press to an edit under way (`most`: as `wizard.step`)."""
     finish = isinstance(event, Press) and event.data == FINISH and draft.step is Step.MENU
     if isinstance(event, Cancel) or finish or (isinstance(event, Done) and draft.step is Step.MENU):
         return Turn(None, Prompt(tr.gettext(ENDED)))
@@ -64,10 +69,10 @@ def step(draft: Draft, event: Event, tr: Translator = ENGLISH) -> Turn:
         under_way = draft.step not in WHICH and isinstance(event, Done)
         return _to_menu(draft, tr.gettext(say.LEFT_OUT) if under_way else "", tr)
     if draft.step is Step.MENU:
-        return _menu_press(draft, event, tr)
+        return _menu_press(draft, event, tr, min(most, limits.QUESTIONS_MAX))
     if draft.step in WHICH:
         return _pick(draft, event, tr)
-    return _wizard_step(draft, event, tr)
+    return _wizard_step(draft, event, tr, most)
 
 
 def menu(draft: Draft, before: str = "", tr: Translator = ENGLISH) -> Prompt:
@@ -92,13 +97,13 @@ def resume(draft: Draft, tr: Translator = ENGLISH) -> Prompt:
     return say.ask(_view(draft), "", tr)
 
 
-def _menu_press(draft: Draft, event: Event, tr: Translator) -> Turn:
+def _menu_press(draft: Draft, event: Event, tr: Translator, most: int) -> Turn:
     data = event.data if isinstance(event, Press) else ""
     if data == RENAME:
         return _go(replace(draft, step=Step.TITLE), "", tr)
     if data == ADD:
-        if len(draft.questions) >= limits.QUESTIONS_MAX:
-            return _to_menu(draft, tr.gettext(say.TOO_MANY).format(count=limits.QUESTIONS_MAX), tr)
+        if len(draft.questions) >= most:
+            return _to_menu(draft, tr.gettext(say.TOO_MANY).format(count=most), tr)
         return _go(replace(draft, step=Step.QUESTION, replacing=None), "", tr)
     if data in (CHANGE, DELETE):
         nxt = replace(draft, step=Step.CHANGE_WHICH if data == CHANGE else Step.DELETE_WHICH)
@@ -107,11 +112,16 @@ def _menu_press(draft: Draft, event: Event, tr: Translator) -> Turn:
 
 
 def _pick(draft: Draft, event: Event, tr: Translator) -> Turn:
-    data = event.data if isinstance(event, Press) else ""
-    rest = data.removeprefix(PICK)
-    index = int(rest) if data.startswith(PICK) and rest.isdigit() else -1
+    if isinstance(event, Press):
+        rest = event.data.removeprefix(PICK)
+        index = int(rest) if event.data.startswith(PICK) and rest.isdigit() else -1
+    else:  # a typed number, 1-based
+        typed = event.text.strip() if isinstance(event, Text) else ""
+        index = int(typed) - 1 if typed.isascii() and typed.isdigit() else -1
     if not 0 <= index < len(draft.questions):
-        return Turn(draft, _which(draft, "" if data else tr.gettext(say.NOT_NOW), tr))
+        return Turn(
+            draft, _which(draft, "" if isinstance(event, Press) else tr.gettext(say.NOT_NOW), tr)
+        )
     if draft.step is Step.DELETE_WHICH:
         if len(draft.questions) == 1:
             return _to_menu(draft, tr.gettext(LAST_ONE), tr)
@@ -122,9 +132,9 @@ def _pick(draft: Draft, event: Event, tr: Translator) -> Turn:
     return _go(nxt, was, tr)
 
 
-def _wizard_step(draft: Draft, event: Event, tr: Translator) -> Turn:
+def _wizard_step(draft: Draft, event: Event, tr: Translator, most: int) -> Turn:
     view = _view(draft)
-    turn = wizard.step(view, event, tr)
+    turn = wizard.step(view, event, tr, most)
     done = turn.draft
     if done is None:  # not reached: Cancel and /done are the edit's own
         return _to_menu(draft, "", tr)
@@ -172,6 +182,6 @@ def _which(draft: Draft, before: str, tr: Translator) -> Prompt:
     ask = WHICH_CHANGE if draft.step is Step.CHANGE_WHICH else WHICH_DELETE
     rows = tuple(
         ((f"{n}. {clip(q.text, BUTTON_CLIP)}", f"{PICK}{n - 1}"),)
-        for n, q in enumerate(draft.questions, start=1)
+        for n, q in enumerate(draft.questions[:PICK_BUTTONS_MAX], start=1)
     )
     return Prompt(lead + tr.gettext(ask), (*rows, ((tr.gettext("↩️ Back"), BACK),)))

@@ -65,12 +65,18 @@ def start(tr: Translator = ENGLISH) -> Turn:
     return Turn(Draft(), say.Prompt(tr.gettext(say.START)))
 
 
-def step(draft: Draft, event: Event, tr: Translator = ENGLISH) -> Turn:
-    """Apply one message or button press to the draft."""
+def step(
+    draft: Draft, event: Event, tr: Translator = ENGLISH, most: int = limits.QUESTIONS_MAX
+) -> Turn:
+    """Apply one message or button press to the draft; a quiz takes at most `most`
+    questions (the per-user quota, within the format's limit)."""
     if isinstance(event, Cancel):
         return Turn(None, Prompt(tr.gettext(say.DROPPED)))
     if isinstance(event, Done):
         return _done(draft, tr)
+    most = min(most, limits.QUESTIONS_MAX)
+    if isinstance(event, Text) and draft.step is Step.QUESTION and len(draft.questions) >= most:
+        return Turn(draft, say.ask(draft, tr.gettext(say.TOO_MANY).format(count=most), tr))
     handler = _TEXT if isinstance(event, Text) else _PRESS
     act = handler.get(draft.step)
     if act is None:
@@ -84,9 +90,6 @@ def _title(draft: Draft, text: str, tr: Translator) -> Turn:
 
 
 def _question(draft: Draft, text: str, tr: Translator) -> Turn:
-    if len(draft.questions) >= limits.QUESTIONS_MAX:
-        refusal = tr.gettext(say.TOO_MANY).format(count=limits.QUESTIONS_MAX)
-        return Turn(draft, say.ask(draft, refusal, tr))
     nxt = replace(draft, text=text.strip(), options=(), correct=frozenset(), step=Step.OPTIONS)
     return _check(nxt, ("questions", len(draft.questions), "question"), draft, tr)
 

@@ -85,7 +85,7 @@ def wizard_command(rt: Runtime, conn: Connection, cmd: Command, tr: Translator) 
     if cmd.name == "done" and new_quiz and _over_quota(rt, conn, cmd.user.id):
         return _quota_refusal(rt, tr)
     event = wizard.Done() if cmd.name == "done" else wizard.Cancel()
-    _apply(rt, conn, cmd.user, cmd.chat_id, _step_of(claim.draft, event, tr), tr)
+    _apply(rt, conn, cmd.user, cmd.chat_id, _step_of(rt, claim.draft, event, tr), tr)
     return None
 
 
@@ -137,12 +137,13 @@ def _step(rt: Runtime, update_id: int, user: User, chat_id: int, event: wizard.E
         upsert_players(
             conn, [PlayerInfo(user.id, user.first_name, user.username, user.language_code)]
         )
-        _apply(rt, conn, user, chat_id, _step_of(claim.draft, event, tr), tr)
+        _apply(rt, conn, user, chat_id, _step_of(rt, claim.draft, event, tr), tr)
 
 
-def _step_of(draft: Draft, event: wizard.Event, tr: Translator) -> wizard.Turn:
-    """The next turn of a new quiz, or of an edit."""
-    return (editing.step if draft.editing is not None else wizard.step)(draft, event, tr)
+def _step_of(rt: Runtime, draft: Draft, event: wizard.Event, tr: Translator) -> wizard.Turn:
+    """The next turn of a new quiz, or of an edit, within the per-quiz question quota."""
+    conversation = editing.step if draft.editing is not None else wizard.step
+    return conversation(draft, event, tr, rt.settings.quota_questions_per_quiz)
 
 
 def _resume(draft: Draft, tr: Translator) -> Prompt:

@@ -65,6 +65,8 @@ def run(events: list[Event]) -> list[Turn]:
             "✅ Question 2 changed.",
         ),
         ([Press(DELETE), Press(f"{PICK}0")], "Sums", (Q2,), "🗑 Question 1 deleted."),
+        ([Press(DELETE), Text(" 2 ")], "Sums", (Q1,), "🗑 Question 2 deleted."),
+        ([Press(CHANGE), Text("2"), *WRITE_NEW], "Sums", (Q1, NEW), "✅ Question 2 changed."),
     ],
 )
 def test_each_change_ends_at_the_menu_with_the_quiz_to_store(
@@ -112,6 +114,7 @@ def test_a_question_written_anew_is_named_by_its_number_and_refused_in_the_impor
     [
         ([Press(RENAME), Text("x" * (limits.TITLE_MAX + 1))], Step.TITLE, "title: "),
         ([Press(DELETE), Press(f"{PICK}7")], Step.DELETE_WHICH, "Which question do you delete?"),
+        ([Press(DELETE), Text("3")], Step.DELETE_WHICH, "⚠️ Not now."),
         ([Press(DELETE), Press(BACK)], Step.MENU, "What do you change?"),
         ([Press(ADD), Text("Q?"), Done()], Step.MENU, "The unfinished question was left out."),
         ([Text("hello")], Step.MENU, "⚠️ Not now."),
@@ -153,3 +156,23 @@ def test_an_edit_under_way_is_stored_and_resumed_where_it_was() -> None:
     assert again == under_way.draft and (again.editing, again.replacing) == (QUIZ_ID, 1)
     assert resume(again).text.startswith("Send the options")
     assert from_data({**to_data(replace(again, editing=None, replacing=None))}).editing is None
+
+
+def test_a_long_quiz_shows_a_button_for_the_first_questions_and_takes_any_number() -> None:
+    many = tuple(replace(Q1, text=f"Q{n}?") for n in range(1, limits.QUESTIONS_MAX + 1))
+    draft = Draft(Step.CHANGE_WHICH, "Long", many, editing=QUIZ_ID)
+
+    prompt = step(draft, Text("hello")).prompt
+    turn = step(draft, Text(str(limits.QUESTIONS_MAX)))
+
+    buttons = [data for row in prompt.buttons for _, data in row]
+    assert len(buttons) <= 100 and buttons[-1] == BACK
+    assert turn.draft is not None and turn.draft.replacing == limits.QUESTIONS_MAX - 1
+    assert turn.prompt.text.startswith(f"Question {limits.QUESTIONS_MAX} was: Q100?")
+
+
+def test_add_is_refused_at_the_question_quota() -> None:
+    turn = step(Draft(Step.MENU, "Sums", (Q1, Q2), editing=QUIZ_ID), Press(ADD), most=2)
+
+    assert turn.quiz is None and turn.draft is not None and turn.draft.step is Step.MENU
+    assert turn.prompt.text.startswith("⚠️ At most 2 questions: /done.")

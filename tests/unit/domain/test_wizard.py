@@ -176,6 +176,17 @@ REFUSALS = [
 ]
 
 
+@pytest.mark.parametrize(("most", "allowed"), [(3, False), (4, True), (500, True)])
+def test_the_question_quota_caps_a_quiz_below_the_formats_limit(most: int, allowed: bool) -> None:
+    draft = Draft(Step.QUESTION, "T", (Q1,) * 3)
+
+    turn = step(draft, Text("Fourth?"), most=most)
+
+    assert (turn.draft is not None and turn.draft.step is Step.OPTIONS) is allowed
+    if not allowed:
+        assert turn.draft == draft and "At most 3 questions: /done." in turn.prompt.text
+
+
 @pytest.mark.parametrize(("draft", "event", "refusal"), REFUSALS)
 def test_a_refused_step_says_why_and_keeps_the_draft(
     draft: Draft, event: Event, refusal: str
