@@ -131,6 +131,11 @@ def test_a_private_quiz_is_its_owners_alone(
     assert [b["callback_data"] for b in buttons(page)] == [f"x:{game}"]
     assert csv_file["file"][0].endswith(f"-{game}.csv")
     assert sessions(db, OWNER) == [secret_quiz]
+    # Pressed under /stats asked in a group, the file still goes to the owner alone.
+    in_group = len(said(db, GROUP))
+    post(client, server, press(f"x:{game}", OWNER, chat_id=GROUP)).raise_for_status()
+    assert len(said(db, GROUP)) == in_group
+    assert said(db, OWNER)[-1]["file"] == csv_file["file"]
 
 
 def test_myquizzes_shares_exports_and_deletes_a_quiz(

@@ -54,8 +54,12 @@ def _page(conn: Connection, quiz_id: int, tr: Translator) -> tuple[str, Keyboard
 
 
 def press_results(rt: Runtime, press: CallbackPress, data: ResultsData, tr: Translator) -> str:
-    """Send a finished game's results as CSV to its quiz's owner; returns the toast."""
-    chat_id = press.chat_id if press.chat_id is not None else press.user.id
+    """Send a finished game's results as CSV to its quiz's owner; returns the toast.
+
+    The file goes to the owner's private chat even when /stats was asked in a
+    group: it names every player.
+    """
+    chat_id = press.user.id
     with rt.engine.begin() as conn:
         if not mark_processed(conn, press.update_id):
             return ""
