@@ -20,9 +20,9 @@ import httpx
 import orjson
 import sqlalchemy as sa
 
-from quizbot.domain import render
 from quizbot.domain.callbacks import ResultData
 from quizbot.domain.render import AnswerOutcome, answer_toast
+from quizbot.domain.results import my_result_toast
 from quizbot.domain.scoring import PlayerTotals, Ranked, ScoringRules, points, rank
 from quizbot.sim.users.client import SimClient, User
 from quizbot.stack.local import LocalStack
@@ -170,4 +170,4 @@ def assert_my_results(
         stack, {player: boards[chat] for player, chat in sorted(chats.items())}, session_id
     )
     for player, mine in expected.items():
-        assert toasts[player] == render.my_result_toast(mine, len(expected), QUESTIONS), player
+        assert toasts[player] == my_result_toast(mine, len(expected), QUESTIONS), player

@@ -30,6 +30,7 @@ from quizbot.domain.callbacks import (
     decode_callback,
 )
 from quizbot.domain.quiz import Quiz
+from quizbot.domain.results import leaderboard_text
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode
 
@@ -148,7 +149,7 @@ class StandInBot:
             await self._question(position + 1)
             return
         totals = [PlayerTotals(p, 100, 1, 1, 1000) for p in self.players]
-        text = render.leaderboard_text(self.quiz.title, rank(totals), {}, len(self.players))
+        text = leaderboard_text(self.quiz.title, rank(totals), {}, len(self.players))
         for chat in sorted(set(self.players.values())):
             await self._send(chat, {"text": text, "parse_mode": "HTML"})
 

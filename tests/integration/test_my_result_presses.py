@@ -22,8 +22,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from quizbot.domain import render
 from quizbot.domain.callbacks import ResultData
+from quizbot.domain.results import my_result_toast, results_keyboard
 from quizbot.domain.scoring import PlayerTotals, Ranked, ScoringRules, points, rank
 from quizbot.domain.session import Status
 from quizbot.sim.api import limits
@@ -167,7 +167,7 @@ async def group_with_board(sim: RunningSim, session_id: int) -> dict[str, Any]:
             {
                 "chat_id": GROUP_CHAT,
                 "text": "🏁 Capitals — final results",
-                "reply_markup": render.results_keyboard(session_id, "presses"),
+                "reply_markup": results_keyboard(session_id, "presses"),
             },
         )
         return board["result"]  # type: ignore[no-any-return]
@@ -195,9 +195,9 @@ def test_a_thousand_my_result_presses_are_right_and_cost_no_message(
         # The toasts were Bot API calls all the same: one reply each, none limited.
         assert answered_after - answered_before == PLAYERS
     wrong = {
-        player: (toasts[player], render.my_result_toast(mine, PLAYERS, QUESTIONS))
+        player: (toasts[player], my_result_toast(mine, PLAYERS, QUESTIONS))
         for player, mine in expected.items()
-        if toasts[player] != render.my_result_toast(mine, PLAYERS, QUESTIONS)
+        if toasts[player] != my_result_toast(mine, PLAYERS, QUESTIONS)
     }
     assert wrong == {}
     assert len(set(toasts.values())) > PLAYERS // 2  # personal, not one text

@@ -52,6 +52,7 @@ from quizbot.domain.events import (
 from quizbot.domain.formatting import HTML
 from quizbot.domain.language import ENGLISH, Translator
 from quizbot.domain.quiz import Quiz, option_order
+from quizbot.domain.results import results_keyboard
 from quizbot.domain.scoring import ScoringRules
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 
@@ -210,14 +211,14 @@ def results_effects(
 ) -> tuple[Effect, ...]:
     """Where the results of a finished session go, each with a 📊 My result button.
 
-    SOLO and GROUP: the leaderboard `text` (`render.leaderboard_text`) to the
+    SOLO and GROUP: the leaderboard `text` (`results.leaderboard_text`) to the
     session's chat. PRIVATE: to each participant's chat its own text from
-    `personal` (chat id, `render.personal_result_text`), and the leaderboard
+    `personal` (chat id, `results.personal_result_text`), and the leaderboard
     to the host's chat unless the host played. With the quiz's `slug` each
     also carries a share button. `tr` words the buttons, `personal_tr` (by
     chat id) those under a personal message.
     """
-    keyboard = render.results_keyboard(state.session_id, slug, tr)
+    keyboard = results_keyboard(state.session_id, slug, tr)
     params: dict[str, object] = {"text": text, "parse_mode": HTML, "reply_markup": keyboard}
     if state.mode is not Mode.PRIVATE:
         return (Effect("sendMessage", params, Chat(state.chat_id)),)
@@ -228,7 +229,7 @@ def results_effects(
             {
                 "text": own,
                 "parse_mode": HTML,
-                "reply_markup": render.results_keyboard(
+                "reply_markup": results_keyboard(
                     state.session_id, slug, languages.get(chat_id, tr)
                 ),
             },

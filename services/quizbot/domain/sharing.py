@@ -2,7 +2,7 @@
 
 - `https://t.me/<bot>?startgroup=play-<slug>` lets a player pick a group, adds
   the bot there and sends `/start@<bot> play-<slug>`, which opens a lobby.
-- The share button under results (`render.results_keyboard`) lets a player
+- The share button under results (`results.results_keyboard`) lets a player
   pick any chat and types `@<bot> <slug>` there; inline mode answers with
   the quiz's card.
 - A card carries Play (a solo game in the bot's chat) and Play in a group.

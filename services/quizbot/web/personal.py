@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
-from quizbot.domain import render, scoring
+from quizbot.domain import scoring
 from quizbot.domain.language import N_, Translator
 from quizbot.domain.quiz import Quiz
+from quizbot.domain.results import my_result_toast, question_result_toast, results_pending_toast
 from quizbot.store import personal
 from quizbot.web.runtime import Runtime
 
@@ -30,8 +31,8 @@ def my_result(rt: Runtime, session_id: int, player_id: int, tr: Translator) -> s
     if found is None:
         return tr.gettext(UNKNOWN)
     if not found.written:
-        return render.results_pending_toast(tr)
-    return render.my_result_toast(found.mine, found.total_players, found.question_count, tr)
+        return results_pending_toast(tr)
+    return my_result_toast(found.mine, found.total_players, found.question_count, tr)
 
 
 def question_result(
@@ -55,9 +56,7 @@ def question_result(
             question.time_limit_ms,
             rt.rules.scoring,
         )
-    return render.question_result_toast(
-        position, question, found.option, points, found.elapsed_ms, tr
-    )
+    return question_result_toast(position, question, found.option, points, found.elapsed_ms, tr)
 
 
 def _question_answer(

@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from quizbot.domain import game, render
+from quizbot.domain import game
 from quizbot.domain.effects import AnyEffect, Effect, Finish
 from quizbot.domain.events import Abandon, Deadline, Event, EveryoneAnswered, Start, Stop
 from quizbot.domain.language import ENGLISH
 from quizbot.domain.quiz import Quiz
+from quizbot.domain.results import leaderboard_text, personal_result_text
 from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 from quizbot.store import admins, outbox, quizzes, results
@@ -301,7 +302,7 @@ def leaderboard_effects(
     """
     question_count = len(quiz.questions)
     chat_tr = speakers.chat if speakers is not None else ENGLISH
-    text = render.leaderboard_text(
+    text = leaderboard_text(
         quiz.title,
         finished.top,
         finished.names,
@@ -314,7 +315,7 @@ def leaderboard_effects(
     personal = [
         (
             chat_id,
-            render.personal_result_text(
+            personal_result_text(
                 quiz.title,
                 mine,
                 finished.top,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from quizbot.domain import limits, render
+from quizbot.domain import limits
 from quizbot.domain.effects import AnyEffect, Chat, Effect, Finish, Participants
 from quizbot.domain.game import (
     Abandon,
@@ -29,6 +29,7 @@ from quizbot.domain.game import (
     step,
 )
 from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.results import results_keyboard
 from quizbot.domain.session import Mode, QuestionStats, SessionState, Status, Style
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -738,7 +739,7 @@ def test_results_go_where_the_players_are(
             [f"r:{state.session_id}"],
             [f"p:{state.session_id}", "n"],
         ]
-        assert buttons == render.results_keyboard(state.session_id)["inline_keyboard"]
+        assert buttons == results_keyboard(state.session_id)["inline_keyboard"]
     if mode is Mode.PRIVATE:
         texts = [e.params["text"] for e in effects]
         assert texts[:2] == ["🏁 yours, Alice", "🏁 yours, Bob"]

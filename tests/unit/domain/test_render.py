@@ -13,18 +13,20 @@ from quizbot.domain.render import (
     AnswerOutcome,
     answer_toast,
     join_toast,
-    leaderboard_text,
     lobby_closed_message,
     lobby_message,
     lobby_started_message,
-    my_result_toast,
-    personal_result_text,
     question_message,
-    question_result_toast,
-    results_keyboard,
     reveal_message,
     reveal_text,
     welcome_message,
+)
+from quizbot.domain.results import (
+    leaderboard_text,
+    my_result_toast,
+    personal_result_text,
+    question_result_toast,
+    results_keyboard,
 )
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode, QuestionStats, Status

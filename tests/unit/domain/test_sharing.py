@@ -2,8 +2,8 @@ import json
 from pathlib import Path
 
 from quizbot.domain import limits
-from quizbot.domain.render import results_keyboard
 from quizbot.domain.replies import QuizListing
+from quizbot.domain.results import results_keyboard
 from quizbot.domain.sharing import INLINE_RESULTS_MAX, inline_results, quiz_card_keyboard
 
 SPEC = Path(__file__).resolve().parents[3] / "services/quizbot/sim/api/spec/api.min.json"

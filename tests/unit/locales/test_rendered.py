@@ -13,6 +13,14 @@ import pytest
 from quizbot.domain import limits, render, replies, sharing
 from quizbot.domain.language import LANGUAGES, Translator
 from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.results import (
+    leaderboard_text,
+    my_result_toast,
+    personal_result_text,
+    question_result_toast,
+    results_keyboard,
+    results_pending_toast,
+)
 from quizbot.domain.scoring import Ranked
 from quizbot.domain.session import Mode, QuestionStats, Status
 from quizbot.locales import translator
@@ -50,10 +58,8 @@ def _texts(tr: Translator) -> list[str]:
         render.lobby_started_message(Mode.PRIVATE, TITLE, BIG, tr)["text"],
         render.lobby_closed_message(TITLE, Status.ABANDONED, tr)["text"],
         render.welcome_message(TITLE, Status.LOBBY, tr)["text"],
-        render.leaderboard_text(TITLE, RANKED, NAMES, BIG, reason=Status.ABANDONED, **board),
-        render.personal_result_text(
-            TITLE, RANKED[0], RANKED, NAMES, BIG, question_count=100, tr=tr
-        ),
+        leaderboard_text(TITLE, RANKED, NAMES, BIG, reason=Status.ABANDONED, **board),
+        personal_result_text(TITLE, RANKED[0], RANKED, NAMES, BIG, question_count=100, tr=tr),
         replies.help_text("b" * 32, tr),
         replies.quizzes_text(
             [replies.QuizListing("s" * 40, TITLE, 100) for _ in range(200)], "b" * 32, tr
@@ -69,10 +75,10 @@ def _toasts(tr: Translator) -> list[str]:
         render.join_toast(TITLE, tr),
         render.close_early_toast(True, tr),
         render.close_early_toast(False, tr),
-        render.my_result_toast(RANKED[0], BIG, limits.QUESTIONS_MAX, tr),
-        render.results_pending_toast(tr),
-        render.question_result_toast(99, QUESTION, 11, BIG, BIG, tr),
-        render.question_result_toast(
+        my_result_toast(RANKED[0], BIG, limits.QUESTIONS_MAX, tr),
+        results_pending_toast(tr),
+        question_result_toast(99, QUESTION, 11, BIG, BIG, tr),
+        question_result_toast(
             99, Question("q", ("a", "b"), frozenset({0}), None, 5), 1, 0, BIG, tr
         ),
     ]
@@ -88,7 +94,7 @@ def _buttons(tr: Translator) -> list[dict[str, Any]]:
             "reply_markup"
         ],
         render.reveal_message(QUESTION, 0, 1, TITLE, session_id=SESSION, tr=tr)["reply_markup"],
-        render.results_keyboard(SESSION, "s" * 40, tr),
+        results_keyboard(SESSION, "s" * 40, tr),
         sharing.quiz_card_keyboard("s" * 40, "b" * 32, tr),
     ]
     return [

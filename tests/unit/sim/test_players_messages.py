@@ -14,6 +14,7 @@ import pytest
 
 from quizbot.domain import polls, render
 from quizbot.domain.quiz import Question, Quiz
+from quizbot.domain.results import leaderboard_text, personal_result_text, results_keyboard
 from quizbot.domain.scoring import PlayerTotals, rank
 from quizbot.domain.session import Mode, Status
 from quizbot.sim.api.config import SimConfig
@@ -141,13 +142,13 @@ def test_the_final_leaderboard_is_recognised(tg: FakeTelegram, reason: Status) -
     ranked = rank(
         [PlayerTotals(10_000_000, 250, 2, 2, 3100), PlayerTotals(10_000_001, 0, 0, 1, 900)]
     )
-    text = render.leaderboard_text(QUIZ.title, ranked, {10_000_000: "Ada 0"}, 2, reason=reason)
+    text = leaderboard_text(QUIZ.title, ranked, {10_000_000: "Ada 0"}, 2, reason=reason)
     message = deliver(tg, GROUP, {"text": text, "parse_mode": "HTML"})
     assert is_results(message)
-    keyboard = render.results_keyboard(5)
+    keyboard = results_keyboard(5)
     with_button = deliver(tg, GROUP, {"text": text, "parse_mode": "HTML", "reply_markup": keyboard})
     assert is_results(with_button)
-    personal = render.personal_result_text(
+    personal = personal_result_text(
         QUIZ.title, ranked[1], ranked, {}, 2, question_count=2, reason=reason
     )
     assert is_results(deliver(tg, 10_000_001, {"text": personal, "reply_markup": keyboard}))

@@ -29,7 +29,7 @@ from quizbot.domain.callbacks import (
 )
 
 _JOIN_LINK = re.compile(r"https://t\.me/\w+\?start=(join-\d+)")
-# The headings of domain.render.leaderboard_text: finished, or stopped/abandoned.
+# The headings of domain.results.leaderboard_text: finished, or stopped/abandoned.
 _RESULTS = ("— final results", "Results so far:")
 # The texts of domain.render.lobby_closed_message: nobody started it, or /stop.
 _LOBBY_CLOSED = ("this lobby closed", "Cancelled by the host")
