@@ -200,6 +200,13 @@ def test_slugs_are_per_owner_and_a_slug_finds_ones_own_quiz_then_a_public_one(
     assert (mine.slug, theirs.slug) == ("capitals", "capitals")
     nobody = STRANGER + 1  # has no quiz of that slug
 
+    post(client, server, command("/quizzes", OWNER)).raise_for_status()
+    post(client, server, command("/quizzes", nobody)).raise_for_status()
+    # Listed as /play finds them: one's own "capitals" stands for the slug.
+    assert "<b>Mine</b>" in said(db, OWNER)[-1]["text"]
+    assert "<b>Capitals</b>" not in said(db, OWNER)[-1]["text"]
+    assert "<b>Capitals</b>" in said(db, nobody)[-1]["text"]
+    assert "Theirs" not in said(db, nobody)[-1]["text"]
     for user in (OWNER, STRANGER, nobody):
         post(client, server, command("/play capitals", user)).raise_for_status()
         post(client, server, command("/stats capitals", user)).raise_for_status()

@@ -42,7 +42,11 @@ def inline_results(
 ) -> list[dict[str, object]]:
     """answerInlineQuery results: one article per quiz, posting its card with Play buttons."""
     results: list[dict[str, object]] = []
-    for quiz in quizzes[:INLINE_RESULTS_MAX]:
+    # Slugs are unique per owner, and a result id must be unique in an answer:
+    # the first quiz of a slug stands for it, as its Play link finds one quiz.
+    firsts = {quiz.slug: quiz for quiz in reversed(quizzes)}
+    unique = [quiz for quiz in quizzes if firsts[quiz.slug] is quiz]
+    for quiz in unique[:INLINE_RESULTS_MAX]:
         questions = count(tr, "{count} question", "{count} questions", quiz.question_count)
         card = f"🎲 <b>{escape(quiz.title)}</b>\n" + tr.gettext(
             "{questions} — who knows more? Tap ▶️ Play."

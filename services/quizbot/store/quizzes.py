@@ -16,6 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
 
 from quizbot.domain.ownership import Actor, Visibility
 from quizbot.domain.quiz import Question, Quiz
@@ -177,13 +178,23 @@ def played(conn: Connection, quiz_id: int) -> bool:
 
 # Who finds a quiz in a list (``domain.ownership.may`` with FIND, as SQL): an
 # operator every quiz, anyone else the public ones and their own; nobody a
-# deleted one.
+# deleted one. A public quiz whose slug the viewer's own quiz has is left out,
+# as /play <slug> finds the viewer's own (slugs are unique per owner).
 def _visible(viewer: Actor) -> sa.ColumnElement[bool]:
     alive = m.Quiz.deleted_at.is_(None)
     if viewer.operator:
         return alive
-    mine = m.Quiz.owner_id == viewer.user_id if viewer.user_id is not None else sa.false()
-    return alive & ((m.Quiz.visibility == Visibility.PUBLIC.value) | mine)
+    public = m.Quiz.visibility == Visibility.PUBLIC.value
+    if viewer.user_id is None:
+        return alive & public
+    own = aliased(m.Quiz)
+    shadowed = (
+        sa.select(own.id)
+        .where(own.owner_id == viewer.user_id, own.slug == m.Quiz.slug, own.deleted_at.is_(None))
+        .exists()
+    )
+    mine = m.Quiz.owner_id == viewer.user_id
+    return alive & (mine | (public & ~shadowed))
 
 
 def list_quizzes(conn: Connection, viewer: Actor = OPERATOR) -> list[QuizRow]:

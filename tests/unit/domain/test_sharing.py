@@ -48,3 +48,12 @@ def test_results_carry_a_share_button_that_posts_the_quiz_card_anywhere() -> Non
     rows = results_keyboard(7, "space")["inline_keyboard"]
     assert rows[-1] == [{"text": "📨 Share", "switch_inline_query": "space"}]  # type: ignore[index]
     assert len("space") <= limits.SLUG_MAX
+
+
+def test_one_card_per_slug_since_a_result_id_is_unique_in_an_answer() -> None:
+    quizzes = [QuizListing("space", "First", 3), QuizListing("moon", "Moon", 2),
+               QuizListing("space", "Second", 5)]  # fmt: skip
+
+    results = inline_results(quizzes, "quiz_bot")
+
+    assert [(r["id"], r["title"]) for r in results] == [("space", "First"), ("moon", "Moon")]
