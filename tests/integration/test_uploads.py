@@ -175,12 +175,13 @@ def upload_rows(engine: Engine, user_id: int) -> list[tuple[str, int, bool]]:
         return [(str(s), int(a), bool(q)) for s, a, q in rows]
 
 
-async def test_a_download_telegram_fails_for_a_while_is_tried_again_and_imported_once(
+async def test_a_getfile_or_download_telegram_fails_for_a_while_is_tried_again_and_imported_once(
     settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     quiz = load_quiz_file(sample_files()[0])
     other = dataclasses.replace(quiz, title="Other", slug="other")
+    fourth = dataclasses.replace(quiz, title="Fourth", slug="fourth")
     fay = control.user("Fay", id=7007)
     async with bot(settings, sim, pooled_url, tmp_path):
         # getFile answers 502 twice, then works: the worker backs off and tries again.
@@ -195,15 +196,24 @@ async def test_a_download_telegram_fails_for_a_while_is_tried_again_and_imported
         sim_post(sim, "/sim/faults", {"error_next": 5, "error_status": 503})
         await send(fay, "three.yaml", export_quiz(dataclasses.replace(quiz, slug="x"), "yaml"))
         [third] = await replies(fay, 2, 1)
+        # getFile works, the download from the file server fails twice.
+        sim_post(sim, "/sim/faults", {"error_next": 2, "error_status": 502, "methods": ["file"]})
+        await send(fay, "four.yaml", export_quiz(fourth, "yaml"))
+        [fourth_done] = await replies(fay, 3, 1)
         await asyncio.sleep(1.0)  # time for a wrong second import or reply to show
-    get_file = sim_get(sim, "/sim/stats")["by_method"]["getFile"]
-    assert get_file == {"502": 2, "429": 1, "503": 5, "200": 2}
+    by_method = sim_get(sim, "/sim/stats")["by_method"]
+    assert by_method["getFile"] == {"502": 2, "429": 1, "503": 5, "200": 5}
+    assert by_method["file"] == {"502": 2}
     assert "is yours" in first["text"] and "Other is yours" in second["text"]
     assert "I could not download three.yaml" in third["text"]
-    assert len(fay.bot_messages()) == 3  # one reply per file, no second import
-    assert upload_rows(engine, 7007) == [("done", 3, True), ("done", 2, True), ("failed", 5, False)]
+    assert "Fourth is yours" in fourth_done["text"]
+    assert len(fay.bot_messages()) == 4  # one reply per file, no second import
+    assert upload_rows(engine, 7007) == [
+        ("done", 3, True), ("done", 2, True), ("failed", 5, False), ("done", 3, True),
+    ]  # fmt: skip
     made = owned(engine, 7007)
     assert [(r.title, r.content_hash) for r in made] == [
         (quiz.title, quiz.content_hash()),
         ("Other", other.content_hash()),
+        ("Fourth", fourth.content_hash()),
     ]

@@ -152,6 +152,11 @@ class _Handlers:
         if stored is None or self.tg.config.token not in (None, token):
             body = protocol.error_body(404, "Not Found")
             return Response(body, 404, media_type="application/json")
+        # The fault script's errors reach downloads too, named "file" in its methods.
+        if self.tg.faults.transport("file").error:
+            error = self.tg.faults.error()
+            self.tg.state.stats["file", str(error.code)] += 1
+            return Response(error.body(), error.code, media_type="application/json")
         return Response(stored.data, media_type="application/octet-stream")
 
     async def calls(self, request: Request) -> Response:
