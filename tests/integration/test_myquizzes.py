@@ -102,7 +102,7 @@ def test_a_private_quiz_is_its_owners_alone(
     for text in ("/play secret", "/stats secret", "/top secret", "/quizzes"):
         post(client, server, command(text, STRANGER)).raise_for_status()
     post(client, server, command("/live secret", STRANGER, chat_id=GROUP)).raise_for_status()
-    refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDyts"]
+    refusals = [press(f"m:{a}:{secret_quiz}", STRANGER, chat_id=STRANGER) for a in "odDytse"]
     toasts = [toast(post(client, server, update)) for update in refusals]
     game = finished_game(db, secret_quiz)
     csv_refused = toast(post(client, server, press(f"x:{game}", STRANGER, chat_id=STRANGER)))
@@ -111,9 +111,9 @@ def test_a_private_quiz_is_its_owners_alone(
     assert all("There is no quiz called <code>secret</code>" in r for r in replies[:3])
     assert "capitals" in replies[3] and "secret" not in replies[3]
     assert "There is no quiz called" in said(db, GROUP)[0]["text"]
-    assert toasts == ["That quiz is not yours, or it was deleted."] * 6
+    assert toasts == ["That quiz is not yours, or it was deleted."] * 7
     assert csv_refused == "That game has no results, or it is not yours."
-    assert len(said(db, STRANGER)) == 4  # no card, no question, no file, no statistics
+    assert len(said(db, STRANGER)) == 4  # no card, question, file, statistics or edit menu
     assert sessions(db, STRANGER) == [] and sessions(db, GROUP) == []
     with db.connect() as conn:
         assert conn.scalar(sa.text("SELECT deleted_at FROM quizzes WHERE id = :i"),
