@@ -21,7 +21,7 @@ import telegram
 from sqlalchemy.engine import Engine
 
 from quizbot.settings import Settings
-from quizbot.sim.api.app import RunningSim
+from quizbot.sim.api.app import RunningSim, SimConfig, start_in_thread
 from quizbot.sim.api.runner import start_thread
 from quizbot.sim.swarm.answers import load_answer_key
 from quizbot.sim.swarm.players import SwarmConfig, SwarmReport, run_swarm
@@ -114,6 +114,23 @@ async def test_at_most_max_connections_updates_are_in_flight(sim: RunningSim) ->
         assert report.finished
         assert bot.peak == 4  # reached, never exceeded
         assert report.max_in_flight == 4
+
+
+async def test_a_modelled_round_trip_holds_each_connection_and_delays_each_ack() -> None:
+    # 250 ms between Telegram and the bot: every ack takes at least that, and
+    # with 2 connections, 20 presses at once take at least 10 round trips.
+    slow = start_in_thread(SimConfig(limits=False, webhook_round_trip_s=0.25))
+    try:
+        with standin(slow) as (bot, url):
+            swarm = config(slow, url, players=20, think_max_s=0.0, join_within_s=0.0)
+            report = await run_swarm(dataclasses.replace(swarm, max_connections=2))
+    finally:
+        slow.stop()
+    assert report.finished and report.answers_acknowledged == report.answers_sent
+    assert min(a.sent.ack_ms or 0.0 for a in report.answers) >= 250.0
+    first_question = sorted(a.sent.ack_ms or 0.0 for a in report.answers if a.position == 0)
+    assert first_question[-1] >= 20 / 2 * 250.0 * 0.9  # queued behind the two connections
+    assert bot.peak <= 2
 
 
 async def test_a_failed_delivery_is_retried_with_the_same_update_id(sim: RunningSim) -> None:

@@ -33,7 +33,13 @@ def run_bench(
     var = Path(settings.quizbot_var_dir)
     var.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="bench-live-", dir=var))
-    stack = LocalStack(settings, root, players_args=options.swarm_args(), env=env)
+    stack = LocalStack(
+        settings,
+        root,
+        players_args=options.swarm_args(),
+        sim_api_args=options.sim_api_args(),
+        env=env,
+    )
     started = time.monotonic()
     last = [0.0]
 
@@ -54,6 +60,7 @@ def run_bench(
     finally:
         orphans = stack.stop()
     report["orphans_left"] = len(orphans)
+    report["webhook_rtt_ms"] = options.webhook_rtt_ms
     report["send_rate_per_s"] = float(env.get("SEND_RATE_PER_S", settings.send_rate_per_s))
     report["wall_s"] = round(time.monotonic() - started, 1)
     (out_dir / "report.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
@@ -114,6 +121,12 @@ def plot(report: dict[str, Any], swarm: dict[str, Any], path: Path) -> None:
 @click.option("--think-max", default=2.0, show_default=True, help="Longest think time (s).")
 @click.option("--rate", type=float, default=None, help="Sender's global limit (SEND_RATE_PER_S).")
 @click.option(
+    "--rtt-ms",
+    default=0.0,
+    show_default=True,
+    help="Network round trip the fake Bot API adds to each webhook request (ms).",
+)
+@click.option(
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
@@ -128,6 +141,7 @@ def command(
     think_min: float,
     think_max: float,
     rate: float | None,
+    rtt_ms: float,
     out: Path | None,
     as_json: bool,
 ) -> None:
@@ -149,6 +163,7 @@ def command(
         quiz=quiz,
         think_min_s=think_min,
         think_max_s=think_max,
+        webhook_rtt_ms=rtt_ms,
     )
     target = out or Path(settings.quizbot_var_dir) / "bench" / time.strftime("live-%Y%m%d-%H%M%S")
     report = run_bench(settings, options, target, env)

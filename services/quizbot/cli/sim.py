@@ -35,6 +35,12 @@ def sim() -> None:
 @click.option("--seed", type=int, default=None, help="Seed for the fault dice.")
 @click.option("--token", default=None, help="Accept only this bot token (default: any).")
 @click.option(
+    "--webhook-rtt-ms",
+    default=0.0,
+    show_default=True,
+    help="Network round trip added to each webhook request (ms), as from Telegram's servers.",
+)
+@click.option(
     "--username", default="quizbot_sim_bot", show_default=True, help="The bot's username."
 )
 def api(host: str, port: int, **options: object) -> None:

@@ -115,6 +115,7 @@ def players(
     leaderboard. Exits 1 when the quiz did not finish or an answer was never
     acknowledged.
     """
+    from quizbot.heap import freeze_survivors
     from quizbot.settings import load_settings
     from quizbot.sim.swarm.players import Swarm, SwarmConfig
 
@@ -154,6 +155,8 @@ def players(
             loop.add_signal_handler(sig, swarm.stop, f"stopped by signal {sig.name}")
         await swarm.run()
 
+    # The ground truth grows with every answer: keep full collections from walking it again.
+    freeze_survivors()
     # uvloop: a thousand players' timers and posts on one loop, as cheaply as possible.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(main())

@@ -42,6 +42,12 @@ class LiveOptions:
     think_max_s: float = 2.0
     seed: int = 1
     timeout_s: float = 600.0
+    # The network between Telegram and the bot, per webhook request (0: loopback).
+    webhook_rtt_ms: float = 0.0
+
+    def sim_api_args(self) -> str:
+        """The `quizbot sim api` options for this run."""
+        return shlex.join(["--webhook-rtt-ms", str(self.webhook_rtt_ms)])
 
     def swarm_args(self) -> str:
         """The `quizbot sim players` options for this run."""

@@ -26,12 +26,14 @@ def test_from_cli_reads_limits_and_faults() -> None:
         error_rate=0.1,
         slow_ms=200,
         seed=9,
+        webhook_rtt_ms=80,
     )
     assert config.limits is False
     assert (config.rates.global_rate, config.rates.global_burst) == (100, 100)
     assert config.faults.blocked == {5, 6}
     assert config.faults.migrated == {-4001: -1000000004001}
     assert (config.faults.error_rate, config.faults.slow_ms, config.faults.seed) == (0.1, 200, 9)
+    assert config.webhook_round_trip_s == 0.08
 
 
 def test_bot_id_comes_from_the_token_when_one_is_set() -> None:

@@ -45,6 +45,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from quizbot.heap import freeze_survivors
 from quizbot.sim.api import protocol
 from quizbot.sim.api.config import SimConfig
 from quizbot.sim.api.control import Control
@@ -92,6 +93,9 @@ def create_app(config: SimConfig | None = None) -> SimApp:
 
 def run(config: SimConfig, host: str = "127.0.0.1", port: int = 8081) -> None:
     """Serve the fake Bot API in the foreground (``quizbot sim api``)."""
+    # Its own process: the journals grow with the run, and full collections
+    # walking them again paused every delivery (see quizbot.heap).
+    freeze_survivors()
     serve(create_app(config), host=host, port=port)
 
 

@@ -20,6 +20,8 @@ class SimConfig:
     The journals keep at most ``max_calls`` accepted calls and
     ``max_updates`` feed entries, dropping the oldest half when full.
     Updates are numbered from ``first_update_id`` on.
+    ``webhook_round_trip_s`` is the network's round trip added to each
+    webhook request (0: the bot is as near as loopback).
     """
 
     token: str | None = None
@@ -33,6 +35,7 @@ class SimConfig:
     max_updates: int = 1_000_000
     max_messages_per_chat: int = 10_000
     first_update_id: int = 1
+    webhook_round_trip_s: float = 0.0
     clock: Callable[[], float] = time.monotonic
     wall_clock: Callable[[], float] = time.time
 
@@ -55,6 +58,7 @@ class SimConfig:
         seed: int | None = None,
         token: str | None = None,
         username: str = "quizbot_sim_bot",
+        webhook_rtt_ms: float = 0.0,
     ) -> SimConfig:
         """Build a config from command-line style values.
 
@@ -71,6 +75,7 @@ class SimConfig:
             # before unless it gave over a million a second.
             first_update_id=int(time.time() * 1_000_000),
             bot_username=username,
+            webhook_round_trip_s=webhook_rtt_ms / 1000.0,
             limits=not no_limits,
             rates=LimitConfig(
                 global_rate=rate,

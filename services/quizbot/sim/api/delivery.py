@@ -37,10 +37,13 @@ Caller = Callable[[str, str, dict[str, Any]], Awaitable[object]]
 class Delivery:
     """Keeps one delivery task running for the webhook set in ``state``."""
 
-    def __init__(self, state: SimState, caller: Caller, max_attempts: int = 12) -> None:
+    def __init__(
+        self, state: SimState, caller: Caller, max_attempts: int = 12, round_trip_s: float = 0.0
+    ) -> None:
         self.state = state
         self.caller = caller
         self.max_attempts = max_attempts
+        self.round_trip_s = round_trip_s  # the network's, per request (see WebhookClient)
         self.dropped = 0
         self.peak_in_flight = 0
         self._replies: set[asyncio.Task[None]] = set()
@@ -86,6 +89,7 @@ class Delivery:
             secret or None,
             max_connections=max_connections,
             max_attempts=self.max_attempts,
+            round_trip_s=self.round_trip_s,
             on_failure=self._failed,
             on_reply=reply,
         )

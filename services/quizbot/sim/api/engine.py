@@ -55,7 +55,7 @@ class FakeTelegram:
         # simulator is reset belongs to the past and must not land in the new
         # state (a test sharing a server would see another test's message).
         self.epoch = 0
-        self.delivery = Delivery(self.state, self.call)
+        self.delivery = Delivery(self.state, self.call, round_trip_s=config.webhook_round_trip_s)
         self._polling = False  # a getUpdates long poll is open
         self.in_flight = 0  # calls being answered now (stalled ones included)
 

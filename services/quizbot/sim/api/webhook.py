@@ -10,6 +10,11 @@
   how the bot recognises a redelivery.
 - A 2xx body may be a Bot API call to make on the bot's behalf ("reply in
   webhook"); an ``answerCallbackQuery`` there is the toast the player sees.
+- ``round_trip_s`` models the network between Telegram and the bot (0 on
+  loopback): half of it before the request reaches the bot, half before its
+  answer is back, with the connection held all along, as it is for Telegram.
+  It tells a limit of the bot from one of ``max_connections`` over a real
+  network (at most ``max_connections / round_trip_s`` updates a second).
 """
 
 from __future__ import annotations
@@ -62,6 +67,7 @@ class WebhookClient(PooledSession):
         backoff_base_s: float = 0.1,
         backoff_cap_s: float = 5.0,
         timeout_s: float = 30.0,
+        round_trip_s: float = 0.0,
         rng: random.Random | None = None,
         on_failure: Callable[[str], None] | None = None,
         on_reply: Callable[[bytes], Awaitable[None]] | None = None,
@@ -79,6 +85,7 @@ class WebhookClient(PooledSession):
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.half_trip_s = max(0.0, round_trip_s) / 2
         self.rng = rng or random.Random()
         self.on_failure = on_failure
         self.on_reply = on_reply
@@ -124,13 +131,18 @@ class WebhookClient(PooledSession):
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
+                if self.half_trip_s:
+                    await asyncio.sleep(self.half_trip_s)  # the request on its way
                 async with self._session.post(self.url, data=body, headers=self.headers) as resp:
                     reply = await resp.read()
-                    if 200 <= resp.status < 300:
-                        return resp.status, reply, None
-                    # Telegram's own wording, as getWebhookInfo reports it.
-                    wrong = f"Wrong response from the webhook: {resp.status} {resp.reason or ''}"
-                    return resp.status, reply, wrong.rstrip()
+                    status, reason = resp.status, resp.reason
+                if self.half_trip_s:
+                    await asyncio.sleep(self.half_trip_s)  # the answer on its way back
+                if 200 <= status < 300:
+                    return status, reply, None
+                # Telegram's own wording, as getWebhookInfo reports it.
+                wrong = f"Wrong response from the webhook: {status} {reason or ''}"
+                return status, reply, wrong.rstrip()
             except (aiohttp.ClientError, TimeoutError) as exc:
                 return None, b"", f"{type(exc).__name__}: {exc}"
             finally:
