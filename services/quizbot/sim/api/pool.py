@@ -1,8 +1,8 @@
 """An aiohttp session opened and closed with ``async with``, for the simulator's clients.
 
-The webhook client (the fake API posting to a bot) and the asyncio control
-client (a thousand scripted users) both keep a fixed pool of kept-alive
-connections for the life of one ``async with`` block.
+The asyncio control client (a thousand scripted users) keeps a fixed pool of
+kept-alive connections for the life of one ``async with`` block. (The fake
+API's webhook deliveries use the leaner :mod:`quizbot.sim.api.connections`.)
 """
 
 from __future__ import annotations

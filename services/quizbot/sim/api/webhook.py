@@ -3,8 +3,8 @@
 - Every request carries the ``X-Telegram-Bot-Api-Secret-Token`` header and a
   JSON ``Update``.
 - At most ``max_connections`` requests are in flight, as set with setWebhook
-  (1-100): a semaphore holds the rest back, and the connector keeps that many
-  connections open for reuse.
+  (1-100): a semaphore holds the rest back, and the connections are kept
+  open for reuse (:mod:`quizbot.sim.api.connections`).
 - Any non-2xx answer or connection error is retried with exponential
   backoff. The retry sends the same bytes, so the same ``update_id``: that is
   how the bot recognises a redelivery.
@@ -26,10 +26,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import aiohttp
 import orjson
 
-from quizbot.sim.api.pool import PooledSession
+from quizbot.sim.api.connections import Connections, NoAnswer
 from quizbot.telegram.errors import backoff
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -54,7 +53,7 @@ class Sent:
         return self.acked_at is not None
 
 
-class WebhookClient(PooledSession):
+class WebhookClient:
     """Delivers updates to one webhook URL; use as ``async with``."""
 
     def __init__(
@@ -80,11 +79,11 @@ class WebhookClient(PooledSession):
         self.headers = {"Content-Type": "application/json"}
         if secret:
             self.headers[SECRET_HEADER] = secret
-        self.max_connections = self.pool_limit = max_connections
+        self.max_connections = max_connections
         self.max_attempts = max(1, max_attempts)
         self.backoff_base_s = backoff_base_s
         self.backoff_cap_s = backoff_cap_s
-        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self.timeout_s = timeout_s
         self.half_trip_s = max(0.0, round_trip_s) / 2
         self.rng = rng or random.Random()
         self.on_failure = on_failure
@@ -92,7 +91,16 @@ class WebhookClient(PooledSession):
         self.in_flight = 0
         self.peak_in_flight = 0
         self._slots = asyncio.Semaphore(max_connections)
-        self._session: aiohttp.ClientSession | None = None
+        self._connections: Connections | None = None
+
+    async def __aenter__(self) -> WebhookClient:
+        self._connections = Connections(self.url, self.headers, self.timeout_s)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._connections is not None:
+            self._connections.close()
+            self._connections = None
 
     async def post(self, update: dict[str, Any], sent: Sent | None = None) -> Sent:
         """Deliver ``update`` until a 2xx or ``max_attempts`` tries; returns what happened.
@@ -126,27 +134,26 @@ class WebhookClient(PooledSession):
         return sent
 
     async def _attempt(self, body: bytes) -> tuple[int | None, bytes, str | None]:
-        assert self._session is not None, "use WebhookClient as an async context manager"
+        connections = self._connections
+        assert connections is not None, "use WebhookClient as an async context manager"
         async with self._slots:
             self.in_flight += 1
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 if self.half_trip_s:
                     await asyncio.sleep(self.half_trip_s)  # the request on its way
-                async with self._session.post(self.url, data=body, headers=self.headers) as resp:
-                    reply = await resp.read()
-                    status, reason = resp.status, resp.reason
+                answer = await connections.post(body)
                 if self.half_trip_s:
                     await asyncio.sleep(self.half_trip_s)  # the answer on its way back
-                if 200 <= status < 300:
-                    return status, reply, None
-                # Telegram's own wording, as getWebhookInfo reports it.
-                wrong = f"Wrong response from the webhook: {status} {reason or ''}"
-                return status, reply, wrong.rstrip()
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (NoAnswer, TimeoutError) as exc:
                 return None, b"", f"{type(exc).__name__}: {exc}"
             finally:
                 self.in_flight -= 1
+        if 200 <= answer.status < 300:
+            return answer.status, answer.body, None
+        # Telegram's own wording, as getWebhookInfo reports it.
+        wrong = f"Wrong response from the webhook: {answer.status} {answer.reason}"
+        return answer.status, answer.body, wrong.rstrip()
 
 
 def _toast(reply: bytes) -> str | None:
