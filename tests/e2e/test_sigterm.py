@@ -54,11 +54,9 @@ def alive(pid: int) -> bool:
 
 
 def test_sigterm_stops_every_program_the_bench_started(tmp_path: Path, pg_server: PgServer) -> None:
-    env = {
-        **os.environ,
-        "DATABASE_URL": pg_server.admin_url,
-        "QUIZBOT_VAR_DIR": str(tmp_path / "var"),
-    }
+    # A deep directory, as under pytest-xdist: supervisord's socket must still fit.
+    var = tmp_path / ("v" * 60)
+    env = {**os.environ, "DATABASE_URL": pg_server.admin_url, "QUIZBOT_VAR_DIR": str(var)}
     log = tmp_path / "bench.log"
     command = [sys.executable, "-m", "quizbot.cli", "bench", "live", "--players", "20"]
     proc = subprocess.Popen(
@@ -71,7 +69,7 @@ def test_sigterm_stops_every_program_the_bench_started(tmp_path: Path, pg_server
         deadline = time.monotonic() + 180
         programs = ("quizbot-sender", "quizbot-writer", "gunicorn", "sim api")
         while True:
-            started = stack_of(tmp_path / "var")
+            started = stack_of(var)
             if all(any(p in cmd for cmd in started.values()) for p in programs):
                 break
             assert proc.poll() is None, log.read_text()[-2000:]

@@ -145,7 +145,7 @@ class LocalStack:
             "STATSD_PORT": str(self.settings.statsd_port),
             "LOG_LEVEL": self.settings.log_level,
             # quizbot status, pointed at this run with QUIZBOT_ENV_FILE=<run>/env.
-            "SUPERVISOR_URL": f"unix://{self.layout.root}/supervisor.sock",
+            "SUPERVISOR_URL": f"unix://{self.layout.supervisor_socket}",
         }
         if self.simulator:
             env |= {
@@ -292,6 +292,7 @@ class LocalStack:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             self._supervisord_pid = None
+        self.layout.clean()
         if self.pgbouncer is not None:
             self.pgbouncer.stop()
             self.pgbouncer = None

@@ -8,14 +8,19 @@ same files, so what `make demo` and the e2e tests run is what production runs.
 from __future__ import annotations
 
 import getpass
+import hashlib
+import shutil
 import string
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from quizbot.paths import config_dir
 
 PROGRAMS = ("web", "sender", "writer")
+# sun_path is 108 bytes with its terminating NUL.
+UNIX_SOCKET_PATH_MAX = 107
 
 
 @dataclass(frozen=True)
@@ -37,15 +42,31 @@ class RunLayout:
         return self.root / "supervisord.conf"
 
     @property
+    def run_dir(self) -> Path:
+        """supervisord's socket and pid file: the run directory, unless its path is too
+        long for a unix socket (107 bytes; pytest's tmp_path under xdist can be),
+        then a short directory of its own under the system's temp directory."""
+        if len(bytes(self.root / "supervisor.sock")) <= UNIX_SOCKET_PATH_MAX:
+            return self.root
+        digest = hashlib.sha256(bytes(self.root)).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / f"quizbot-run-{digest}"
+
+    @property
     def supervisor_socket(self) -> Path:
-        return self.root / "supervisor.sock"
+        return self.run_dir / "supervisor.sock"
 
     @property
     def supervisord_pid(self) -> Path:
-        return self.root / "supervisord.pid"
+        return self.run_dir / "supervisord.pid"
 
     def make(self) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.run_dir.mkdir(mode=0o700, exist_ok=True)
+
+    def clean(self) -> None:
+        """Remove the short run directory, if one was made (its files are gone by then)."""
+        if self.run_dir != self.root:
+            shutil.rmtree(self.run_dir, ignore_errors=True)
 
 
 def render_file(name: str, values: dict[str, str]) -> str:
@@ -73,7 +94,7 @@ def render_supervisor(
         "bin_dir": str(Path(sys.executable).parent),
         "config_dir": str(config_dir()),
         "work_dir": str(layout.root),
-        "run_dir": str(layout.root),
+        "run_dir": str(layout.run_dir),
         "log_dir": str(layout.log_dir),
         "env_file": str(layout.env_file),
         "user": getpass.getuser(),
