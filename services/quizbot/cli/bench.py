@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from quizbot.bench import chaos, finish, fuzz, ingest, live, send
+from quizbot.bench import capacity, chaos, finish, fuzz, ingest, live, send
 from quizbot.cli.termination import interrupt_on_sigterm
 
 
@@ -20,3 +20,4 @@ bench.add_command(ingest.command)
 bench.add_command(send.command)
 bench.add_command(live.command)
 bench.add_command(chaos.command)
+bench.add_command(capacity.command)
