@@ -24,7 +24,7 @@ from quizbot.stack.local import LocalStack
 def _assert_ground_truth(report: dict[str, Any], players: int) -> None:
     assert report["finished"], report
     assert report["answers_sent"] > 0
-    assert report["answers_acknowledged"] == report["answers_sent"]
+    assert report["answers_acknowledged"] == report["answers_sent"], report["swarm_error_samples"]
     # A press that reached the web tier after its question closed (a delivery
     # delayed by a restart, a loaded machine) is acknowledged with the "too
     # late" toast, or "no longer open" once the next question has opened, and

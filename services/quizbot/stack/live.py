@@ -197,6 +197,8 @@ def play_live(
         "duration_s": swarm.get("duration_s"),
         "toasts": swarm.get("toasts", {}),
         "swarm_errors": swarm.get("error_count", 0),
+        # What went wrong, for a run that did not go as expected: the first few.
+        "swarm_error_samples": swarm.get("errors", [])[:5],
     }
 
 
