@@ -50,6 +50,23 @@ def test_each_action_of_a_batch_is_answered_on_its_own(client: SimClient) -> Non
     assert _texts(client) == ["/one", "/two"]
 
 
+async def test_a_brief_client_gets_each_update_as_its_id_only(
+    sim: RunningSim, client: SimClient
+) -> None:
+    ann = client.user("Ann")
+    async with AsyncSimClient(sim.url, brief=True) as brief:
+        update = await brief.act(ann.id, "send", {"text": "/short"})
+        refused = brief.act(ann.id, "send", {"text": 5})
+        with pytest.raises(ControlRefused) as wrong:
+            await refused
+    assert update == {"ok": True, "update": {"update_id": update["update"]["update_id"]}}
+    assert wrong.value.field == "text"  # a refusal still says why
+    delivered = client.request("GET", f"/bot{TOKEN}/getUpdates")["result"]
+    assert [(u["update_id"], u["message"]["text"]) for u in delivered] == [
+        (update["update"]["update_id"], "/short")
+    ]
+
+
 def test_a_batch_that_is_not_a_list_of_actions_is_refused(client: SimClient) -> None:
     with pytest.raises(ControlRefused) as wrong:
         client.request("POST", "/sim/actions", {"actions": {"user_id": 1}})

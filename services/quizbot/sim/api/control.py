@@ -10,6 +10,10 @@
   order and answered on its own in ``results`` (a refused one fails no other).
   A swarm of a thousand players sends its presses this way: one request
   carries all the presses made while the previous one was on the wire.
+  With ``"brief": true`` an accepted action is answered as ``{"ok": true,
+  "update": {"update_id": ...}}`` and no more: a press's update carries the
+  whole message pressed, and a swarm that needs only the id would pay for it
+  twice per answer.
 - ``GET /sim/users/<id>/seen``: what the user has seen (messages with their
   edits, toasts and alerts, polls with their state).
 
@@ -49,6 +53,13 @@ ACTIONS: dict[str, Action] = {
 
 def _json(data: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    update = result.get("update")
+    if not result["ok"] or not isinstance(update, dict):
+        return result
+    return {"ok": True, "update": {"update_id": update["update_id"]}}
 
 
 def _refuse(exc: ControlError) -> Response:
@@ -104,12 +115,17 @@ class Control:
 
     async def act_many(self, request: Request) -> Response:
         try:
-            items = (await _body(request)).need("actions", list)
+            body = await _body(request)
+            items = body.need("actions", list)
             if len(items) > BATCH_MAX:
                 raise ControlError("actions", f"at most {BATCH_MAX} in one request")
+            brief = body.get("brief", bool, False)
         except ControlError as exc:
             return _refuse(exc)
-        return _json({"ok": True, "results": [self._one(item) for item in items]})
+        results = [self._one(item) for item in items]
+        if brief:
+            results = [_brief(r) for r in results]
+        return _json({"ok": True, "results": results})
 
     def _one(self, item: Any) -> dict[str, Any]:
         """One action of a batch, answered as its own request would be."""

@@ -112,7 +112,8 @@ class Swarm:
         report.started_at = time.time()
         async with (
             FeedReader(cfg.api_url) as feed,
-            AsyncSimClient(cfg.api_url, connections=CONTROL_CONNECTIONS) as sim,
+            # Brief: of each action's update the swarm needs only the id.
+            AsyncSimClient(cfg.api_url, connections=CONTROL_CONNECTIONS, brief=True) as sim,
         ):
             await feed.skip_to_end()
             await self._setup(sim)

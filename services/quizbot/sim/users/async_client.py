@@ -32,8 +32,12 @@ __all__ = ["AsyncSimClient", "AsyncUser", "ControlRefused"]
 class AsyncSimClient(PooledSession):
     """The control API of the simulator at ``url``; use as ``async with``."""
 
-    def __init__(self, url: str, *, connections: int = 50, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, connections: int = 50, timeout_s: float = 30.0, brief: bool = False
+    ) -> None:
+        """``brief``: each action's update is only its ``{"update_id": ...}`` (see /sim/actions)."""
         self.url = url.rstrip("/")
+        self.brief = brief
         self.pool_limit = connections
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
         self._session: aiohttp.ClientSession | None = None
@@ -62,7 +66,10 @@ class AsyncSimClient(PooledSession):
     async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[Any]]]) -> None:
         failure: Exception = ConnectionError("the batch's request ended without an answer")
         try:
-            answer = await self.request("POST", "/sim/actions", {"actions": [a for a, _ in batch]})
+            actions = [a for a, _ in batch]
+            answer = await self.request(
+                "POST", "/sim/actions", {"actions": actions, "brief": self.brief}
+            )
             results = answer["results"]
             if len(results) != len(batch):
                 raise ValueError(f"{len(results)} results for {len(batch)} actions")
@@ -119,7 +126,8 @@ class AsyncSimClient(PooledSession):
 
 
 class AsyncUser:
-    """One scripted user; each coroutine is one thing a person does, returning its update."""
+    """One scripted user; each coroutine is one thing a person does, returning its update
+    (from a brief client, the update's ``{"update_id": ...}`` only)."""
 
     def __init__(self, sim: AsyncSimClient, user: dict[str, Any]) -> None:
         self.sim = sim
