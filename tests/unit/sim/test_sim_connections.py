@@ -115,6 +115,26 @@ async def test_an_error_status_is_an_answer_and_a_refused_connection_is_not() ->
         await Connections(f"http://127.0.0.1:{free}/", {}).post(b"{}")
 
 
+async def test_an_answer_whose_body_ends_with_the_connection_is_an_answer() -> None:
+    # HTTP/1.0 without Content-Length, as Python's http.server sends by default.
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"ok":')
+        await writer.drain()
+        writer.write(b"true}")
+        writer.close()
+
+    srv = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    try:
+        conns = Connections(f"http://127.0.0.1:{port}/", {}, timeout_s=5)
+        answers = [await conns.post(b"{}") for _ in range(2)]  # the second on a new connection
+        conns.close()
+    finally:
+        srv.close()
+    assert [(a.status, a.body) for a in answers] == [(200, b'{"ok":true}')] * 2
+
+
 async def test_a_silent_server_times_out() -> None:
     async with server(lambda n, _: b"") as seen:  # reads the request, never answers
         conns = Connections(f"http://127.0.0.1:{seen.pop(0)}/", {}, timeout_s=0.2)

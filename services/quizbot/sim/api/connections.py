@@ -45,6 +45,7 @@ class _Connection(asyncio.Protocol):
         self.reason = ""
         self.body: list[bytes] = []
         self.answered_bytes = 0  # of the current answer: none means the request may be retried
+        self.headed = False  # the current answer's status line and headers are in
         self.usable = True
 
     # -- asyncio.Protocol
@@ -62,6 +63,10 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.usable = False
+        if self.headed:
+            # An answer with neither Content-Length nor chunks (HTTP/1.0's way, e.g.
+            # Python's http.server) has its body end with the connection.
+            self._answer()
         self._fail(NoAnswer("the connection was closed before an answer"))
 
     # -- httptools callbacks
@@ -72,8 +77,14 @@ class _Connection(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
 
+    def on_headers_complete(self) -> None:
+        self.headed = True
+
     def on_message_complete(self) -> None:
         self.usable = self.usable and self.parser.should_keep_alive()
+        self._answer()
+
+    def _answer(self) -> None:
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(
@@ -85,7 +96,7 @@ class _Connection(asyncio.Protocol):
     async def exchange(self, request: bytes) -> Answer:
         """Write ``request`` and wait for its whole answer."""
         assert self.transport is not None and self.waiter is None
-        self.reason, self.body, self.answered_bytes = "", [], 0
+        self.reason, self.body, self.answered_bytes, self.headed = "", [], 0, False
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(request)
         return await self.waiter
