@@ -76,7 +76,7 @@ async def test_a_rejected_token_pauses_sending_until_telegram_accepts_it(
         fill(engine, [3], 4)
         await logged(log, REJECTED, 3)
         assert proc.poll() is None, "the sender exited on a rejected token"
-        for _ in range(50):
+        for _ in range(300):  # the status row is written every second
             if await asyncio.to_thread(sender_state, engine) == "token rejected by Telegram":
                 break
             await asyncio.sleep(0.1)

@@ -6,8 +6,9 @@ The process stands by until it takes the sender lock, then works one
 again, in the same process. Process-wide tasks: ``listener`` (LISTEN
 quizbot_outbox, wakes the claimer; its session's name tells a standby this
 process is alive, see ``leases.RECOVER_STALE``), ``status`` (the
-``db_up``/``lock_held``/queue gauges and the ``program_status`` row) and
-``meters`` (sends the summed metrics once a second).
+``db_up``/``lock_held``/``token_rejected``/queue gauges and the
+``program_status`` row) and ``meters`` (sends the summed metrics once a
+second).
 
 The database being away ends nothing: every call waits it out, and a
 token Telegram rejects neither (see ``sender.token``). ``run`` returns 0
@@ -141,6 +142,7 @@ class Sender:
             self.meters.gauge,
             state=self._state,
             lock_holder=lambda: self.lock.held,
+            gauges=lambda: {"token_rejected": float(self.token.rejected)},
         )
         process_tasks = [
             asyncio.create_task(self.listener.run(self.stop), name="listener"),
@@ -181,7 +183,6 @@ class Sender:
 
     async def _meter_loop(self) -> None:
         while not await first_set(self.stop, within=self.config.metrics_s):
-            self.meters.gauge("token_rejected", int(self.token.rejected))
             self.meters.flush()
 
     async def retry(self, call: Callable[[], Awaitable[T]], stop: asyncio.Event, what: str) -> T:
