@@ -62,6 +62,12 @@ messages-compile: $(STAMP)
 test-deploy:
 	scripts/test-deploy
 
+# The multi-host inventory on five booted machines (lb+web1, web2, workers1,
+# workers2+db2, db1), twice, then a live quiz through HAProxy with a web
+# program stopped, a worker host powered off and the replica stopped (root only).
+test-deploy-multi:
+	scripts/test-deploy-multi
+
 clean:
 	rm -rf $(VENV) .var .mypy_cache .ruff_cache .pytest_cache
 

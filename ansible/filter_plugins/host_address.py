@@ -7,6 +7,7 @@ these filters, so they cannot disagree.
 
     "{{ groups['db_replica'] | host_addresses(hostvars) }}"
     "{{ inventory_hostname | host_address(hostvars) }}"
+    "{{ common_firewall_peers | firewall_peers(inventory_hostname, groups, hostvars) }}"
 """
 
 from __future__ import annotations
@@ -46,6 +47,34 @@ def replication_slot(host: str) -> str:
     return "quizbot_" + re.sub(r"[^a-z0-9_]", "_", str(host).lower())
 
 
+def firewall_peers(
+    rules: Iterable[Mapping[str, Any]],
+    host: str,
+    groups: Mapping[str, Iterable[str]],
+    hostvars: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """What ``host`` accepts from the other hosts: ``[{"source": address, "ports": [...]}]``.
+
+    Each rule is ``{"group": G, "from": [groups], "ports": [ports]}``: a host in
+    G accepts those TCP ports from every host of the ``from`` groups (a group
+    the inventory lacks is empty). A host never lists itself: its own traffic
+    arrives on loopback, which the firewall accepts anyway.
+    """
+    by_source: dict[str, set[int]] = {}
+    for rule in rules:
+        missing = {"group", "from", "ports"} - set(rule)
+        if missing:
+            raise ValueError(f"firewall rule {dict(rule)} lacks {sorted(missing)}")
+        if host not in groups.get(rule["group"], ()):
+            continue
+        for group in rule["from"]:
+            for peer in groups.get(group, ()):
+                if peer != host:
+                    ports = by_source.setdefault(host_address(peer, hostvars), set())
+                    ports.update(int(p) for p in rule["ports"])
+    return [{"source": s, "ports": sorted(p)} for s, p in sorted(by_source.items())]
+
+
 class FilterModule:
     """Ansible's entry point for the filters of this file."""
 
@@ -55,4 +84,5 @@ class FilterModule:
             "host_addresses": host_addresses,
             "hba_network": hba_network,
             "replication_slot": replication_slot,
+            "firewall_peers": firewall_peers,
         }

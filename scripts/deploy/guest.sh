@@ -7,6 +7,8 @@
 # PostgreSQL, pgbouncer and gunicorn ports away from anything on this machine.
 # Sourced by scripts/test-deploy, which sets CACHE (persistent) and RUN (this
 # run's scratch directory) and holds the lock that makes these names ours.
+# The machine_* functions boot, enter and halt any number of such machines
+# (scripts/test-deploy-multi boots five); guest_* is the one of test-deploy.
 
 GUEST_MACHINE=quizbot-ci
 GUEST_NETNS=quizbotci
@@ -54,10 +56,10 @@ guest_root_tarball() {
   echo "$tarball"
 }
 
-# Unpack the root onto a tmpfs (about 1 s, and dpkg inside runs much faster
-# than on disk), trusting the same extra CAs as this machine.
-guest_unpack() {
-  local tarball=$1 root=$RUN/root
+# machine_unpack TARBALL ROOT: the root onto a tmpfs at ROOT (about 1 s, and dpkg
+# inside runs much faster than on disk), trusting the same extra CAs as this machine.
+machine_unpack() {
+  local tarball=$1 root=$2
   mkdir -p "$root"
   mount -t tmpfs -o size="${GUEST_TMPFS_SIZE:-8G}",mode=0755 quizbot-ci-root "$root"
   zstd -dc --quiet "$tarball" | tar -x -C "$root" --numeric-owner --xattrs --xattrs-include='*'
@@ -66,6 +68,7 @@ guest_unpack() {
     chroot "$root" update-ca-certificates >/dev/null
   fi
 }
+guest_unpack() { machine_unpack "$1" "$RUN/root"; }
 
 # The guest's own network namespace, a veth to it, and masquerading so it
 # reaches the package mirrors (and nothing of the guest is reachable from here).
@@ -92,87 +95,147 @@ EOF
   echo 1 >/proc/sys/net/ipv4/ip_forward
 }
 
-# Boot the root; prints nothing, sets GUEST_PID (the guest's systemd, PID 1
-# inside) once the guest reports running or degraded.
-guest_boot() {
-  local binds=() state="" i
-  mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip"
-  # Downloads are cached across runs; what is installed is still installed
-  # afresh by the playbook on every run.
-  binds+=(--bind="$CACHE/apt-archives:/var/cache/apt/archives")
-  binds+=(--bind="$CACHE/pip:/root/.cache/pip")
+# machine_cgroup NAME: move this (sub)shell into a cgroup of its own, NAME, in
+# each hierarchy systemd uses. nspawn puts its container in <its cgroup>/payload:
+# machines started from one shell would share one, and their systemds would
+# fight over it (a unit's processes then fail with status 219/CGROUP).
+machine_cgroup() {
+  local name=$1 dir rel
+  for dir in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -f "$dir/cgroup.procs" ] || continue
+    if [ "$dir" = /sys/fs/cgroup/systemd ]; then
+      rel=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/self/cgroup)
+    else
+      rel=$(sed -n 's/^0:://p' /proc/self/cgroup)
+    fi
+    mkdir -p "$dir${rel%/}/$name"
+    echo "$BASHPID" >"$dir${rel%/}/$name/cgroup.procs"
+  done
+}
+
+# machine_cgroup_remove NAME: its cgroups, once the machine is gone (best effort).
+machine_cgroup_remove() {
+  local dir
+  for dir in /sys/fs/cgroup/systemd /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    [ -f "$dir/cgroup.procs" ] || continue
+    find "$dir" -maxdepth 3 -type d -name "$1" -exec find {} -depth -type d -exec rmdir {} + \; 2>/dev/null || true
+  done
+}
+
+# machine_boot NAME ROOT NETNS [NSPAWN-OPTION...]: boot ROOT as machine NAME in
+# the network namespace NETNS; prints the pid of its systemd (PID 1 inside)
+# once the machine reports running or degraded. $RUN/NAME.nspawn.pid and
+# $RUN/NAME.pid remember it.
+machine_boot() {
+  local name=$1 root=$2 netns=$3 state="" i pid="" nspawn
+  shift 3
   # Without systemd on the host, nspawn cannot register the machine or make
   # a scope: --register=no --keep-unit. CAP_NET_ADMIN only reaches the
-  # guest's own namespace, and lets its nftables.service load the firewall.
-  setsid systemd-nspawn -D "$RUN/root" -M "$GUEST_MACHINE" -b \
-    --register=no --keep-unit --link-journal=no \
-    --network-namespace-path="/run/netns/$GUEST_NETNS" \
-    --resolv-conf=copy-host --console=passive \
-    --capability=CAP_NET_ADMIN "${binds[@]}" \
-    >"$RUN/logs/nspawn.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$RUN/nspawn.pid"
-  GUEST_PID=""
+  # machine's own namespace, and lets its nftables.service load the firewall.
+  (
+    machine_cgroup "$name"
+    exec setsid systemd-nspawn -D "$root" -M "$name" -b \
+      --register=no --keep-unit --link-journal=no \
+      --network-namespace-path="/run/netns/$netns" \
+      --resolv-conf=copy-host --console=passive \
+      --capability=CAP_NET_ADMIN "$@"
+  ) >"$RUN/logs/nspawn-$name.log" 2>&1 </dev/null 9>&- &
+  nspawn=$!
+  echo "$nspawn" >"$RUN/$name.nspawn.pid"
   for i in $(seq 1 240); do
-    if ! kill -0 "$(cat "$RUN/nspawn.pid")" 2>/dev/null; then
-      cat "$RUN/logs/nspawn.log" >&2
-      echo "systemd-nspawn exited during boot" >&2
+    if ! kill -0 "$nspawn" 2>/dev/null; then
+      cat "$RUN/logs/nspawn-$name.log" >&2
+      echo "systemd-nspawn of $name exited during boot" >&2
       return 1
     fi
-    [ -n "$GUEST_PID" ] || GUEST_PID=$(pgrep -P "$(cat "$RUN/nspawn.pid")" -x systemd || true)
-    if [ -n "$GUEST_PID" ]; then
-      state=$(nsenter -t "$GUEST_PID" -a systemctl is-system-running 2>/dev/null || true)
+    [ -n "$pid" ] || pid=$(pgrep -P "$nspawn" -x systemd || true)
+    if [ -n "$pid" ]; then
+      state=$(nsenter -t "$pid" -a systemctl is-system-running 2>/dev/null || true)
       case "$state" in running | degraded) break ;; esac
     fi
     sleep 0.25
   done
   case "$state" in
     running | degraded) ;;
-    *) echo "guest did not finish booting (state: ${state:-none})" >&2; return 1 ;;
+    *) echo "$name did not finish booting (state: ${state:-none})" >&2; return 1 ;;
   esac
+  echo "$pid" >"$RUN/$name.pid"
+  echo "$pid"
+}
+
+guest_boot() {
+  mkdir -p "$CACHE/apt-archives/partial" "$CACHE/pip"
+  # Downloads are cached across runs; what is installed is still installed
+  # afresh by the playbook on every run.
+  GUEST_PID=$(machine_boot "$GUEST_MACHINE" "$RUN/root" "$GUEST_NETNS" \
+    --bind="$CACHE/apt-archives:/var/cache/apt/archives" --bind="$CACHE/pip:/root/.cache/pip")
   echo "$GUEST_PID" >"$RUN/guest.pid"
 }
 
-# Run a command inside the guest (all of its namespaces), with a clean
-# environment: host variables (PIP_*, CA paths) must not leak in.
-guest_exec() {
-  guest_check_pid
-  nsenter -t "$GUEST_PID" -a -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+# machine_exec PID COMMAND...: run a command inside a machine (all of its
+# namespaces), with a clean environment: host variables (PIP_*, CA paths) must
+# not leak in.
+machine_exec() {
+  local pid=$1
+  shift
+  nsenter -t "$pid" -a -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     LANG=C.UTF-8 HOME=/root TERM=dumb "$@"
 }
+guest_exec() {
+  guest_check_pid
+  machine_exec "$GUEST_PID" "$@"
+}
 
-# Never nsenter a stale pid: it must still be the systemd child of our nspawn.
-guest_check_pid() {
-  local nspawn
-  nspawn=$(cat "$RUN/nspawn.pid" 2>/dev/null || true)
-  if [ -z "${GUEST_PID:-}" ] || [ -z "$nspawn" ] ||
-    [ "$(ps -o ppid= -p "$GUEST_PID" 2>/dev/null | tr -d ' ')" != "$nspawn" ] ||
-    [ "$(cat "/proc/$GUEST_PID/comm" 2>/dev/null)" != systemd ]; then
-    echo "the guest is not running (pid ${GUEST_PID:-none} is not our nspawn's systemd)" >&2
+# machine_check NAME PID: never nsenter a stale pid: it must still be the
+# systemd child of our nspawn of NAME.
+machine_check() {
+  local name=$1 pid=$2 nspawn
+  nspawn=$(cat "$RUN/$name.nspawn.pid" 2>/dev/null || true)
+  if [ -z "$pid" ] || [ -z "$nspawn" ] ||
+    [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" != "$nspawn" ] ||
+    [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != systemd ]; then
+    echo "$name is not running (pid ${pid:-none} is not our nspawn's systemd)" >&2
     return 1
   fi
 }
+guest_check_pid() { machine_check "$GUEST_MACHINE" "${GUEST_PID:-}"; }
 
-# Undo everything above; safe to call at any point, and twice.
-guest_teardown() {
-  local nspawn i
-  nspawn=$(cat "$RUN/nspawn.pid" 2>/dev/null || true)
-  if [ -n "$nspawn" ] && grep -qa "$GUEST_MACHINE" "/proc/$nspawn/cmdline" 2>/dev/null; then
-    # SIGTERM asks the guest's systemd to halt cleanly (services stop in order).
-    kill -TERM "$nspawn" 2>/dev/null || true
+# machine_halt NAME ROOT [kill]: halt machine NAME cleanly (SIGTERM asks its
+# systemd to stop services in order; SIGKILL after 60 s), or at once with
+# "kill" (a power cut); then unmount its root. Safe to call twice.
+machine_halt() {
+  local name=$1 root=$2 how=${3:-halt} nspawn i
+  nspawn=$(cat "$RUN/$name.nspawn.pid" 2>/dev/null || true)
+  if [ -n "$nspawn" ] && grep -qa "$name" "/proc/$nspawn/cmdline" 2>/dev/null; then
+    if [ "$how" = kill ]; then
+      kill -KILL "$nspawn" 2>/dev/null || true
+    else
+      kill -TERM "$nspawn" 2>/dev/null || true
+    fi
     for i in $(seq 1 120); do
       kill -0 "$nspawn" 2>/dev/null || break
       sleep 0.5
     done
     if kill -0 "$nspawn" 2>/dev/null; then
-      echo "guest did not halt in 60 s: killing it" >&2
+      echo "$name did not halt in 60 s: killing it" >&2
       kill -KILL "$nspawn" 2>/dev/null || true
       sleep 1
     fi
   fi
-  rm -f "$RUN/nspawn.pid" "$RUN/guest.pid"
-  if mountpoint -q "$RUN/root" 2>/dev/null; then
-    umount "$RUN/root" 2>/dev/null || umount -l "$RUN/root"
+  rm -f "$RUN/$name.nspawn.pid" "$RUN/$name.pid"
+  machine_cgroup_remove "$name"
+  [ "$how" = kill ] && return 0
+  if mountpoint -q "$root" 2>/dev/null; then
+    umount "$root" 2>/dev/null || umount -l "$root"
   fi
+}
+
+# Undo everything above; safe to call at any point, and twice.
+guest_teardown() {
+  # A guest kept by an earlier version of this file remembered nspawn.pid.
+  if [ -f "$RUN/nspawn.pid" ]; then mv "$RUN/nspawn.pid" "$RUN/$GUEST_MACHINE.nspawn.pid"; fi
+  machine_halt "$GUEST_MACHINE" "$RUN/root"
+  rm -f "$RUN/guest.pid"
   nft delete table ip "$GUEST_NFT_TABLE" 2>/dev/null || true
   ip link del "$GUEST_VETH_HOST" 2>/dev/null || true
   ip netns del "$GUEST_NETNS" 2>/dev/null || true

@@ -58,3 +58,58 @@ def test_a_slot_name_is_a_valid_identifier_named_after_the_host(
     filters: ModuleType, host: str, slot: str
 ) -> None:
     assert filters.replication_slot(host) == slot
+
+
+RULES = [
+    {"group": "db", "from": ["web", "workers", "db_replica"], "ports": [5432]},
+    {"group": "db", "from": ["web", "workers"], "ports": [6432]},
+    {"group": "db_replica", "from": ["web"], "ports": [6432]},
+    {"group": "web", "from": ["lb"], "ports": ["8444"]},
+]
+# lb and web1 on one machine, a worker that is also the replica.
+GROUPS = {
+    "lb": ["edge"],
+    "web": ["edge", "web2"],
+    "workers": ["work1", "work2"],
+    "db": ["db1"],
+    "db_replica": ["work2"],
+}
+ADDRESSES = {
+    h: {"quizbot_private_address": f"10.0.0.{i}"}
+    for i, h in enumerate(["edge", "web2", "work1", "work2", "db1"], start=1)
+}
+
+
+def test_the_primary_admits_the_app_hosts_and_the_standby_on_their_ports(
+    filters: ModuleType,
+) -> None:
+    assert filters.firewall_peers(RULES, "db1", GROUPS, ADDRESSES) == [
+        {"source": "10.0.0.1", "ports": [5432, 6432]},
+        {"source": "10.0.0.2", "ports": [5432, 6432]},
+        {"source": "10.0.0.3", "ports": [5432, 6432]},
+        {"source": "10.0.0.4", "ports": [5432, 6432]},
+    ]
+
+
+def test_a_host_never_lists_itself_and_an_lb_host_needs_no_rule_for_its_own_web(
+    filters: ModuleType,
+) -> None:
+    assert filters.firewall_peers(RULES, "edge", GROUPS, ADDRESSES) == []
+    assert filters.firewall_peers(RULES, "web2", GROUPS, ADDRESSES) == [
+        {"source": "10.0.0.1", "ports": [8444]}
+    ]
+    # The replica's pgbouncer serves the web hosts' reads, nothing else.
+    assert filters.firewall_peers(RULES, "work2", GROUPS, ADDRESSES) == [
+        {"source": "10.0.0.1", "ports": [6432]},
+        {"source": "10.0.0.2", "ports": [6432]},
+    ]
+
+
+def test_a_host_in_no_ruled_group_and_an_absent_group_get_nothing(filters: ModuleType) -> None:
+    assert filters.firewall_peers(RULES, "work1", GROUPS, ADDRESSES) == []
+    assert filters.firewall_peers(RULES, "db1", {"db": ["db1"]}, ADDRESSES) == []
+
+
+def test_a_rule_without_its_keys_is_refused(filters: ModuleType) -> None:
+    with pytest.raises(ValueError, match="lacks"):
+        filters.firewall_peers([{"group": "db", "ports": [5432]}], "db1", GROUPS, ADDRESSES)
