@@ -3,8 +3,10 @@
 Each point is a whole ``quizbot bench live`` (or ``bench ingest``) run in a
 process of its own, pinned to the first N CPUs with ``sched_setaffinity``
 (what ``taskset -c`` does). Everything the run starts inherits the pinning:
-supervisord and its programs, the fake Telegram, the swarm, and the embedded
-PostgreSQL (a server named by ``DATABASE_URL`` is not pinned). The report puts
+supervisord and its programs, the fake Telegram and the swarm. The embedded
+PostgreSQL outlives a run, so before each run its postmaster and backends are
+pinned the same way (new backends inherit it); a server named by
+``DATABASE_URL`` is not pinned. The report puts
 the points side by side, and a PNG draws the curves that ``docs/capacity.md``
 reads its projections from.
 """
@@ -53,6 +55,30 @@ def cpu_sets(counts: Sequence[int]) -> dict[int, set[int]]:
     return sets
 
 
+def pin_server(pgdata: Path, cpus: set[int]) -> int:
+    """Pin the embedded PostgreSQL under ``pgdata`` (postmaster and children) to ``cpus``;
+    returns how many processes (0 when it is not running)."""
+    try:
+        postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+    pids = [postmaster]
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    pinned = 0
+    for pid in pids:
+        try:
+            os.sched_setaffinity(pid, cpus)
+            pinned += 1
+        except (ProcessLookupError, PermissionError):
+            continue
+    return pinned
+
+
 def run_pinned(args: list[str], cpus: set[int], log: Path) -> dict[str, Any]:
     """``quizbot <args> --json`` pinned to ``cpus``; its JSON report (or the failure)."""
     command = [sys.executable, "-m", "quizbot.cli", *args, "--json"]
@@ -74,13 +100,22 @@ def run_pinned(args: list[str], cpus: set[int], log: Path) -> dict[str, Any]:
 
 
 def measure(
-    players: Sequence[int], cpus: Sequence[int], mode: str, out: Path, ingest: bool
+    players: Sequence[int],
+    cpus: Sequence[int],
+    mode: str,
+    out: Path,
+    ingest: bool,
+    pgdata: Path | None,
 ) -> dict[str, Any]:
     """Every point of the grid, one run after the other."""
     out.mkdir(parents=True, exist_ok=True)
     live: list[dict[str, Any]] = []
     ingests: list[dict[str, Any]] = []
+    everything = set(os.sched_getaffinity(0))
     for n, pinned in cpu_sets(cpus).items():
+        if pgdata is not None:
+            # The server is started by the first run if it is not running yet.
+            pin_server(pgdata, pinned)
         if ingest:
             report = run_pinned(["bench", "ingest", "--no-naive"], pinned, out / f"ingest-c{n}.log")
             ingests.append({"cpus": n, **_pick(report, INGEST_FIGURES)})
@@ -91,6 +126,8 @@ def measure(
             report = run_pinned(args, pinned, out / f"{name}.log")
             live.append({"cpus": n, "players": p, **_pick(report, LIVE_FIGURES)})
             _progress(f"live, {n} CPU, {p} players: {live[-1]}")
+    if pgdata is not None:
+        pin_server(pgdata, everything)
     return {"mode": mode, "machine_cpus": os.cpu_count(), "live": live, "ingest": ingests}
 
 
@@ -176,7 +213,8 @@ def command(
     target = out or Path(settings.quizbot_var_dir) / "bench" / time.strftime(
         "capacity-%Y%m%d-%H%M%S"
     )
-    report = measure(_counts(players), _counts(cpus), mode, target, not no_ingest)
+    pgdata = None if settings.database_url else Path(settings.quizbot_var_dir) / "pgdata"
+    report = measure(_counts(players), _counts(cpus), mode, target, not no_ingest, pgdata)
     (target / "capacity.json").write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
     plot(report, target / "capacity.png")
     report["report_dir"] = str(target)
