@@ -160,7 +160,9 @@ def plot(report: dict[str, Any], path: Path) -> None:
     left.legend(fontsize="small")
     ingests = [i for i in report["ingest"] if i.get("answers_per_s") is not None]
     if ingests:
-        right.bar([str(i["cpus"]) for i in ingests], [i["answers_per_s"] for i in ingests])
+        positions = range(len(ingests))
+        right.bar(positions, [i["answers_per_s"] for i in ingests])
+        right.set_xticks(positions, [str(i["cpus"]) for i in ingests])
         right.set_xlabel("CPUs")
     right.set_ylabel("durable answers per second")
     right.set_title("bench ingest: group commit, closed loop")
