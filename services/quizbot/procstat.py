@@ -75,3 +75,14 @@ def child_pids(parent: int) -> list[int]:
         if int(fields[1]) == parent:
             found.append(int(entry.name))
     return sorted(found)
+
+
+def descendant_pids(root: int) -> list[int]:
+    """Every process below ``root``: its children, theirs, and so on."""
+    found: list[int] = []
+    frontier = [root]
+    while frontier:
+        children = child_pids(frontier.pop())
+        found.extend(children)
+        frontier.extend(children)
+    return found

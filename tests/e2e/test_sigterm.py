@@ -14,35 +14,24 @@ import sys
 import time
 from pathlib import Path
 
+from quizbot.procstat import descendant_pids
+from quizbot.stack.render import RunLayout
 from tests.conftest import PgServer
 
 
-def processes() -> dict[int, tuple[int, str]]:
-    """Every live process: its parent and command line."""
-    found: dict[int, tuple[int, str]] = {}
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except OSError:
-            continue
-        found[int(proc.name)] = (parent, cmdline)
-    return found
-
-
 def stack_of(var_dir: Path) -> dict[int, str]:
-    """supervisord of the run under ``var_dir`` (it daemonizes) and everything under it."""
-    table = processes()
-    found = {
-        pid: cmd for pid, (_, cmd) in table.items() if "supervisord" in cmd and str(var_dir) in cmd
-    }
-    frontier = list(found)
-    while frontier:
-        pid = frontier.pop()
-        for child, (parent, cmd) in table.items():
-            if parent == pid and child not in found:
-                found[child] = cmd
-                frontier.append(child)
+    """supervisord of the run under ``var_dir`` (it daemonizes) and every process under it."""
+    found: dict[int, str] = {}
+    for root in var_dir.glob("bench-live-*"):
+        try:
+            supervisord = int(RunLayout(root).supervisord_pid.read_text())
+        except (OSError, ValueError):
+            continue
+        for pid in [supervisord, *descendant_pids(supervisord)]:
+            try:
+                found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
     return found
 
 

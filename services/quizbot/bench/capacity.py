@@ -25,6 +25,7 @@ import click
 import orjson
 
 from quizbot.extras import import_extra
+from quizbot.procstat import child_pids
 
 # The figures a capacity point keeps from each report.
 LIVE_FIGURES = (
@@ -62,15 +63,8 @@ def pin_server(pgdata: Path, cpus: set[int]) -> int:
         postmaster = int((pgdata / "postmaster.pid").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         return 0
-    pids = [postmaster]
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
-                pids.append(int(stat.parent.name))
-        except (OSError, ValueError, IndexError):
-            continue
     pinned = 0
-    for pid in pids:
+    for pid in [postmaster, *child_pids(postmaster)]:
         try:
             os.sched_setaffinity(pid, cpus)
             pinned += 1

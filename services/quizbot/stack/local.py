@@ -26,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from quizbot.procstat import descendant_pids
 from quizbot.settings import Settings, setting_names
 from quizbot.stack.render import RunLayout, render_supervisor, write_env_file
 from quizbot.store import migrate
@@ -243,7 +244,7 @@ class LocalStack:
         for name in self.states():
             out = self.ctl("pid", name).stdout.strip()
             if out.isdigit() and int(out) > 0:
-                pids[name] = [int(out), *_descendants(int(out))]
+                pids[name] = [int(out), *descendant_pids(int(out))]
         return pids
 
     def tail_logs(self, lines: int = 20) -> str:
@@ -329,18 +330,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _descendants(pid: int) -> list[int]:
-    children: list[int] = []
-    try:
-        out = subprocess.run(
-            ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, timeout=5
-        ).stdout
-    except (OSError, subprocess.TimeoutExpired):
-        return children
-    for token in out.split():
-        child = int(token)
-        children.append(child)
-        children.extend(_descendants(child))
-    return children
