@@ -95,11 +95,16 @@ def recovery(
     acks: Sequence[float],
     rows: Sequence[OutboxRow],
     accepted: dict[int, float],
+    failed: Sequence[float] = (),
+    until: float = float("inf"),
 ) -> dict[str, Any]:
     """How long after ``fault``'s part was back the product worked again.
 
     - ``ack_recovery_s``: from the back moment to the first answer acknowledged
-      at or after it;
+      at or after it, and after every probe that failed between the back
+      moment and ``until`` (the next fault) was sent: an answer a surviving
+      process finished in flight is no recovery while new ones still fail
+      (``failed``: when each unacknowledged probe was sent);
     - ``delivery_recovery_s``: for the first message due after the back moment
       (the oldest row still undelivered then, or else the next row created),
       from the later of its due time and the back moment until the fake API
@@ -109,7 +114,8 @@ def recovery(
     ``recovery_s`` is the larger of the two (None when either never happened).
     """
     back = fault.back_at
-    ack = next((t for t in acks if t >= back), None)
+    working_from = max([back, *(t for t in failed if back <= t < until)])
+    ack = next((t for t in acks if t >= working_from), None)
     candidates = [
         (max(r.created_at, back), r.id)
         for r in rows
@@ -168,7 +174,12 @@ def figures(
     accepted = first_accepts(calls)
     acks = answer_acks(swarm, probes)
     injected = [f for f, _, _ in done if f is not None]
-    recoveries = [recovery(f, acks, rows, accepted) for f in injected]
+    failed = sorted(p.sent_at for p in probes if not p.acknowledged)
+    nexts = [f.started_at for f in injected[1:]] + [float("inf")]
+    recoveries = [
+        recovery(f, acks, rows, accepted, failed, until)
+        for f, until in zip(injected, nexts, strict=True)
+    ]
     spans = windows(injected, recoveries, time.time())
     faults: list[dict[str, Any]] = []
     found = iter(zip(injected, recoveries, strict=True))

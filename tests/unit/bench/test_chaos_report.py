@@ -56,6 +56,17 @@ def test_a_message_due_later_counts_from_when_it_was_due() -> None:
     assert got["recovery_s"] == 0.3
 
 
+def test_an_answer_finished_in_flight_is_no_recovery_while_new_probes_still_fail() -> None:
+    # The web master killed at 19.0: a surviving worker acknowledges one answer
+    # at 19.05, probes sent at 19.3 and 19.4 get no answer, the new master
+    # answers from 19.6. A failed probe of the next fault (at 30) does not count.
+    fault = Injected("kill_web_master", started_at=19.0, back_at=19.0)
+    acks = [19.05, 19.6, 20.0]
+    got = recovery(fault, acks, [], {}, failed=[19.3, 19.4, 31.0], until=30.0)
+    assert got["ack_recovery_s"] == 0.6
+    assert recovery(fault, acks, [], {})["ack_recovery_s"] == 0.05
+
+
 def test_no_acknowledgement_after_the_fault_means_no_recovery() -> None:
     fault = Injected("postgres_down", started_at=10.0, back_at=25.0)
     got = recovery(fault, acks=[5.0], rows=[], accepted={})
