@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -151,33 +151,42 @@ async def test_a_failing_webhook_is_retried_and_getwebhookinfo_reports_the_error
         hook.stop()
 
 
-def test_getupdates_long_polls_honours_offset_and_refuses_a_second_poller(
+def test_getupdates_long_polls_honours_offset_and_a_later_poller_takes_the_waiting_ones_place(
     sim: RunningSim, client: SimClient
 ) -> None:
     dave = client.user("Dave")
     results: dict[str, object] = {}
 
-    def poll() -> None:
-        results["first"] = client.request("GET", f"/bot{TOKEN}/getUpdates?timeout=30")
+    def poll(name: str, timeout: int) -> None:
+        try:
+            results[name] = client.request("GET", f"/bot{TOKEN}/getUpdates?timeout={timeout}")
+        except ControlRefused as exc:
+            results[name] = exc
 
-    def polling() -> bool:
+    def polls() -> int:
         calls = client.request("GET", "/sim/calls")["calls"]
-        return any(c["method"] == "getUpdates" for c in calls)
+        return sum(c["method"] == "getUpdates" for c in calls)
 
-    poller = threading.Thread(target=poll)
+    def until(condition: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + 10
+        while not condition():
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+    first = threading.Thread(target=poll, args=("first", 30))
     started = time.monotonic()
-    poller.start()
-    deadline = time.monotonic() + 10
-    while not polling():  # the long poll is open (its call is recorded when it starts)
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    with pytest.raises(ControlRefused) as second:
-        client.request("GET", f"/bot{TOKEN}/getUpdates?timeout=1")
+    first.start()
+    until(lambda: polls() == 1)  # the long poll is open (its call is recorded when it starts)
+    second = threading.Thread(target=poll, args=("second", 25))
+    second.start()
+    first.join(10)  # as Telegram does, the later poll ends the waiting one with 409
+    refused = results["first"]
+    assert isinstance(refused, ControlRefused) and refused.status == 409
+    until(lambda: polls() == 2)
     dave.send("/one")
-    poller.join(30)
-    assert time.monotonic() - started < 20  # the update ended the 30 s long poll
-    assert second.value.status == 409
-    [update] = results["first"]["result"]  # type: ignore[index]
+    second.join(30)
+    assert time.monotonic() - started < 20  # the update ended the later long poll
+    [update] = results["second"]["result"]  # type: ignore[index]
     assert update["message"]["text"] == "/one"
     dave.send("/two")
     again = client.request("GET", f"/bot{TOKEN}/getUpdates")["result"]

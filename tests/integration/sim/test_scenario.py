@@ -44,13 +44,20 @@ def play(scenario: Path, text: str, options: list[str], bot_mode: list[str]) -> 
     assert run.stderr is not None
     started = run.stderr.readline()  # the fake API is listening once it says so
     assert f"fake Bot API: http://127.0.0.1:{port}" in started
-    bot = subprocess.Popen([sys.executable, str(BOT), f"http://127.0.0.1:{port}", "1:t", *bot_mode])
+    bot_log = scenario.with_suffix(".bot.log")
+    with bot_log.open("w") as log:
+        bot = subprocess.Popen(
+            [sys.executable, str(BOT), f"http://127.0.0.1:{port}", "1:t", *bot_mode], stderr=log
+        )
     try:
         out, err = run.communicate(timeout=150)
     finally:
         bot.terminate()
         bot.wait(15)
     assert run.returncode == 0, err
+    # No fault script here: the fake API answered no call 500, up to its stop included.
+    assert "Exception in ASGI application" not in err, err
+    assert "Internal Server Error" not in bot_log.read_text(), bot_log.read_text()
     report: dict[str, Any] = json.loads(out)
     return report
 

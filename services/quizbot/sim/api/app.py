@@ -96,7 +96,8 @@ def run(config: SimConfig, host: str = "127.0.0.1", port: int = 8081) -> None:
     # Its own process: the journals grow with the run, and full collections
     # walking them again paused every delivery (see quizbot.heap).
     freeze_survivors()
-    serve(create_app(config), host=host, port=port)
+    app = create_app(config)
+    serve(app, host=host, port=port, on_shutdown=app.telegram.close)
 
 
 def start_in_thread(
@@ -106,7 +107,8 @@ def start_in_thread(
 
     ``port=0`` picks a free port; read it from the returned ``RunningSim``.
     """
-    return start_thread(create_app(config), host=host, port=port)
+    app = create_app(config)
+    return start_thread(app, host=host, port=port, on_shutdown=app.telegram.close)
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -178,7 +180,7 @@ class _Handlers:
         since, limit = _int(request, "since", 0), _int(request, "limit", 1000)
         timeout = float(_int(request, "timeout", 0))
         feed = self.tg.state.feed
-        if timeout > 0:
+        if timeout > 0 and not self.tg.stopping:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(timeout, 60.0)):
                     await feed.wait(since)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import copy
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,7 @@ from quizbot.sim.api import limits, methods, protocol
 from quizbot.sim.api.config import SimConfig
 from quizbot.sim.api.delivery import Delivery
 from quizbot.sim.api.faults import Faults
+from quizbot.sim.api.longpoll import LongPoll
 from quizbot.sim.api.schema import load_schema
 from quizbot.sim.api.state import SimState
 
@@ -56,7 +58,9 @@ class FakeTelegram:
         # state (a test sharing a server would see another test's message).
         self.epoch = 0
         self.delivery = Delivery(self.state, self.call, round_trip_s=config.webhook_round_trip_s)
-        self._polling = False  # a getUpdates long poll is open
+        self.long_poll = LongPoll(config.clock)
+        # Set when the server stops: calls stalled by a slow fault end at once.
+        self._stopping = asyncio.Event()
         self.in_flight = 0  # calls being answered now (stalled ones included)
 
     async def call(
@@ -89,8 +93,10 @@ class FakeTelegram:
         transport = self.faults.transport(method.lower())
         if transport.delay:
             epoch = self.epoch
-            await asyncio.sleep(transport.delay)
-            if epoch != self.epoch:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(transport.delay):
+                    await self._stopping.wait()
+            if epoch != self.epoch or self._stopping.is_set():
                 return Answer(0, b"", drop=True)
         if transport.drop and not self.faults.config.drop_after:
             self.state.stats[method, "dropped"] += 1
@@ -143,39 +149,15 @@ class FakeTelegram:
     async def _get_updates(
         self, token: str, params: dict[str, Any], gone: asyncio.Event | None
     ) -> tuple[str, Any]:
-        """getUpdates, long-polling up to ``timeout`` s; a second poller meanwhile gets 409."""
-        if self._polling:
-            raise protocol.ApiError(409, protocol.POLL_CONFLICT)
-        self._polling = True
-        try:
-            name, result = self.apply(token, "getUpdates", params)
-            # Later looks confirm nothing again: the offset was applied once.
-            p = _without_offset(self.schema.validate(self.schema.method(name), params))
-            timeout = p.get("timeout", 0)
-            epoch = self.epoch
-            deadline = self.config.clock() + min(max(0, timeout), 50)
-            while not result and self.epoch == epoch and not (gone and gone.is_set()):
-                left = deadline - self.config.clock()
-                if left <= 0:
-                    break
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(left):
-                        await self._woken(gone)
-                result = methods.get_updates(self.state, p)
+        """getUpdates: what is pending now, else a long poll of up to ``timeout`` s."""
+        name, result = self.apply(token, "getUpdates", params)
+        if result:
             return name, result
-        finally:
-            self._polling = False
-
-    async def _woken(self, gone: asyncio.Event | None) -> None:
-        inbox = asyncio.ensure_future(self.state.inbox.wait())
-        waits: set[asyncio.Future[Any]] = {inbox}
-        if gone is not None:
-            waits.add(asyncio.ensure_future(gone.wait()))
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
+        # Later looks confirm nothing again: the offset was applied once.
+        p = _without_offset(self.schema.validate(self.schema.method(name), params))
+        look = functools.partial(methods.get_updates, self.state, p)
+        timeout = min(max(0, p.get("timeout", 0)), 50)
+        return name, await self.long_poll.hold(look, self.state.inbox.wait, timeout, gone)
 
     def reset(self) -> None:
         """Back to the start-up state: nothing recorded, start-up limits and faults.
@@ -186,10 +168,29 @@ class FakeTelegram:
         """
         self.epoch += 1
         self.delivery.stop()
+        self.long_poll.end()
         self.state.reset()
         self.limits_on = self.config.limits
         self.limiter = limits.RateLimiter(self.config.rates, self.config.clock)
         self.faults = Faults(copy.deepcopy(self.config.faults))
+
+    def close(self) -> None:
+        """The server is stopping: answer what still waits now, as a server going away does.
+
+        A getUpdates long poll and the feed's long polls answer with what there
+        is, later ones at once; a call stalled by a slow fault loses its
+        connection; webhook deliveries stop. Nothing is left for the server to
+        cancel, which it would answer 500.
+        """
+        self._stopping.set()
+        self.long_poll.close()
+        self.state.feed.interrupt()
+        self.delivery.stop()
+
+    @property
+    def stopping(self) -> bool:
+        """Whether :meth:`close` was called (long polls no longer wait)."""
+        return self._stopping.is_set()
 
     def set_faults(self, patch: dict[str, Any]) -> None:
         """Patch the fault script (see ``Faults.update``).

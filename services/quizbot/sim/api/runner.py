@@ -11,20 +11,31 @@ was just sending on it.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import uvicorn
 from starlette.types import ASGIApp
+from uvicorn.config import STARTUP_FAILURE
 
 # Longer than the clients' keep-alive (sim.api.pool), so the client closes first.
 KEEP_ALIVE_S = 75
 
 
-def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 8081, log_level: str = "info") -> None:
-    """Serve ``app`` until interrupted (SIGINT/SIGTERM)."""
-    uvicorn.run(
+def serve(
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 8081,
+    log_level: str = "info",
+    on_shutdown: Callable[[], None] = lambda: None,
+) -> None:
+    """Serve ``app`` until interrupted (SIGINT/SIGTERM); ``on_shutdown`` runs as it stops."""
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
@@ -37,6 +48,28 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 8081, log_level: st
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=2,
     )
+    server = _Server(config, on_shutdown)
+    with contextlib.suppress(KeyboardInterrupt):  # as uvicorn.run
+        server.run()
+    if not server.started:  # as uvicorn.run: the port was taken, say
+        sys.exit(STARTUP_FAILURE)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which tells the app when it starts to shut down.
+
+    uvicorn waits for the requests in flight, then cancels those still
+    running and answers them 500. The app is told first, so it can answer
+    its long polls (and drop what a fault stalls) before that.
+    """
+
+    def __init__(self, config: uvicorn.Config, on_shutdown: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_shutdown = on_shutdown
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.on_shutdown()
+        await super().shutdown(sockets)
 
 
 @dataclass
@@ -77,9 +110,16 @@ class RunningSim:
 
 
 def start_thread(
-    app: ASGIApp, host: str = "127.0.0.1", port: int = 0, startup_timeout: float = 10.0
+    app: ASGIApp,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    startup_timeout: float = 10.0,
+    on_shutdown: Callable[[], None] = lambda: None,
 ) -> RunningSim:
-    """Start ``app`` on a daemon thread; port 0 picks a free port."""
+    """Start ``app`` on a daemon thread; port 0 picks a free port.
+
+    ``on_shutdown`` runs on the server's loop when :meth:`RunningSim.stop` begins.
+    """
     config = uvicorn.Config(
         app,
         host=host,
@@ -92,7 +132,7 @@ def start_thread(
         timeout_keep_alive=KEEP_ALIVE_S,
         timeout_graceful_shutdown=1,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, on_shutdown)
     thread = threading.Thread(target=server.run, name=f"sim-api-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from quizbot.sim.scenario.replies import AwaitedReplies
 from quizbot.sim.scenario.report import ScenarioReport
 from quizbot.sim.scenario.spec import Scenario, Step
 from quizbot.sim.users.client import ControlRefused, SimClient, User
@@ -59,7 +60,7 @@ class ScenarioRun:
         self.blocked: set[int] = set()
         # Blockers whose unblock step came before they blocked: they unblock right after.
         self.unblock_due: set[int] = set()
-        self.waiting: dict[int, list[float]] = {}  # chat id -> actions awaiting the bot
+        self.replies = AwaitedReplies(self.report.latencies)
         self.last_delivery = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -187,8 +188,7 @@ class ScenarioRun:
         if viewers is None or d.message is None:
             return
         self.last_delivery = time.monotonic()
-        for started in self.waiting.pop(d.chat_id, []):
-            self.report.latencies.append(max(0.0, d.at - started))
+        self.replies.delivered(d.chat_id, d.at)
         if d.kind == "edit":
             self.report.edits += 1
             return
@@ -245,17 +245,23 @@ class ScenarioRun:
         async def go() -> None:
             if delay:
                 await asyncio.sleep(delay)
-            started = time.time()
+            awaited = None
+            if chat_id is not None and kind in ("send", "document", "press"):
+                # From the start: the bot's reply may be seen before this request returns.
+                awaited = self.replies.start(chat_id, time.time())
+            happened = False
             try:
                 done = await asyncio.to_thread(work)
+                happened = done is not False  # False: nothing to do (an unblock with no block)
             except ControlRefused as exc:
                 self.report.refused[f"{kind}: {exc.field}"] += 1
                 return
-            if done is False:  # nothing to do after all (an unblock with no block)
+            finally:
+                if awaited is not None:
+                    self.replies.finish(awaited, happened)
+            if not happened:
                 return
             self.report.actions[kind] += 1
-            if chat_id is not None and kind in ("send", "document", "press"):
-                self.waiting.setdefault(chat_id, []).append(started)
             if then is not None:
                 then()  # only once the work is done: the API sees the two in order
 
