@@ -8,6 +8,7 @@ these filters, so they cannot disagree.
     "{{ groups['db_replica'] | host_addresses(hostvars) }}"
     "{{ inventory_hostname | host_address(hostvars) }}"
     "{{ common_firewall_peers | firewall_peers(inventory_hostname, groups, hostvars) }}"
+    "{{ inventory_hostname | listen_address(groups['monitoring'], hostvars) }}"
 """
 
 from __future__ import annotations
@@ -31,6 +32,18 @@ def host_address(host: str, hostvars: Mapping[str, Any]) -> str:
 def host_addresses(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> list[str]:
     """:func:`host_address` of each host, in order."""
     return [host_address(h, hostvars) for h in hosts]
+
+
+def listen_address(host: str, clients: Iterable[str], hostvars: Mapping[str, Any]) -> str:
+    """Where a service on ``host`` that only ``clients`` use listens, and they reach it.
+
+    Loopback when every client is ``host`` itself (one VM watching itself),
+    else the host's address for the others (:func:`host_address`), which the
+    host itself reaches too.
+    """
+    if all(client == host for client in clients):
+        return "127.0.0.1"
+    return host_address(host, hostvars)
 
 
 def hba_network(address: str) -> str:
@@ -82,6 +95,7 @@ class FilterModule:
         return {
             "host_address": host_address,
             "host_addresses": host_addresses,
+            "listen_address": listen_address,
             "hba_network": hba_network,
             "replication_slot": replication_slot,
             "firewall_peers": firewall_peers,

@@ -14,20 +14,26 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 WEB_PORT, BACKEND_PORT = 8443, 8444
+NODE, COLLECTD, POSTGRES, PROMETHEUS = 9100, 9103, 9187, 9090
 
 
 def main(root: Path) -> int:
     hosts = {d.name: json.loads((d / "wiring.json").read_text()) for d in sorted(root.iterdir())}
-    members = {g: [h for h, w in hosts.items() if g in w["groups"]] for g in ("lb", "web", "workers", "db", "db_replica")}
+    members = {g: [h for h, w in hosts.items() if g in w["groups"]] for g in ("lb", "web", "workers", "db", "db_replica", "monitoring")}
     address = {h: w["address"] for h, w in hosts.items()}
     problems: list[str] = []
 
     def expect(host: str, what: str, got: object, want: object) -> None:
         if got != want:
             problems.append(f"{host}: {what} is {got!r}, expected {want!r}")
+
+    def listen(host: str, clients: list[str]) -> str:
+        """Where a service of ``host`` used by ``clients`` listens: loopback if only by itself."""
+        return "127.0.0.1" if all(c == host for c in clients) else address[host]
 
     for host, w in hosts.items():
         groups = set(w["groups"])
@@ -48,6 +54,14 @@ def main(root: Path) -> int:
         if "web" in groups:
             for a in others("lb"):
                 want.setdefault(a, set()).add(BACKEND_PORT)
+        # The monitoring hosts scrape every exporter; the app hosts read Prometheus.
+        exporters = {NODE} | ({COLLECTD} if groups & {"web", "workers"} else set())
+        exporters |= {POSTGRES} if groups & {"db", "db_replica"} else set()
+        for a in others("monitoring"):
+            want.setdefault(a, set()).update(exporters)
+        if "monitoring" in groups:
+            for a in others("web", "workers"):
+                want.setdefault(a, set()).add(PROMETHEUS)
         got = {p["source"]: set(p["ports"]) for p in w["peers"]}
         expect(host, "ports open to other hosts", got, want)
         nft = (root / host / "nftables.conf").read_text()
@@ -78,6 +92,16 @@ def main(root: Path) -> int:
             expect(host, "read replica host", w["quizbot_db_read_host"], want_read)
             port = BACKEND_PORT if members["lb"] else WEB_PORT
             expect(host, "gunicorn bind", w["quizbot_web_bind"], f"0.0.0.0:{port}")
+        if members["monitoring"]:
+            expect(host, "exporters' address", w["exporter_listen"], listen(host, members["monitoring"]))
+            expect(host, "programs collectd counts", w["collectd_program_groups"],
+                   [g for g in ("web", "workers") if g in groups])
+            if programs:
+                mon = members["monitoring"][0]
+                expect(host, "PROMETHEUS_URL", w["prometheus_url"],
+                       f"http://{listen(mon, members['web'] + members['workers'])}:{PROMETHEUS}")
+        if "monitoring" in groups:
+            problems.extend(f"{host}: {p}" for p in scrape_problems(root / host / "prometheus.yml", members, listen))
         if "lb" in groups:
             cfg = (root / host / "haproxy.cfg").read_text()
             servers = sorted(re.findall(r"^\s+server (\S+) (\S+)$", cfg, re.M))
@@ -91,6 +115,29 @@ def main(root: Path) -> int:
     for problem in problems:
         print(f"FAIL  {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def scrape_problems(config: Path, members: dict[str, list[str]], listen: Callable[[str, list[str]], str]) -> list[str]:
+    """How Prometheus's scrape config differs from every host's exporters at their addresses."""
+    jobs: dict[str, list[tuple[str, str]]] = {}
+    job = ""
+    for line in config.read_text().splitlines():
+        if m := re.match(r"\s+- job_name: (\S+)$", line):
+            job = m.group(1)
+        elif m := re.match(r'\s+- targets: \["(\S+)"\]$', line):
+            jobs.setdefault(job, []).append((m.group(1), ""))
+        elif (m := re.match(r'\s+labels: \{host: "(\S+)"\}$', line)) and jobs.get(job):
+            jobs[job][-1] = (jobs[job][-1][0], m.group(1))
+    everyone = sorted({h for hs in members.values() for h in hs} | set(members["monitoring"]))
+    app = sorted(set(members["web"] + members["workers"]))
+    db = sorted(set(members["db"] + members["db_replica"]))
+    want = {
+        "node": [(f"{listen(h, members['monitoring'])}:{NODE}", h) for h in everyone],
+        "collectd": [(f"{listen(h, members['monitoring'])}:{COLLECTD}", h) for h in app],
+        "postgres": [(f"{listen(h, members['monitoring'])}:{POSTGRES}", h) for h in db],
+    }
+    return [f"prometheus.yml job {j} scrapes {sorted(jobs.get(j, []))}, expected {sorted(t)}"
+            for j, t in want.items() if sorted(jobs.get(j, [])) != sorted(t)]
 
 
 if __name__ == "__main__":

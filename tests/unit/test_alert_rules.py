@@ -108,7 +108,7 @@ def test_every_query_names_metrics_of_the_exporters_prometheus_scrapes() -> None
     scripts/deploy/queries.py extracts the selectors whose series the guest
     must have; here, on the shipped rules and dashboard: none is missed, and
     each names a metric of collectd (statsd, processes, pgbouncer's pools),
-    the node exporter or the PostgreSQL exporter.
+    the node exporter, the PostgreSQL exporter or Prometheus's own ``up``.
     """
     import yaml
 
@@ -119,7 +119,7 @@ def test_every_query_names_metrics_of_the_exporters_prometheus_scrapes() -> None
         r'^(collectd_statsd_(gauge|derive_total|latency)\{statsd=~?"quizbot(\\\\)?\.'
         r"|collectd_processes_ps_count_processes\{"
         r'|collectd_postgresql_gauge\{postgresql="pgbouncer"'
-        r"|node_|pg_)"
+        r"|node_|pg_|up$)"
     )
     for expr in exprs:
         found = queries.selectors(expr)

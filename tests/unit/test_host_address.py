@@ -113,3 +113,35 @@ def test_a_host_in_no_ruled_group_and_an_absent_group_get_nothing(filters: Modul
 def test_a_rule_without_its_keys_is_refused(filters: ModuleType) -> None:
     with pytest.raises(ValueError, match="lacks"):
         filters.firewall_peers([{"group": "db", "ports": [5432]}], "db1", GROUPS, ADDRESSES)
+
+
+@pytest.mark.parametrize(
+    ("host", "clients", "address"),
+    [
+        ("db1", ["db1"], "127.0.0.1"),  # one VM watching itself
+        ("db1", [], "127.0.0.1"),  # nobody else reaches it
+        ("db1", ["mon"], "10.0.0.11"),  # scraped from another host
+        ("db1", ["db1", "mon"], "10.0.0.11"),  # and by itself, at the same address
+    ],
+)
+def test_a_service_listens_on_loopback_only_while_its_host_is_its_only_client(
+    filters: ModuleType, host: str, clients: list[str], address: str
+) -> None:
+    assert filters.listen_address(host, clients, HOSTVARS) == address
+
+
+def test_the_monitoring_hosts_reach_every_exporter_and_the_app_hosts_prometheus(
+    filters: ModuleType,
+) -> None:
+    rules = [
+        {"group": "all", "from": ["monitoring"], "ports": [9100]},
+        {"group": "workers", "from": ["monitoring"], "ports": [9103]},
+        {"group": "monitoring", "from": ["web", "workers"], "ports": [9090]},
+    ]
+    groups = {**GROUPS, "all": list(ADDRESSES), "monitoring": ["db1"]}
+    assert filters.firewall_peers(rules, "work1", groups, ADDRESSES) == [
+        {"source": "10.0.0.5", "ports": [9100, 9103]}
+    ]
+    assert filters.firewall_peers(rules, "db1", groups, ADDRESSES) == [
+        {"source": f"10.0.0.{i}", "ports": [9090]} for i in range(1, 5)
+    ]
