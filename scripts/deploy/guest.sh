@@ -204,10 +204,18 @@ guest_check_pid() { machine_check "$GUEST_MACHINE" "${GUEST_PID:-}"; }
 # systemd to stop services in order; SIGKILL after 60 s), or at once with
 # "kill" (a power cut); then unmount its root. Safe to call twice.
 machine_halt() {
-  local name=$1 root=$2 how=${3:-halt} nspawn i
+  local name=$1 root=$2 how=${3:-halt} nspawn init i
   nspawn=$(cat "$RUN/$name.nspawn.pid" 2>/dev/null || true)
   if [ -n "$nspawn" ] && grep -qa "$name" "/proc/$nspawn/cmdline" 2>/dev/null; then
     if [ "$how" = kill ]; then
+      # The machine's systemd first: it is PID 1 of the machine's PID
+      # namespace, so the kernel kills every process in it at once. Killing
+      # only nspawn would leave the machine running, reparented to this
+      # machine's init, past the test's end.
+      init=$(cat "$RUN/$name.pid" 2>/dev/null || true)
+      if [ -n "$init" ] && [ "$(ps -o ppid= -p "$init" 2>/dev/null | tr -d ' ')" = "$nspawn" ]; then
+        kill -KILL "$init" 2>/dev/null || true
+      fi
       kill -KILL "$nspawn" 2>/dev/null || true
     else
       kill -TERM "$nspawn" 2>/dev/null || true
