@@ -217,3 +217,26 @@ async def test_a_getfile_or_download_telegram_fails_for_a_while_is_tried_again_a
         ("Other", other.content_hash()),
         ("Fourth", fourth.content_hash()),
     ]
+
+
+async def test_a_file_sent_while_telegram_rejects_the_token_waits_and_imports_once_it_is_accepted(
+    settings: Settings, engine: Engine, sim: RunningSim, control: SimClient, pooled_url: str,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    quiz = load_quiz_file(sample_files()[0])
+    gus = control.user("Gus", id=7008)
+    async with bot(settings, sim, pooled_url, tmp_path) as sender:
+        sender.token.base_s, sender.token.cap_s = 0.1, 0.4  # the test's time, not 5 s to 5 min
+        # A revoked token: getFile is refused 401 more times than a file has tries.
+        sim_post(sim, "/sim/faults", {"error_next": 8, "error_status": 401, "methods": ["getFile"]})
+        await send(gus, "revoked.txt", export_quiz(quiz, "txt"))
+        [done] = await replies(gus, 0, 1)
+        assert not sender.token.rejected  # the accepted getFile ended the wait
+        await asyncio.sleep(1.0)  # time for a wrong second import or reply to show
+    by_method = sim_get(sim, "/sim/stats")["by_method"]
+    assert by_method["getFile"] == {"401": 8, "200": 1}
+    assert "is yours" in done["text"]
+    assert len(gus.bot_messages()) == 1
+    # The refusals were the token's, not the file's: one try counted.
+    assert upload_rows(engine, 7008) == [("done", 1, True)]
+    assert [r.content_hash for r in owned(engine, 7008)] == [quiz.content_hash()]

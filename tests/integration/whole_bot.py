@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from quizbot.sender.daemon import Sender
 from quizbot.sender.uploads import UploadRules
 from quizbot.settings import Settings
 from quizbot.sim.api.app import RunningSim
@@ -30,7 +31,7 @@ REPLY_S = 30.0  # a loaded machine: the webhook, a poll of the worker, the sende
 @asynccontextmanager
 async def bot(
     settings: Settings, sim: RunningSim, pooled_url: str, tmp_path: Path, quota: int = 50
-) -> AsyncIterator[None]:
+) -> AsyncIterator[Sender]:
     """The webhook behind the fake Telegram, and a sender that imports uploads."""
     env = {"QUOTA_QUIZZES_PER_USER": str(quota)}
     with web_server(pooled_url, tmp_path, **env) as server:
@@ -39,8 +40,8 @@ async def bot(
             (await http.post(f"{sim.url}/bot{TOKEN}/setWebhook", json=hook)).raise_for_status()
         rules = UploadRules(quota, 100, BOT_USERNAME)
         s = sender_settings(settings, sim, database_url=pooled_url)
-        async with InProcessSender(s, uploads=rules, poll_s=0.2):
-            yield
+        async with InProcessSender(s, uploads=rules, poll_s=0.2) as sender:
+            yield sender
 
 
 async def send(user: User, name: str, content: str, **fields: Any) -> None:

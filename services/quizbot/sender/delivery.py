@@ -247,9 +247,8 @@ class Delivery:
                 self.lanes.hold(lane, row.id)
             case errors.Halt(reason=reason):
                 self.lanes.put_back(lane, row)
-                pause = self.token.on_rejected(reason)
-                if pause is not None:
-                    self.limiter.pause_all(pause)
+                # Also when another call (an upload's getFile) started the wait.
+                self.limiter.pause_all(self.token.hold(reason))
 
     def _finish(self, row: ClaimedRow, outcome: Outcome, label: str, ref_id: int = FAILED) -> None:
         self.results.add(outcome)

@@ -82,6 +82,12 @@ class TokenRejection:
         )
         return delay
 
+    def hold(self, reason: str) -> float:
+        """A call got a 401: the seconds until the next try, a new wait's or what is
+        left of the current one (calls in flight together all hold the same time)."""
+        pause = self.on_rejected(reason)
+        return pause if pause is not None else max(0.0, self.retry_at - self.clock())
+
     def on_accepted(self) -> None:
         """A call went through: back to normal if the token had been rejected."""
         if self.tries == 0:
@@ -98,8 +104,7 @@ class TokenRejection:
             try:
                 await check()
             except InvalidToken as exc:
-                delay = self.on_rejected(str(exc)) or max(0.0, self.retry_at - self.clock())
-                if await first_set(stop, within=delay):
+                if await first_set(stop, within=self.hold(str(exc))):
                     return False
                 continue
             self.on_accepted()

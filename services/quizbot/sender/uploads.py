@@ -12,11 +12,14 @@ its content while it was never played, and becomes a new quiz after that.
 
 A download that fails for a while (Telegram's 5xx, timeouts, a 429) is
 tried again with backoff, up to :data:`MAX_ATTEMPTS`; one Telegram refuses
-for good (an unknown file) is answered at once.
+for good (an unknown file) is answered at once. While Telegram rejects the
+bot's token (401), a request waits as the queued messages do
+(:mod:`quizbot.sender.token`), and those tries do not count.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -90,6 +93,13 @@ class UploadWorker:
         except Exception as exc:
             decision = errors.decide(exc)
             reason = self.s.scrub(str(exc))
+            if isinstance(decision, errors.Halt):
+                # The token, not the file: the operator fixes it, then the file imports.
+                delay = self.s.token.hold(reason)
+                log.warning("upload %d: the bot token was rejected; again in %.1f s", job.id, delay)
+                uncounted = functools.partial(retry_upload, counted=False)
+                await self._db(uncounted, job.id, delay, reason, ending=ending)
+                return
             transient = isinstance(decision, errors.Wait | errors.Retry)
             if transient and job.attempts < MAX_ATTEMPTS:
                 delay = (
@@ -106,6 +116,7 @@ class UploadWorker:
             self.s.meters.incr("uploads.not_downloaded")
             await self._db(not_downloaded, job, reason, ending=ending)
             return
+        self.s.token.on_accepted()
         try:
             outcome = await self._db(import_upload, job, data, self.rules, ending=ending)
         except Stopped:

@@ -59,7 +59,7 @@ _CLAIM = sa.text(
 
 _RETRY = sa.text(
     """
-    UPDATE uploads SET status = 'pending', error = :error,
+    UPDATE uploads SET status = 'pending', error = :error, attempts = attempts - :refund,
         available_at = now() + make_interval(secs => :delay_s)
     WHERE id = :id
     """
@@ -97,9 +97,13 @@ def claim_upload(conn: Connection) -> UploadRequest | None:
     return None if row is None else UploadRequest(*row)
 
 
-def retry_upload(conn: Connection, upload_id: int, delay_s: float, error: str) -> None:
-    """Give a request back to be tried again after ``delay_s``."""
-    conn.execute(_RETRY, {"id": upload_id, "delay_s": delay_s, "error": error})
+def retry_upload(
+    conn: Connection, upload_id: int, delay_s: float, error: str, *, counted: bool = True
+) -> None:
+    """Give a request back to be tried again after ``delay_s``; a try that is not
+    ``counted`` (the bot's token, not the file, was refused) gives its attempt back."""
+    params = {"id": upload_id, "delay_s": delay_s, "error": error, "refund": 0 if counted else 1}
+    conn.execute(_RETRY, params)
 
 
 def finish_upload(

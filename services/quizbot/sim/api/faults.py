@@ -95,10 +95,12 @@ class Faults:
         return None
 
     def error(self) -> protocol.ApiError:
-        """The answer of an injected error: a 5xx, or (``error_status`` 429) flood
-        control with ``retry_after`` 1 s, as Telegram words it."""
+        """The answer of an injected error: a 5xx, (``error_status`` 429) flood
+        control with ``retry_after`` 1 s, or (401) a rejected token, as Telegram words them."""
         if self.config.error_status == 429:
             return protocol.retry_after(1)
+        if self.config.error_status == 401:
+            return protocol.ApiError(401, protocol.UNAUTHORIZED)
         return protocol.ApiError(self.config.error_status, protocol.BAD_GATEWAY)
 
     def update(self, patch: dict[str, Any]) -> None:
