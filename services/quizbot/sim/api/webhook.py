@@ -141,10 +141,10 @@ class WebhookClient:
             self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
             try:
                 if self.half_trip_s:
-                    await asyncio.sleep(self.half_trip_s)  # the request on its way
+                    await _travel(self.half_trip_s)  # the request on its way
                 answer = await connections.post(body)
                 if self.half_trip_s:
-                    await asyncio.sleep(self.half_trip_s)  # the answer on its way back
+                    await _travel(self.half_trip_s)  # the answer on its way back
             except (NoAnswer, TimeoutError) as exc:
                 return None, b"", f"{type(exc).__name__}: {exc}"
             finally:
@@ -154,6 +154,17 @@ class WebhookClient:
         # Telegram's own wording, as getWebhookInfo reports it.
         wrong = f"Wrong response from the webhook: {answer.status} {answer.reason}"
         return answer.status, answer.body, wrong.rstrip()
+
+
+async def _travel(seconds: float) -> None:
+    """Wait at least ``seconds``: the modelled network is never faster than asked.
+
+    uvloop (the fake API's loop) keeps time in whole milliseconds, so a plain
+    sleep may end up to a millisecond early; what is left is slept again.
+    """
+    deadline = time.perf_counter() + seconds
+    while (left := deadline - time.perf_counter()) > 0:  # noqa: ASYNC110 (a deadline, no event)
+        await asyncio.sleep(left)
 
 
 def _toast(reply: bytes) -> str | None:
